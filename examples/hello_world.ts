@@ -1,0 +1,42 @@
+/**
+ * The seed's Hello World: an HTTP server answering "Hello World!" whose upgraded
+ * connections echo every message. The same file runs on Deno, Bun and Node.js:
+ *
+ *   npm run hello:deno   npm run hello:bun   npm run hello:node
+ *
+ * PORT (default 8080), WS_MAX_MSG_SIZE and WS_TIMEOUT come from the environment.
+ *
+ * @module
+ */
+
+import { Websocket } from "../mod.ts";
+import { serve } from "../src/serve.ts";
+
+function env(name: string): string | undefined {
+  const g = globalThis as {
+    Deno?: { env: { get(n: string): string | undefined } };
+    process?: { env: Record<string, string | undefined> };
+  };
+  return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
+}
+
+const maxMsgSize = env("WS_MAX_MSG_SIZE");
+if (maxMsgSize) Websocket.maxMsgSize = Number(maxMsgSize);
+const timeout = env("WS_TIMEOUT");
+if (timeout) Websocket.timeout = Number(timeout);
+
+const server = await serve({
+  port: Number(env("PORT") ?? 8080),
+  shutdownOnSignals: true,
+  onRequest(request) {
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return Websocket.upgrade(request, {
+        onOpen: (ws) => console.log(`open #${ws.getUuid()}`),
+        onMessage: (ws, data, isText) => ws.write(data, isText),
+        onClose: (ws, code) => console.log(`close #${ws.getUuid()} (${code})`),
+      });
+    }
+    return new Response("Hello World!");
+  },
+});
+console.log(`Hello World on http://localhost:${server.port}/ (WebSocket echo on the same port)`);

@@ -1,0 +1,109 @@
+/**
+ * The seam between a runtime and the shared core: what every adapter provides for one
+ * connection ({@linkcode Transport}), what it says it can do ({@linkcode Capabilities}),
+ * and what it reports back ({@linkcode TransportEvents}).
+ *
+ * @module
+ */
+
+/**
+ * What a write did: `"sent"` handed to the socket, `"queued"` accepted behind
+ * backpressure, `"dropped"` refused by the outbound cap, `"closed"` refused because the
+ * connection is closing or closed. Success is `"sent"` or `"queued"`.
+ *
+ * @example
+ * ```ts
+ * import type { WriteResult } from "./adapter.ts";
+ * const ok = (r: WriteResult): boolean => r === "sent" || r === "queued";
+ * ```
+ */
+export type WriteResult = "sent" | "queued" | "dropped" | "closed";
+
+/**
+ * What a runtime does natively. The core fills in the rest, and the conformance suite
+ * skips only the cases a flag rules out.
+ *
+ * @example
+ * ```ts
+ * import type { Capabilities } from "./adapter.ts";
+ * const caps: Capabilities = {
+ *   ping: true, inboundControlFrames: true, pongs: true,
+ *   enforcesMaxMsgSize: true, runtimeKeepalive: false, headersOn101: true,
+ * };
+ * ```
+ */
+export interface Capabilities {
+  /** The core can send a ping frame. */
+  readonly ping: boolean;
+  /** Inbound pings and pongs are reported, so they count as signs of life. */
+  readonly inboundControlFrames: boolean;
+  /** Inbound pongs are reported, so a ping round trip can be measured. */
+  readonly pongs: boolean;
+  /** The runtime closes oversized messages with 1009 before buffering them whole. */
+  readonly enforcesMaxMsgSize: boolean;
+  /** The runtime pings idle connections itself (Deno's `idleTimeout`). */
+  readonly runtimeKeepalive: boolean;
+  /** Headers and cookies can be added to the 101 response. */
+  readonly headersOn101: boolean;
+}
+
+/**
+ * One connection as the runtime sees it. Methods never throw.
+ *
+ * @example A transport that discards everything
+ * ```ts
+ * import type { Transport } from "./adapter.ts";
+ * const t: Transport = {
+ *   capabilities: {
+ *     ping: false, inboundControlFrames: false, pongs: false,
+ *     enforcesMaxMsgSize: false, runtimeKeepalive: false, headersOn101: false,
+ *   },
+ *   send: () => "sent", close: () => {}, terminate: () => {}, ping: () => {},
+ *   bufferedAmount: 0, raw: null,
+ * };
+ * ```
+ */
+export interface Transport {
+  /** What this runtime does natively. */
+  readonly capabilities: Capabilities;
+  /** Sends one message; `isText` selects a text or a binary frame. */
+  send(data: string | Uint8Array, isText: boolean): WriteResult;
+  /** Starts the closing handshake with a valid close code and a reason of at most 123 bytes. */
+  close(code: number, reason: string): void;
+  /** Destroys the connection at once, without a closing handshake. */
+  terminate(): void;
+  /** Sends a ping frame, where {@linkcode Capabilities.ping} says it can. */
+  ping(): void;
+  /** Bytes accepted by {@linkcode Transport.send} and not yet written to the socket. */
+  readonly bufferedAmount: number;
+  /** The runtime's own socket object. */
+  readonly raw: unknown;
+}
+
+/**
+ * What an adapter reports to the core for one connection, in this order: `open` once,
+ * then any number of `message`, `heard`, `pong` and `drain`, then `closed` exactly once.
+ *
+ * @example
+ * ```ts
+ * import type { TransportEvents } from "./adapter.ts";
+ * const events: TransportEvents = {
+ *   open() {}, message(data, isText) { console.log(isText, data); },
+ *   heard() {}, pong() {}, drain() {}, closed(code, reason) { console.log(code, reason); },
+ * };
+ * ```
+ */
+export interface TransportEvents {
+  /** The handshake is complete; the connection is open. */
+  open(): void;
+  /** A whole message arrived: a string when `isText`, else an exact Uint8Array view. */
+  message(data: string | Uint8Array, isText: boolean): void;
+  /** Any inbound frame arrived (data or control): the peer is alive. */
+  heard(): void;
+  /** A pong arrived. */
+  pong(): void;
+  /** The outbound queue emptied after backpressure. */
+  drain(): void;
+  /** The connection is gone: the close code and reason (1005 with no code, 1006 when abnormal). */
+  closed(code: number, reason: string): void;
+}

@@ -1,0 +1,323 @@
+/**
+ * The Bun adapter: `Bun.serve` with its native WebSocket handlers behind the wsx core.
+ * `maxMsgSize` is pushed down to Bun's `maxPayloadLength` (kept in step when the
+ * setting changes), Bun's own idle timer is switched off (it counts outbound writes as
+ * signs of life) and the core's shared tick pings instead.
+ *
+ * @example Hello World on Bun
+ * ```ts
+ * import { serve } from "./bun.ts";
+ * import { Websocket } from "../../mod.ts";
+ * await serve({
+ *   port: 8080,
+ *   onRequest: (req) =>
+ *     req.headers.get("upgrade") === "websocket"
+ *       ? Websocket.upgrade(req, { onMessage: (ws, data, isText) => ws.write(data, isText) })
+ *       : new Response("Hello World!"),
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import type { Capabilities, Transport, WriteResult } from "./adapter.ts";
+import { ConnectionDriver } from "../core/driver.ts";
+import { ServerGroup } from "../core/group.ts";
+import { reportError } from "../core/report.ts";
+import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import { onSettingsChange, settings } from "../core/settings.ts";
+import {
+  bindRequest,
+  isUpgradedResponse,
+  upgradedResponse,
+  type UpgradePlan,
+  type Upgrader,
+} from "../core/upgrade.ts";
+import { onShutdownSignals } from "./signals.ts";
+
+export type { ServeOptions, WsxServer } from "../core/server.ts";
+
+/**
+ * The part of Bun's `ServerWebSocket` wsx uses.
+ *
+ * @example
+ * ```ts
+ * import type { BunSocket } from "./bun.ts";
+ * ```
+ */
+export interface BunSocket {
+  /** The per-connection data given to `server.upgrade` (wsx's connection). */
+  readonly data: unknown;
+  /** `1` while open. */
+  readonly readyState: number;
+  /** Sends text. */
+  sendText(data: string): number;
+  /** Sends binary. */
+  sendBinary(data: Uint8Array): number;
+  /** Closes with a code and reason. */
+  close(code?: number, reason?: string): void;
+  /** Destroys the connection. */
+  terminate(): void;
+  /** Sends a ping. */
+  ping(data?: Uint8Array): number;
+  /** Bytes queued. */
+  getBufferedAmount(): number;
+}
+
+/**
+ * The `websocket` option of `Bun.serve` that wsx needs. Pass {@linkcode websocketHandler}
+ * to your own `Bun.serve` (for example behind Hono) to use wsx upgrades there.
+ *
+ * @example
+ * ```ts
+ * import type { BunWebSocketHandler } from "./bun.ts";
+ * ```
+ */
+export interface BunWebSocketHandler {
+  /** Bun's cap on one message, in bytes. */
+  maxPayloadLength: number;
+  /** Bun's idle timer; 0 switches it off. */
+  idleTimeout: number;
+  /** Bun's own pings; off, the core pings. */
+  sendPings: boolean;
+  /** Bun's outbound cap before `send` drops; wsx applies `maxBufferedBytes` itself. */
+  backpressureLimit: number;
+  /** Called when a connection opens. */
+  open(ws: BunSocket): void;
+  /** Called with each message. */
+  message(ws: BunSocket, message: string | Uint8Array): void;
+  /** Called when a connection closes. */
+  close(ws: BunSocket, code: number, reason: string): void;
+  /** Called when the outbound queue empties. */
+  drain(ws: BunSocket): void;
+  /** Called with each inbound ping. */
+  ping(ws: BunSocket): void;
+  /** Called with each inbound pong. */
+  pong(ws: BunSocket): void;
+}
+
+interface BunServer {
+  readonly port: number;
+  readonly hostname: string;
+  upgrade(request: Request, options: { data: unknown; headers?: Headers }): boolean;
+  stop(closeActiveConnections?: boolean): unknown;
+  reload(options: { fetch: unknown; websocket: BunWebSocketHandler }): void;
+}
+
+interface BunApi {
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
+    websocket: BunWebSocketHandler;
+  }): BunServer;
+}
+
+const CAPABILITIES: Capabilities = Object.freeze({
+  ping: true,
+  inboundControlFrames: true,
+  pongs: true,
+  // Bun's cap is fixed per server; the core also checks the live value.
+  enforcesMaxMsgSize: false,
+  runtimeKeepalive: false,
+  headersOn101: true,
+});
+
+// What Bun reports (as 1006) after it refused a message over maxPayloadLength.
+const BUN_TOO_BIG = "Received too big message";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+class BunTransport implements Transport {
+  readonly capabilities: Capabilities = CAPABILITIES;
+  readonly #ws: BunSocket;
+
+  constructor(ws: BunSocket) {
+    this.#ws = ws;
+  }
+
+  send(data: string | Uint8Array, isText: boolean): WriteResult {
+    const ws = this.#ws;
+    const status = isText
+      ? ws.sendText(typeof data === "string" ? data : decoder.decode(data))
+      : ws.sendBinary(typeof data === "string" ? encoder.encode(data) : data);
+    // Bun: bytes sent, -1 queued behind backpressure, 0 dropped (connection gone).
+    return status > 0 ? "sent" : status === -1 ? "queued" : "closed";
+  }
+
+  close(code: number, reason: string): void {
+    try {
+      this.#ws.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  terminate(): void {
+    try {
+      this.#ws.terminate();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  ping(): void {
+    this.#ws.ping();
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.getBufferedAmount();
+  }
+
+  get raw(): unknown {
+    return this.#ws;
+  }
+}
+
+const driverOf = (ws: BunSocket) => ws.data as ConnectionDriver<unknown>;
+
+/**
+ * The `websocket` handlers for `Bun.serve`, wired to the wsx core.
+ *
+ * @returns A fresh handler object; its `maxPayloadLength` is `maxMsgSize` now.
+ * @example Your own Bun.serve with wsx upgrades
+ * ```ts
+ * import { websocketHandler } from "./bun.ts";
+ * const websocket = websocketHandler();
+ * console.log(websocket.idleTimeout); // 0: the core pings instead
+ * ```
+ */
+export function websocketHandler(): BunWebSocketHandler {
+  return {
+    maxPayloadLength: settings.maxMsgSize,
+    idleTimeout: 0,
+    sendPings: false,
+    backpressureLimit: 0x7fff_ffff,
+    open(ws) {
+      const driver = driverOf(ws);
+      driver.bind(new BunTransport(ws));
+      driver.open();
+    },
+    message(ws, message) {
+      if (typeof message === "string") driverOf(ws).message(message, true);
+      else driverOf(ws).message(message, false);
+    },
+    close(ws, code, reason) {
+      const driver = driverOf(ws);
+      if (code === 1006 && reason === BUN_TOO_BIG) driver.fail("message-too-big");
+      driver.closed(code, reason);
+    },
+    drain(ws) {
+      driverOf(ws).drain();
+    },
+    ping(ws) {
+      driverOf(ws).heard();
+    },
+    pong(ws) {
+      driverOf(ws).pong();
+    },
+  };
+}
+
+class BunUpgrader implements Upgrader {
+  readonly group: ServerGroup;
+  readonly #server: BunServer;
+
+  constructor(group: ServerGroup, server: BunServer) {
+    this.group = group;
+    this.#server = server;
+  }
+
+  accept<U>(request: Request, plan: UpgradePlan<U>): Response {
+    const driver = new ConnectionDriver<U>({
+      handlers: plan.handlers,
+      udata: plan.udata,
+      group: this.group,
+      protocol: plan.protocol,
+    });
+    const headers = new Headers();
+    for (const [name, value] of plan.headers) headers.append(name, value);
+    // Bun answers with the first offered protocol unless told otherwise; wsx never
+    // picks one blindly, so "none" is sent as an empty value.
+    if (plan.protocol !== undefined) headers.set("sec-websocket-protocol", plan.protocol);
+    else if (request.headers.has("sec-websocket-protocol")) {
+      headers.set("sec-websocket-protocol", "");
+    }
+    if (!this.#server.upgrade(request, { data: driver, headers })) {
+      this.group.stats.refusedUpgrades++;
+      return new Response("WebSocket upgrade failed", { status: 400 });
+    }
+    return upgradedResponse();
+  }
+}
+
+// The upgrader for requests of a Bun server, with the group of its connections.
+function createUpgrader(server: unknown): { upgrader: Upgrader; group: ServerGroup } {
+  const group = new ServerGroup(server);
+  return { upgrader: new BunUpgrader(group, server as BunServer), group };
+}
+
+/**
+ * Starts `Bun.serve` with wsx upgrades: the seed's `start_http_server`.
+ *
+ * @param options Port, hostname and the request handler.
+ * @returns The running server.
+ * @example
+ * ```ts
+ * import { serve } from "./bun.ts";
+ * const server = await serve({ port: 0, onRequest: () => new Response("Hello World!") });
+ * await server.shutdown();
+ * ```
+ */
+export function serve(options: ServeOptions): Promise<WsxServer> {
+  const { port, hostname } = checkServeOptions(options);
+  const bun = (globalThis as { Bun?: BunApi }).Bun;
+  if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
+  const bound: { upgrader?: Upgrader } = {};
+  const fetch = async (request: Request): Promise<Response | undefined> => {
+    bindRequest(request, bound.upgrader!);
+    try {
+      const response = await options.onRequest(request);
+      return isUpgradedResponse(response) ? undefined : response;
+    } catch (error) {
+      reportError(error, "onRequest");
+      return new Response("Internal Server Error", { status: 500 });
+    }
+  };
+  const server = bun.serve({ port, hostname, fetch, websocket: websocketHandler() });
+  const made = createUpgrader(server);
+  bound.upgrader = made.upgrader;
+  const group = made.group;
+  // Keep Bun's cap equal to maxMsgSize when the setting changes.
+  const stopSync = onSettingsChange((name) => {
+    if (name === "maxMsgSize") server.reload({ fetch, websocket: websocketHandler() });
+  });
+  let stopping: Promise<void> | undefined;
+  const wsxServer: WsxServer = {
+    port: server.port,
+    hostname: server.hostname,
+    raw: server,
+    stats: group.stats,
+    shutdown(shutdownOptions) {
+      stopping ??= group.shutdown(shutdownOptions).then(async () => {
+        stopSync();
+        await server.stop(true);
+      });
+      return stopping;
+    },
+  };
+  if (options.shutdownOnSignals) {
+    const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
+    onShutdownSignals(wsxServer, options.shutdownOnSignals, {
+      listen: (signal, fn) => proc.on(signal, fn),
+      exit: (code) => proc.exit(code),
+    });
+  }
+  return Promise.resolve(wsxServer);
+}
+
+interface NodeLikeProcess {
+  on(signal: string, fn: () => void): void;
+  exit(code: number): void;
+}

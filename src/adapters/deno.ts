@@ -1,0 +1,225 @@
+/**
+ * The Deno adapter: `Deno.serve` and `Deno.upgradeWebSocket` behind the wsx core.
+ *
+ * Limits of the runtime (see the README): Deno hands over whole messages, so
+ * `maxMsgSize` is checked after a message arrived; Deno cannot send a ping on request,
+ * so a connection's `timeout` becomes Deno's own `idleTimeout` keepalive; pongs are
+ * not reported.
+ *
+ * @example Hello World on Deno
+ * ```ts
+ * import { serve } from "./deno.ts";
+ * import { Websocket } from "../../mod.ts";
+ * await serve({
+ *   port: 8080,
+ *   onRequest: (req) =>
+ *     req.headers.get("upgrade") === "websocket"
+ *       ? Websocket.upgrade(req, { onMessage: (ws, data, isText) => ws.write(data, isText) })
+ *       : new Response("Hello World!"),
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import type { Capabilities, Transport, WriteResult } from "./adapter.ts";
+import { ConnectionDriver } from "../core/driver.ts";
+import { ServerGroup } from "../core/group.ts";
+import { reportError } from "../core/report.ts";
+import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import {
+  bindRequest,
+  setFallbackUpgrader,
+  type UpgradePlan,
+  type Upgrader,
+} from "../core/upgrade.ts";
+import { onShutdownSignals } from "./signals.ts";
+
+export type { ServeOptions, WsxServer } from "../core/server.ts";
+
+interface DenoServer {
+  readonly addr: { readonly hostname: string; readonly port: number };
+  shutdown(): Promise<void>;
+}
+
+interface DenoApi {
+  serve(
+    options: {
+      port: number;
+      hostname: string;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): DenoServer;
+  upgradeWebSocket(
+    request: Request,
+    options: { protocol?: string; idleTimeout?: number },
+  ): { socket: WebSocket; response: Response };
+}
+
+interface DenoSignals {
+  addSignalListener(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
+  exit(code: number): never;
+}
+
+function deno(): DenoApi {
+  const api = (globalThis as { Deno?: DenoApi }).Deno;
+  if (!api) throw new TypeError("wsx/deno needs the Deno runtime");
+  return api;
+}
+
+const CAPABILITIES: Capabilities = Object.freeze({
+  ping: false,
+  inboundControlFrames: false,
+  pongs: false,
+  enforcesMaxMsgSize: false,
+  runtimeKeepalive: true,
+  headersOn101: true,
+});
+
+// Deno closes a connection whose keepalive ping went unanswered with this reason.
+const DENO_PING_TIMEOUT = "No response from ping frame.";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+class DenoTransport implements Transport {
+  readonly capabilities: Capabilities = CAPABILITIES;
+  readonly #socket: WebSocket;
+
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+  }
+
+  send(data: string | Uint8Array, isText: boolean): WriteResult {
+    const socket = this.#socket;
+    if (socket.readyState !== 1) return "closed";
+    const backlog = socket.bufferedAmount;
+    try {
+      if (isText) socket.send(typeof data === "string" ? data : decoder.decode(data));
+      else socket.send((typeof data === "string" ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>);
+    } catch {
+      return "closed";
+    }
+    return backlog > 0 ? "queued" : "sent";
+  }
+
+  close(code: number, reason: string): void {
+    try {
+      this.#socket.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  terminate(): void {
+    // Deno offers no abort: a close frame without waiting for the peer is the nearest.
+    this.close(1001, "");
+  }
+
+  ping(): void {}
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  get raw(): unknown {
+    return this.#socket;
+  }
+}
+
+class DenoUpgrader implements Upgrader {
+  readonly group: ServerGroup;
+
+  constructor(group: ServerGroup) {
+    this.group = group;
+  }
+
+  accept<U>(request: Request, plan: UpgradePlan<U>): Response {
+    const driver = new ConnectionDriver<U>({
+      handlers: plan.handlers,
+      udata: plan.udata,
+      group: this.group,
+      protocol: plan.protocol,
+    });
+    const { socket, response } = deno().upgradeWebSocket(request, {
+      idleTimeout: driver.timeoutSeconds,
+    });
+    // Set the chosen protocol ourselves: Deno's own check splits the offer on ", " only
+    // and refuses "a,b" as sent by some clients.
+    if (plan.protocol !== undefined) response.headers.set("sec-websocket-protocol", plan.protocol);
+    for (const [name, value] of plan.headers) response.headers.append(name, value);
+    socket.binaryType = "arraybuffer";
+    driver.bind(new DenoTransport(socket));
+    socket.onopen = () => driver.open();
+    socket.onmessage = (event: MessageEvent) => {
+      const data = event.data;
+      if (typeof data === "string") driver.message(data, true);
+      else driver.message(new Uint8Array(data as ArrayBuffer), false);
+    };
+    socket.onclose = (event: CloseEvent) => {
+      if (event.reason === DENO_PING_TIMEOUT) driver.fail("ping-timeout");
+      // Deno reports an abnormal end as code 0; RFC 6455 section 7.1.5 calls it 1006.
+      driver.closed(event.code === 0 ? 1006 : event.code, event.reason);
+    };
+    socket.onerror = () => {};
+    return response;
+  }
+}
+
+// Requests from a plain Deno.serve() can be upgraded too.
+const plainGroup = new ServerGroup(null);
+setFallbackUpgrader(new DenoUpgrader(plainGroup));
+
+/**
+ * Starts `Deno.serve` with wsx upgrades: the seed's `start_http_server`.
+ *
+ * @param options Port, hostname and the request handler.
+ * @returns The running server, once it listens.
+ * @example
+ * ```ts
+ * import { serve } from "./deno.ts";
+ * const server = await serve({ port: 0, onRequest: () => new Response("Hello World!") });
+ * await server.shutdown();
+ * ```
+ */
+export async function serve(options: ServeOptions): Promise<WsxServer> {
+  const { port, hostname } = checkServeOptions(options);
+  const group = new ServerGroup(null);
+  const upgrader = new DenoUpgrader(group);
+  let listening!: (addr: { hostname: string; port: number }) => void;
+  const ready = new Promise<{ hostname: string; port: number }>((resolve) => listening = resolve);
+  const server = deno().serve(
+    { port, hostname, onListen: (addr) => listening(addr) },
+    async (request) => {
+      bindRequest(request, upgrader);
+      try {
+        return await options.onRequest(request);
+      } catch (error) {
+        reportError(error, "onRequest");
+        return new Response("Internal Server Error", { status: 500 });
+      }
+    },
+  );
+  group.raw = server;
+  const addr = await ready;
+  let stopping: Promise<void> | undefined;
+  const wsxServer: WsxServer = {
+    port: addr.port,
+    hostname: addr.hostname,
+    raw: server,
+    stats: group.stats,
+    shutdown(shutdownOptions) {
+      stopping ??= group.shutdown(shutdownOptions).then(() => server.shutdown());
+      return stopping;
+    },
+  };
+  if (options.shutdownOnSignals) {
+    const api = (globalThis as unknown as { Deno: DenoSignals }).Deno;
+    onShutdownSignals(wsxServer, options.shutdownOnSignals, {
+      listen: (signal, fn) => api.addSignalListener(signal, fn),
+      exit: (code) => api.exit(code),
+    });
+  }
+  return wsxServer;
+}

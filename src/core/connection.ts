@@ -1,0 +1,200 @@
+/**
+ * The connection handle users hold: one object for the whole life of a connection.
+ *
+ * @module
+ */
+
+import type { WriteResult } from "../adapters/adapter.ts";
+import type { ConnectionDriver } from "./driver.ts";
+
+let wrap: <U>(driver: ConnectionDriver<U>) => WebSocketConnection<U>;
+
+/**
+ * One WebSocket connection, the same object in every callback of its life.
+ *
+ * @typeParam U The type of the user data.
+ * @example Echo and count messages in the user data
+ * ```ts
+ * import type { WebSocketConnection } from "./connection.ts";
+ * function onMessage(ws: WebSocketConnection<number>, data: string | Uint8Array, isText: boolean) {
+ *   ws.setUdata(ws.getUdata() + 1);
+ *   ws.write(data, isText);
+ * }
+ * ```
+ */
+export class WebSocketConnection<U = unknown> {
+  // Typed without U so that a handle of any user data is a WebSocketConnection<unknown>.
+  #d!: ConnectionDriver<unknown>;
+
+  static {
+    wrap = <V>(driver: ConnectionDriver<V>) => {
+      const handle = new WebSocketConnection<V>();
+      handle.#d = driver as ConnectionDriver<unknown>;
+      return handle;
+    };
+  }
+
+  private constructor() {}
+
+  /**
+   * The user data.
+   *
+   * @returns The current user data.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection<string>;
+   * console.log(ws.getUdata());
+   * ```
+   */
+  getUdata(): U {
+    return this.#d.udata as U;
+  }
+
+  /**
+   * Replaces the user data.
+   *
+   * @param udata The new user data.
+   * @returns The old user data.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection<string>;
+   * const old = ws.setUdata("alice");
+   * ```
+   */
+  setUdata(udata: U): U {
+    const old = this.#d.udata as U;
+    this.#d.udata = udata;
+    return old;
+  }
+
+  /**
+   * The connection's id: unique in the process and never reused.
+   *
+   * @returns The id.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * console.log(ws.getUuid());
+   * ```
+   */
+  getUuid(): number {
+    return this.#d.uuid;
+  }
+
+  /**
+   * The runtime's server object the connection arrived on (`Deno.HttpServer`, Bun's
+   * `Server` or Node's `http.Server`).
+   *
+   * @returns The server object.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * console.log(ws.getServer());
+   * ```
+   */
+  getServer(): unknown {
+    return this.#d.group.raw;
+  }
+
+  /**
+   * Sends a message. Never throws.
+   *
+   * @param data The message.
+   * @param isText A text frame when true, binary when false. @default {typeof data === "string"}
+   * @returns `"sent"` or `"queued"` on success; `"dropped"` over the outbound cap with the
+   * `"drop"` policy; `"closed"` once the connection is closing or closed.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * if (ws.write("hello") === "closed") console.log("gone");
+   * ```
+   */
+  write(data: string | Uint8Array, isText: boolean = typeof data === "string"): WriteResult {
+    return this.#d.write(data, isText);
+  }
+
+  /**
+   * Starts the closing handshake. Does nothing once closing.
+   *
+   * @param code 1000-1003, 1007-1014 or 3000-4999. @default {1000}
+   * @param reason At most 123 UTF-8 bytes. @default {""}
+   * @throws {RangeError} For a code or reason the RFC forbids.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * ws.close(4000, "bye");
+   * ```
+   */
+  close(code: number = 1000, reason: string = ""): void {
+    this.#d.close(code, reason);
+  }
+
+  /**
+   * Destroys the connection at once, without a closing handshake; `onClose` reports 1006.
+   *
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * ws.terminate();
+   * ```
+   */
+  terminate(): void {
+    this.#d.terminate();
+  }
+
+  /** `"open"`, `"closing"` or `"closed"`. */
+  get readyState(): "open" | "closing" | "closed" {
+    return this.#d.readyState;
+  }
+
+  /** Bytes written and not yet sent to the network. */
+  get bufferedAmount(): number {
+    return this.#d.readyState === "closed" ? 0 : this.#d.transport.bufferedAmount;
+  }
+
+  /** The subprotocol agreed in the handshake, or "". */
+  get protocol(): string {
+    return this.#d.protocol;
+  }
+
+  /** When the peer was last heard from, in ms since the epoch (precise to about a second). */
+  get lastHeardAt(): number {
+    return this.#d.lastHeardAt;
+  }
+
+  /** Round trip of the last answered ping in ms, where the runtime reports pongs. */
+  get pingRoundTripMs(): number | undefined {
+    return this.#d.pingRoundTripMs;
+  }
+
+  /** The ping timeout in seconds this connection took from the settings when it opened. */
+  get timeoutSeconds(): number {
+    return this.#d.timeoutSeconds;
+  }
+
+  /** The runtime's own socket object. */
+  get raw(): unknown {
+    return this.#d.transport.raw;
+  }
+}
+
+/**
+ * Makes the handle of a driver (for the core only).
+ *
+ * @param driver The driver.
+ * @returns Its handle.
+ * @example
+ * ```ts
+ * import { createHandle } from "./connection.ts";
+ * ```
+ */
+export function createHandle<U>(driver: ConnectionDriver<U>): WebSocketConnection<U> {
+  return wrap(driver);
+}

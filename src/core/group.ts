@@ -1,0 +1,109 @@
+/**
+ * The connections of one server: its counters, whether it still accepts upgrades, and
+ * its graceful shutdown.
+ *
+ * @module
+ */
+
+import type { ConnectionDriver } from "./driver.ts";
+import { createStats, type ServerStats } from "./stats.ts";
+
+/**
+ * How a server shuts down.
+ *
+ * @example
+ * ```ts
+ * import type { ShutdownOptions } from "./group.ts";
+ * const opts: ShutdownOptions = { code: 1001, reason: "Deploying", timeoutMs: 5000 };
+ * ```
+ */
+export interface ShutdownOptions {
+  /** Close code sent to every connection. @default {1001} */
+  readonly code?: number;
+  /** Close reason. @default {"Server shutting down"} */
+  readonly reason?: string;
+  /** How long to wait for closing handshakes before terminating the rest, in ms. @default {10000} */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The connections of one server.
+ *
+ * @example
+ * ```ts
+ * import { ServerGroup } from "./group.ts";
+ * const group = new ServerGroup(null);
+ * console.log(group.stats.open, group.accepting); // 0 true
+ * ```
+ */
+export class ServerGroup {
+  /** The runtime's server object. */
+  raw: unknown;
+  /** Counters. */
+  readonly stats: ServerStats = createStats();
+  readonly #members = new Set<ConnectionDriver<unknown>>();
+  #accepting = true;
+  #emptied: (() => void) | undefined;
+
+  /** @param raw The runtime's server object. */
+  constructor(raw: unknown) {
+    this.raw = raw;
+  }
+
+  /** Whether new upgrades are accepted (false once shutdown began). */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /** Connections open on this server. */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** Adds an opened connection. */
+  add(driver: ConnectionDriver<unknown>): void {
+    this.#members.add(driver);
+    this.stats.open++;
+    this.stats.openedTotal++;
+  }
+
+  /** Removes a closed connection. */
+  remove(driver: ConnectionDriver<unknown>): void {
+    if (!this.#members.delete(driver)) return;
+    this.stats.open--;
+    if (this.#members.size === 0) this.#emptied?.();
+  }
+
+  /**
+   * Stops accepting upgrades, runs onShutdown and sends a close frame on every
+   * connection, waits for the closing handshakes up to `timeoutMs`, then terminates the
+   * rest. Resolves when no connection of this server is left.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const code = options.code ?? 1001;
+    const reason = options.reason ?? "Server shutting down";
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.#accepting = false;
+    for (const driver of Array.from(this.#members)) driver.shutdown(code, reason);
+    if (await this.#waitEmpty(timeoutMs)) return;
+    for (const driver of Array.from(this.#members)) driver.terminate();
+    if (await this.#waitEmpty(1000)) return;
+    // A runtime that never reports the end of a terminated socket: finish it here.
+    for (const driver of Array.from(this.#members)) driver.closed(1006, "Terminated at shutdown");
+  }
+
+  #waitEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.#members.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#emptied = undefined;
+        resolve(false);
+      }, timeoutMs);
+      this.#emptied = () => {
+        clearTimeout(timer);
+        this.#emptied = undefined;
+        resolve(true);
+      };
+    });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The process-wide registry of open connections: process-unique ids, `count()` and the
+ * snapshot `each()` walks.
+ *
+ * @module
+ */
+
+import type { ConnectionDriver } from "./driver.ts";
+
+/**
+ * A registry of open members with ids that are never reused in the process.
+ *
+ * @typeParam T The member type.
+ * @example
+ * ```ts
+ * import { Registry } from "./registry.ts";
+ * const reg = new Registry<string>();
+ * const id = reg.nextId();
+ * reg.add("a");
+ * console.log(id, reg.count()); // 1 1
+ * ```
+ */
+export class Registry<T> {
+  readonly #open = new Set<T>();
+  #lastId = 0;
+
+  /** A new id, unique in this registry for the life of the process. */
+  nextId(): number {
+    return ++this.#lastId;
+  }
+
+  /** Adds an open member. */
+  add(member: T): void {
+    this.#open.add(member);
+  }
+
+  /** Removes a member that closed. */
+  delete(member: T): void {
+    this.#open.delete(member);
+  }
+
+  /** How many members are open. */
+  count(): number {
+    return this.#open.size;
+  }
+
+  /** The open members now, in the order they opened. */
+  snapshot(): T[] {
+    return Array.from(this.#open);
+  }
+}
+
+/**
+ * The registry of every open connection in the process.
+ *
+ * @example
+ * ```ts
+ * import { registry } from "./registry.ts";
+ * console.log(registry.count());
+ * ```
+ */
+export const registry: Registry<ConnectionDriver<unknown>> = new Registry();

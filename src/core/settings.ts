@@ -1,0 +1,184 @@
+/**
+ * The process-wide settings of the seed's `Websocket` object, validated on every change.
+ *
+ * @module
+ */
+
+/**
+ * The process-wide settings. `maxMsgSize` is read live for every incoming message;
+ * `timeout`, `pongTimeout` and `maxBufferedBytes` are captured by each connection
+ * when it opens.
+ *
+ * @example
+ * ```ts
+ * import { settings } from "./settings.ts";
+ * settings.maxMsgSize = 1024 * 1024; // 1 MiB
+ * settings.timeout = 30; // seconds
+ * ```
+ */
+export interface Settings {
+  /** Largest incoming message in bytes; a larger one closes the connection with 1009. @default {262144} */
+  maxMsgSize: number;
+  /** Seconds of silence (0 to 255) after which a ping is sent; 0 never pings. @default {40} */
+  timeout: number;
+  /** Seconds (0 to 255) to wait for any frame after a timeout ping before closing; 0 means "the timeout again". @default {0} */
+  pongTimeout: number;
+  /** Largest outbound backlog per connection in bytes before `backpressure` applies. @default {4194304} */
+  maxBufferedBytes: number;
+  /** What a write does over `maxBufferedBytes`: `"close"` with 1008, or `"drop"` the message. @default {"close"} */
+  backpressure: "close" | "drop";
+}
+
+/** The default value of every setting. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  maxMsgSize: 262_144,
+  timeout: 40,
+  pongTimeout: 0,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  backpressure: "close",
+});
+
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `Invalid "${name}": expected an integer from ${min} to ${max}, got ${typeof value}`,
+    );
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `Invalid "${name}": expected an integer from ${min} to ${max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+const validators: { [K in keyof Settings]: (value: unknown) => Settings[K] } = {
+  maxMsgSize: (v) => checkInteger("maxMsgSize", v, 1, Number.MAX_SAFE_INTEGER),
+  timeout: (v) => checkInteger("timeout", v, 0, 255),
+  pongTimeout: (v) => checkInteger("pongTimeout", v, 0, 255),
+  maxBufferedBytes: (v) => checkInteger("maxBufferedBytes", v, 1024, Number.MAX_SAFE_INTEGER),
+  backpressure: (v) => {
+    if (v !== "close" && v !== "drop") {
+      throw new TypeError(
+        `Invalid "backpressure": expected "close" or "drop", got ${JSON.stringify(v)}`,
+      );
+    }
+    return v;
+  },
+};
+
+/**
+ * Validates one setting, throwing `TypeError` or `RangeError` naming the setting and the
+ * allowed values.
+ *
+ * @param name The setting.
+ * @param value The proposed value.
+ * @returns The value, typed.
+ * @example
+ * ```ts
+ * import { validateSetting } from "./settings.ts";
+ * validateSetting("timeout", 30); // 30
+ * ```
+ */
+export function validateSetting<K extends keyof Settings>(name: K, value: unknown): Settings[K] {
+  const check = validators[name] as ((v: unknown) => Settings[K]) | undefined;
+  if (!check) {
+    throw new TypeError(
+      `Unknown setting ${JSON.stringify(name)}: expected one of ${
+        Object.keys(validators).join(", ")
+      }`,
+    );
+  }
+  return check(value);
+}
+
+type Listener = (name: keyof Settings) => void;
+const listeners = new Set<Listener>();
+const values: Settings = { ...DEFAULT_SETTINGS };
+
+/**
+ * Calls `listener` after every change of a setting (adapters that push a limit down to
+ * the runtime use it). Returns a function that stops the calls.
+ *
+ * @param listener Called with the name of the changed setting.
+ * @returns A function that removes the listener.
+ * @example
+ * ```ts
+ * import { onSettingsChange } from "./settings.ts";
+ * const stop = onSettingsChange((name) => console.log("changed", name));
+ * stop();
+ * ```
+ */
+export function onSettingsChange(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function accessor<K extends keyof Settings>(name: K): PropertyDescriptor {
+  return {
+    enumerable: true,
+    get: () => values[name],
+    set: (value: unknown) => {
+      values[name] = validateSetting(name, value);
+      for (const listener of listeners) listener(name);
+    },
+  };
+}
+
+/**
+ * The live settings object: reading gives the value in force, assigning validates.
+ *
+ * @example
+ * ```ts
+ * import { settings } from "./settings.ts";
+ * try {
+ *   settings.timeout = 300;
+ * } catch (e) {
+ *   console.log((e as RangeError).message); // Invalid "timeout": expected an integer from 0 to 255, got 300
+ * }
+ * ```
+ */
+export const settings: Settings = Object.seal(
+  Object.defineProperties({} as Settings, {
+    maxMsgSize: accessor("maxMsgSize"),
+    timeout: accessor("timeout"),
+    pongTimeout: accessor("pongTimeout"),
+    maxBufferedBytes: accessor("maxBufferedBytes"),
+    backpressure: accessor("backpressure"),
+  }),
+);
+
+/**
+ * Sets several settings at once; all are validated before any changes.
+ *
+ * @param changes The settings to change.
+ * @example
+ * ```ts
+ * import { configure } from "./settings.ts";
+ * configure({ maxMsgSize: 65536, timeout: 10 });
+ * ```
+ */
+export function configure(changes: Partial<Settings>): void {
+  if (typeof changes !== "object" || changes === null) {
+    throw new TypeError("Invalid settings: expected an object");
+  }
+  const checked = Object.entries(changes).map(([name, value]) =>
+    [name, validateSetting(name as keyof Settings, value)] as const
+  );
+  for (const [name, value] of checked) {
+    (settings as unknown as Record<string, unknown>)[name] = value;
+  }
+}
+
+/**
+ * Puts every setting back to its default (for tests and restarts).
+ *
+ * @example
+ * ```ts
+ * import { resetSettings } from "./settings.ts";
+ * resetSettings();
+ * ```
+ */
+export function resetSettings(): void {
+  configure({ ...DEFAULT_SETTINGS });
+}

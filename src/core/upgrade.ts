@@ -1,0 +1,225 @@
+/**
+ * `upgrade(request, settings)`, runtime-free: checks the request and the settings once,
+ * then hands a resolved plan to the adapter that received the request.
+ *
+ * @module
+ */
+
+import type { UpgradeSettings, WebSocketHandlers } from "../types.ts";
+import type { ServerGroup } from "./group.ts";
+import { headerPairs } from "./headers.ts";
+import { checkUpgrade } from "../rfc6455/handshake.ts";
+
+/**
+ * An upgrade, checked and resolved, ready for an adapter.
+ *
+ * @typeParam U The type of the user data.
+ * @example
+ * ```ts
+ * import type { UpgradePlan } from "./upgrade.ts";
+ * ```
+ */
+export interface UpgradePlan<U> {
+  /** The user's handlers. */
+  readonly handlers: WebSocketHandlers<U>;
+  /** The first user data. */
+  readonly udata: U;
+  /** Extra 101 headers, validated. */
+  readonly headers: ReadonlyArray<[string, string]>;
+  /** The chosen subprotocol, if any. */
+  readonly protocol: string | undefined;
+}
+
+/**
+ * The adapter side of `upgrade`: accepts a checked request.
+ *
+ * @example
+ * ```ts
+ * import type { Upgrader } from "./upgrade.ts";
+ * ```
+ */
+export interface Upgrader {
+  /** The server the request arrived on. */
+  readonly group: ServerGroup;
+  /** Completes the upgrade; returns what the request handler must return. */
+  accept<U>(request: Request, plan: UpgradePlan<U>): Response;
+}
+
+const bound = new WeakMap<Request, Upgrader>();
+let fallback: Upgrader | undefined;
+
+/**
+ * Ties a request to the adapter that received it (adapters call it before the user's
+ * request handler runs).
+ *
+ * @param request The request.
+ * @param upgrader The adapter side.
+ * @example
+ * ```ts
+ * import { bindRequest } from "./upgrade.ts";
+ * ```
+ */
+export function bindRequest(request: Request, upgrader: Upgrader): void {
+  bound.set(request, upgrader);
+}
+
+/**
+ * Sets the adapter used for requests no wsx server received (Deno can upgrade any
+ * request from `Deno.serve`).
+ *
+ * @param upgrader The adapter side, or undefined.
+ * @example
+ * ```ts
+ * import { setFallbackUpgrader } from "./upgrade.ts";
+ * setFallbackUpgrader(undefined);
+ * ```
+ */
+export function setFallbackUpgrader(upgrader: Upgrader | undefined): void {
+  fallback = upgrader;
+}
+
+const upgradedResponses = new WeakSet<Response>();
+
+/**
+ * A placeholder response that tells the adapter's request handler that the upgrade was
+ * taken over (Bun and Node answer the 101 themselves).
+ *
+ * @returns A marked response.
+ * @example
+ * ```ts
+ * import { isUpgradedResponse, upgradedResponse } from "./upgrade.ts";
+ * isUpgradedResponse(upgradedResponse()); // true
+ * ```
+ */
+export function upgradedResponse(): Response {
+  const response = new Response(null, { status: 200 });
+  upgradedResponses.add(response);
+  return response;
+}
+
+/**
+ * Whether a response is the placeholder of a completed upgrade.
+ *
+ * @param response The response a handler returned.
+ * @returns `true` for the placeholder.
+ * @example
+ * ```ts
+ * import { isUpgradedResponse } from "./upgrade.ts";
+ * isUpgradedResponse(new Response("x")); // false
+ * ```
+ */
+export function isUpgradedResponse(response: unknown): boolean {
+  return typeof response === "object" && response !== null &&
+    upgradedResponses.has(response as Response);
+}
+
+function refusal(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(message, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * The answer to a request that is not a valid WebSocket upgrade (RFC 6455 section 4.2.1),
+ * or `undefined` when it is valid.
+ *
+ * @param request The request.
+ * @returns A refusal response, or undefined.
+ * @example
+ * ```ts
+ * import { checkUpgradeRequest } from "./upgrade.ts";
+ * checkUpgradeRequest(new Request("http://x/"))?.status; // 400
+ * ```
+ */
+export function checkUpgradeRequest(request: Request): Response | undefined {
+  const check = checkUpgrade(request.method, (name) => request.headers.get(name));
+  if (check.ok) return undefined;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of check.headers) headers[name] = value;
+  return refusal(check.status, check.reason, headers);
+}
+
+const HANDLER_NAMES = ["onOpen", "onMessage", "onShutdown", "onClose", "onDrain"] as const;
+
+function choose<U>(request: Request, settings: UpgradeSettings<U>): string | undefined {
+  const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",")
+    .map((p) => p.trim()).filter((p) => p.length > 0);
+  const wanted = settings.protocol;
+  if (wanted === undefined) return undefined;
+  if (typeof wanted === "string") return offered.includes(wanted) ? wanted : undefined;
+  if (typeof wanted !== "function") {
+    throw new TypeError(
+      'Invalid "protocol": expected a string or a function choosing among the offered protocols',
+    );
+  }
+  const chosen = wanted(offered);
+  // Never answer with a protocol the client did not offer.
+  return chosen !== undefined && offered.includes(chosen) ? chosen : undefined;
+}
+
+/**
+ * Checks the settings, resolves headers and the subprotocol.
+ *
+ * @typeParam U The type of the user data.
+ * @param request The request.
+ * @param settings The upgrade settings.
+ * @returns The plan.
+ * @throws {TypeError} Naming the setting that is wrong.
+ * @example
+ * ```ts
+ * import { planUpgrade } from "./upgrade.ts";
+ * ```
+ */
+export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): UpgradePlan<U> {
+  if (typeof settings !== "object" || settings === null) {
+    throw new TypeError("Invalid upgrade settings: expected an object with handlers");
+  }
+  for (const name of HANDLER_NAMES) {
+    const handler = settings[name];
+    if (handler !== undefined && typeof handler !== "function") {
+      throw new TypeError(`Invalid "${name}": expected a function, got ${typeof handler}`);
+    }
+  }
+  return {
+    handlers: settings,
+    udata: settings.udata as U,
+    headers: headerPairs(settings.headers, settings.cookies),
+    protocol: choose(request, settings),
+  };
+}
+
+/**
+ * Upgrades a request received by a wsx server (or by `Deno.serve` once `wsx/deno` is
+ * loaded) and returns the response to give back: the 101 on Deno, a placeholder on Bun
+ * and Node, or an error response (426, 400, 405, 503) for a request that cannot upgrade.
+ *
+ * @typeParam U The type of the user data.
+ * @param request The request.
+ * @param settings Handlers, user data, headers and cookies.
+ * @returns The response the request handler must return.
+ * @throws {TypeError} For settings that are wrong, or a request no adapter received.
+ * @example
+ * ```ts
+ * import { upgrade } from "./upgrade.ts";
+ * const onRequest = (req: Request) => upgrade(req, { onMessage: (ws, d) => ws.write(d) });
+ * ```
+ */
+export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings<U>): Response {
+  const upgrader = bound.get(request) ?? fallback;
+  if (upgrader === undefined) {
+    throw new TypeError(
+      "Cannot upgrade: the request did not come from a wsx server (use serve() from wsx/deno, wsx/bun or wsx/node)",
+    );
+  }
+  const plan = planUpgrade(request, settings);
+  const refused = checkUpgradeRequest(request) ??
+    (upgrader.group.accepting
+      ? undefined
+      : refusal(503, "Server shutting down", { "retry-after": "5" }));
+  if (refused) {
+    upgrader.group.stats.refusedUpgrades++;
+    return refused;
+  }
+  return upgrader.accept(request, plan);
+}

@@ -1,0 +1,125 @@
+/**
+ * The seed's global `Websocket` object: settings as properties, and every connection
+ * function also as a plain function taking the handle first.
+ *
+ * @module
+ */
+
+import type { WriteResult } from "../adapters/adapter.ts";
+import type { UpgradeSettings } from "../types.ts";
+import type { WebSocketConnection } from "./connection.ts";
+import { count, each } from "./each.ts";
+import { configure, type Settings, settings } from "./settings.ts";
+import { upgrade } from "./upgrade.ts";
+
+/**
+ * The shape of the global {@linkcode Websocket} object.
+ *
+ * @example
+ * ```ts
+ * import type { WebsocketGlobal } from "./websocket.ts";
+ * ```
+ */
+export interface WebsocketGlobal extends Settings {
+  /** Sets several settings at once, all validated first. */
+  configure(changes: Partial<Settings>): void;
+  /** Upgrades a request; see {@linkcode upgrade}. */
+  upgrade<U = unknown>(request: Request, settings: UpgradeSettings<U>): Response;
+  /** `ws.write(data, isText)`. */
+  write(ws: WebSocketConnection<unknown>, data: string | Uint8Array, isText?: boolean): WriteResult;
+  /** `ws.close(code, reason)`. */
+  close(ws: WebSocketConnection<unknown>, code?: number, reason?: string): void;
+  /** `ws.getUdata()`. */
+  getUdata<U>(ws: WebSocketConnection<U>): U;
+  /** `ws.setUdata(udata)`: returns the old user data. */
+  setUdata<U>(ws: WebSocketConnection<U>, udata: U): U;
+  /** `ws.getUuid()`. */
+  getUuid(ws: WebSocketConnection<unknown>): number;
+  /** `ws.getServer()`. */
+  getServer(ws: WebSocketConnection<unknown>): unknown;
+  /** Runs a task for every open connection but the originator; see {@linkcode each}. */
+  each<A>(
+    originator: WebSocketConnection<unknown> | null,
+    task: (target: WebSocketConnection<unknown>, arg: A) => void,
+    arg: A,
+    onFinish?: (originator: WebSocketConnection<unknown> | null, arg: A) => void,
+  ): Promise<number>;
+  /** Open connections in the process. */
+  count(): number;
+}
+
+/**
+ * The seed's `Websocket` object: `maxMsgSize` and `timeout` (validated on assignment),
+ * `upgrade`, `write`, `close`, `getUdata`, `setUdata`, `getUuid`, `getServer`, `each`
+ * and `count`.
+ *
+ * @example
+ * ```ts
+ * import { Websocket } from "./websocket.ts";
+ * Websocket.maxMsgSize = 1 << 20;
+ * Websocket.timeout = 30;
+ * console.log(Websocket.count());
+ * ```
+ */
+export const Websocket: WebsocketGlobal = Object.freeze<WebsocketGlobal>({
+  get maxMsgSize(): number {
+    return settings.maxMsgSize;
+  },
+  set maxMsgSize(value: number) {
+    settings.maxMsgSize = value;
+  },
+  get timeout(): number {
+    return settings.timeout;
+  },
+  set timeout(value: number) {
+    settings.timeout = value;
+  },
+  get pongTimeout(): number {
+    return settings.pongTimeout;
+  },
+  set pongTimeout(value: number) {
+    settings.pongTimeout = value;
+  },
+  get maxBufferedBytes(): number {
+    return settings.maxBufferedBytes;
+  },
+  set maxBufferedBytes(value: number) {
+    settings.maxBufferedBytes = value;
+  },
+  get backpressure(): "close" | "drop" {
+    return settings.backpressure;
+  },
+  set backpressure(value: "close" | "drop") {
+    settings.backpressure = value;
+  },
+  configure,
+  upgrade,
+  write: (ws, data, isText) => ws.write(data, isText),
+  close: (ws, code, reason) => ws.close(code, reason),
+  getUdata: (ws) => ws.getUdata(),
+  setUdata: (ws, udata) => ws.setUdata(udata),
+  getUuid: (ws) => ws.getUuid(),
+  getServer: (ws) => ws.getServer(),
+  each,
+  count,
+});
+
+/**
+ * The seed's `websocket_upgrade(request, settings)`.
+ *
+ * @typeParam U The type of the user data.
+ * @param request The request.
+ * @param upgradeSettings Handlers, user data, headers and cookies.
+ * @returns The response the request handler must return.
+ * @example
+ * ```ts
+ * import { websocketUpgrade } from "./websocket.ts";
+ * const onRequest = (req: Request) => websocketUpgrade(req, { onMessage: (ws, d) => ws.write(d) });
+ * ```
+ */
+export function websocketUpgrade<U = unknown>(
+  request: Request,
+  upgradeSettings: UpgradeSettings<U>,
+): Response {
+  return upgrade(request, upgradeSettings);
+}

@@ -1,0 +1,110 @@
+/**
+ * The public vocabulary of wsx: handlers, upgrade settings, cookies and close info.
+ *
+ * @module
+ */
+
+import type { WebSocketConnection } from "./core/connection.ts";
+
+export type { WriteResult } from "./adapters/adapter.ts";
+
+/**
+ * A cookie to set on the 101 response of an upgrade.
+ *
+ * @example
+ * ```ts
+ * import type { Cookie } from "./types.ts";
+ * const session: Cookie = { name: "sid", value: "abc", httpOnly: true, sameSite: "Lax" };
+ * ```
+ */
+export interface Cookie {
+  /** Cookie name: an RFC 6265 token. */
+  readonly name: string;
+  /** Cookie value: no control characters, spaces, quotes, commas, semicolons or backslashes. */
+  readonly value: string;
+  /** `Path` attribute. */
+  readonly path?: string;
+  /** `Domain` attribute. */
+  readonly domain?: string;
+  /** `Max-Age` attribute, in whole seconds. */
+  readonly maxAgeSeconds?: number;
+  /** `Expires` attribute. */
+  readonly expires?: Date;
+  /** `HttpOnly` attribute. */
+  readonly httpOnly?: boolean;
+  /** `Secure` attribute. */
+  readonly secure?: boolean;
+  /** `SameSite` attribute. */
+  readonly sameSite?: "Strict" | "Lax" | "None";
+}
+
+/**
+ * The callbacks of one connection. The same handle object reaches every callback of its
+ * life; `onMessage` never runs before `onOpen` has returned (or, when it returns a
+ * promise, settled); `onClose` runs exactly once for every `onOpen`.
+ *
+ * @typeParam U The type of the connection's user data.
+ * @example An echo server's handlers
+ * ```ts
+ * import type { WebSocketHandlers } from "./types.ts";
+ * const echo: WebSocketHandlers = {
+ *   onMessage(ws, data, isText) { ws.write(data, isText); },
+ * };
+ * ```
+ */
+export interface WebSocketHandlers<U = unknown> {
+  /** The connection is open. A returned promise holds back messages until it settles. */
+  onOpen?: (ws: WebSocketConnection<U>) => void | Promise<void>;
+  /** A whole message: a string when `isText`, otherwise an exact `Uint8Array` view. */
+  onMessage?: (ws: WebSocketConnection<U>, data: string | Uint8Array, isText: boolean) => void;
+  /** The server is shutting down; runs before the close frame is sent and before `onClose`. */
+  onShutdown?: (ws: WebSocketConnection<U>) => void;
+  /** The connection ended, with the close code and reason (1005 without a code, 1006 when abnormal). */
+  onClose?: (ws: WebSocketConnection<U>, code: number, reason: string) => void;
+  /** The outbound queue emptied after a write returned `"queued"`. */
+  onDrain?: (ws: WebSocketConnection<U>) => void;
+}
+
+/**
+ * Headers for the 101 response: a `Headers` object, a list of pairs (repeat a name to
+ * send it several times, as for `Set-Cookie`) or a record.
+ *
+ * @example
+ * ```ts
+ * import type { HeadersLike } from "./types.ts";
+ * const h: HeadersLike = [["set-cookie", "a=1"], ["set-cookie", "b=2"]];
+ * ```
+ */
+export type HeadersLike =
+  | Headers
+  | ReadonlyArray<readonly [string, string]>
+  | Readonly<Record<string, string>>;
+
+/**
+ * Everything `upgrade` takes: the handlers, the first user data, and what goes on the
+ * 101 response.
+ *
+ * @typeParam U The type of the connection's user data.
+ * @example
+ * ```ts
+ * import type { UpgradeSettings } from "./types.ts";
+ * const settings: UpgradeSettings<{ name: string }> = {
+ *   udata: { name: "guest" },
+ *   cookies: [{ name: "seen", value: "1" }],
+ *   onMessage(ws, data) { console.log(ws.getUdata().name, data); },
+ * };
+ * ```
+ */
+export interface UpgradeSettings<U = unknown> extends WebSocketHandlers<U> {
+  /** The first user data of the connection. */
+  udata?: U;
+  /** Extra headers for the 101 response. */
+  headers?: HeadersLike;
+  /** Cookies for the 101 response, one `Set-Cookie` each. */
+  cookies?: readonly Cookie[];
+  /**
+   * The subprotocol: a name that is used only when the client offered it, or a function
+   * choosing among the offered names (return `undefined` for none).
+   */
+  protocol?: string | ((offered: readonly string[]) => string | undefined);
+}

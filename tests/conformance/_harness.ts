@@ -1,0 +1,225 @@
+/**
+ * Starts the fixture server on the runtime named by `WSX_RUNTIME` (deno, bun or node)
+ * and gives the suite its port, its event log and small client helpers.
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+
+export type Runtime = "deno" | "bun" | "node";
+
+export const runtime: Runtime = (process.env.WSX_RUNTIME ?? "node") as Runtime;
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+
+/** The command that runs a TypeScript file on a runtime. */
+export function commandFor(rt: Runtime, file: string): [string, string[]] {
+  switch (rt) {
+    case "deno":
+      return [bin("deno"), ["run", "--allow-net", "--allow-env", "--allow-read", file]];
+    case "bun":
+      return [bin("bun"), ["run", file]];
+    case "node":
+      return [process.execPath, ["--import", "tsx", file]];
+  }
+}
+
+// deno-lint-ignore no-explicit-any -- control answers are read field by field in the tests
+type Json = any;
+
+export interface ServerEvent {
+  id: string;
+  type: string;
+  uuid: number;
+  [key: string]: unknown;
+}
+
+export class Fixture {
+  readonly port: number;
+  readonly events: ServerEvent[] = [];
+  readonly lines: string[] = [];
+  readonly #child: ChildProcess;
+  #waiters = new Set<() => void>();
+
+  constructor(child: ChildProcess, port: number) {
+    this.#child = child;
+    this.port = port;
+  }
+
+  url(path: string): string {
+    return `ws://127.0.0.1:${this.port}${path}`;
+  }
+
+  http(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  push(line: string): void {
+    this.lines.push(line);
+    if (line.startsWith("EVENT ")) this.events.push(JSON.parse(line.slice(6)));
+    for (const wake of this.#waiters) wake();
+  }
+
+  eventsOf(id: string): ServerEvent[] {
+    return this.events.filter((e) => e.id === id);
+  }
+
+  /** Waits until `check` returns a value other than undefined, or fails after `ms`. */
+  waitFor<T>(check: () => T | undefined, ms = 5000, what = "condition"): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const attempt = () => {
+        const value = check();
+        if (value !== undefined) {
+          clearTimeout(timer);
+          this.#waiters.delete(attempt);
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(attempt);
+        reject(new Error(`Timed out waiting for ${what}`));
+      }, ms);
+      this.#waiters.add(attempt);
+      attempt();
+    });
+  }
+
+  waitEvent(id: string, type: string, ms = 5000): Promise<ServerEvent> {
+    return this.waitFor(
+      () => this.events.find((e) => e.id === id && e.type === type),
+      ms,
+      `${type} of ${id}`,
+    );
+  }
+
+  async post(path: string, body?: unknown): Promise<{ status: number; body: Json }> {
+    const res = await fetch(this.http(path), {
+      method: "POST",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  async get(path: string): Promise<{ status: number; body: Json }> {
+    const res = await fetch(this.http(path));
+    return { status: res.status, body: await res.json() };
+  }
+
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.#child.once("exit", resolve));
+    this.#child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** Starts the fixture server on the suite's runtime. */
+export async function startFixture(env: Record<string, string> = {}): Promise<Fixture> {
+  const [cmd, args] = commandFor(
+    runtime,
+    fileURLToPath(new URL("./fixture_server.ts", import.meta.url)),
+  );
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => stderr += chunk);
+  const lines = createInterface({ input: child.stdout! });
+  let fixture: Fixture | undefined;
+  const early: string[] = [];
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`fixture on ${runtime} did not start: ${stderr}`)),
+      20_000,
+    );
+    child.once("exit", (code) => {
+      if (!fixture) reject(new Error(`fixture on ${runtime} exited ${code}: ${stderr}`));
+    });
+    lines.on("line", (line) => {
+      if (fixture) return fixture.push(line);
+      if (line.startsWith("READY ")) {
+        clearTimeout(timer);
+        fixture = new Fixture(child, JSON.parse(line.slice(6)).port);
+        for (const e of early) fixture.push(e);
+        resolve(fixture);
+      } else early.push(line);
+    });
+  });
+}
+
+type Received = { data: Buffer; isBinary: boolean };
+const inboxes = new WeakMap<WebSocket, { queue: Received[]; wake?: () => void }>();
+
+/**
+ * Opens a `ws` client and waits for the open event. Messages are queued from the start
+ * (a message can arrive in the same packet as the 101) for {@linkcode nextMessage}.
+ */
+export function connect(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+  protocols?: string[],
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, options);
+    const inbox: { queue: Received[]; wake?: () => void } = { queue: [] };
+    inboxes.set(ws, inbox);
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      inbox.queue.push({ data, isBinary });
+      inbox.wake?.();
+    });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
+
+/** The next message of a client opened with {@linkcode connect}. */
+export function nextMessage(ws: WebSocket, ms = 5000): Promise<Received> {
+  const inbox = inboxes.get(ws)!;
+  return new Promise((resolve, reject) => {
+    const take = () => {
+      const next = inbox.queue.shift();
+      if (!next) return false;
+      clearTimeout(timer);
+      inbox.wake = undefined;
+      resolve(next);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      inbox.wake = undefined;
+      reject(new Error("no message in time"));
+    }, ms);
+    if (!take()) inbox.wake = take;
+  });
+}
+
+/** Waits for a client's close event. */
+export function closed(ws: WebSocket, ms = 5000): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    if (ws.readyState === WebSocket.CLOSED) return reject(new Error("already closed"));
+    const timer = setTimeout(() => reject(new Error("no close in time")), ms);
+    ws.once("close", (code: number, reason: Buffer) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+/** Sends a command on a /ws/cmd connection and returns the text answer. */
+export async function ask(ws: WebSocket, text: string): Promise<string> {
+  const reply = nextMessage(ws);
+  ws.send(text);
+  return (await reply).data.toString();
+}
+
+let counter = 0;
+/** A fresh id for `?id=`. */
+export function newId(prefix = "c"): string {
+  return `${prefix}${process.pid}-${++counter}`;
+}

@@ -1,0 +1,227 @@
+/**
+ * The server every conformance test talks to, the same file on Deno, Bun and Node. It
+ * prints `READY {"port":N}` once listening and one `EVENT {...}` line for every server
+ * callback of a connection opened with `?id=`, so the suite sees what the server saw.
+ *
+ * Paths: `/` Hello World; `/ws/echo`, `/ws/cmd`, `/ws/slow-open`, `/ws/throw`,
+ * `/ws/headers`, `/ws/protocol` upgrade; `/settings`, `/count`, `/each`, `/stats`,
+ * `/shutdown` control the server.
+ *
+ * @module
+ */
+
+import {
+  configure,
+  count,
+  each,
+  type UpgradeSettings,
+  Websocket,
+  type WebSocketConnection,
+} from "../../mod.ts";
+import { setErrorReporter } from "../../mod.ts";
+import { serve } from "../../src/serve.ts";
+
+type Udata = { id: string | null; tag: string };
+
+const print = (line: string) => console.log(line);
+const byId = new Map<string, WebSocketConnection<Udata>>();
+if (!process?.env?.WSX_FIXTURE_DEBUG) setErrorReporter(() => {});
+
+function record(
+  ws: WebSocketConnection<Udata>,
+  type: string,
+  extra: Record<string, unknown> = {},
+): void {
+  const id = ws.getUdata().id;
+  if (id !== null) print(`EVENT ${JSON.stringify({ id, type, uuid: ws.getUuid(), ...extra })}`);
+}
+
+const recording: UpgradeSettings<Udata> = {
+  onOpen(ws) {
+    const id = ws.getUdata().id;
+    if (id !== null) byId.set(id, ws);
+    record(ws, "open", { timeout: ws.timeoutSeconds });
+  },
+  onShutdown(ws) {
+    record(ws, "shutdown");
+    ws.write("bye-before-shutdown");
+  },
+  onClose(ws, code, reason) {
+    const id = ws.getUdata().id;
+    if (id !== null && byId.get(id) === ws) byId.delete(id);
+    record(ws, "close", { code, reason, same: ws === handles.get(ws.getUuid()) });
+    handles.delete(ws.getUuid());
+  },
+};
+
+// The handle seen in onOpen, to check that every callback gets the same object.
+const handles = new Map<number, WebSocketConnection<Udata>>();
+
+function echo(ws: WebSocketConnection<Udata>, data: string | Uint8Array, isText: boolean): void {
+  record(ws, "message", { isText, size: data.length, same: handles.get(ws.getUuid()) === ws });
+  ws.write(data, isText);
+}
+
+function command(ws: WebSocketConnection<Udata>, data: string | Uint8Array): void {
+  const [name, ...rest] = String(data).split(" ");
+  const arg = rest.join(" ");
+  switch (name) {
+    case "uuid":
+      ws.write(String(ws.getUuid()));
+      break;
+    case "udata":
+      ws.write(ws.getUdata().tag);
+      break;
+    case "setudata":
+      ws.write(`old:${ws.setUdata({ ...ws.getUdata(), tag: arg }).tag}`);
+      break;
+    case "server":
+      ws.write(String(ws.getServer() !== undefined && ws.getServer() !== null));
+      break;
+    case "close": {
+      const [code, ...reason] = rest;
+      ws.close(Number(code), reason.join(" "));
+      // Writes after close fail without throwing.
+      record(ws, "write-after-close", { result: ws.write("late") });
+      break;
+    }
+    case "bad-close":
+      try {
+        ws.close(Number(arg), "");
+        ws.write("no-error");
+      } catch (error) {
+        ws.write(`${(error as Error).name}: ${(error as Error).message}`);
+      }
+      break;
+    case "count":
+      ws.write(String(count()));
+      break;
+    case "facil":
+      // The seed's function forms on the global object.
+      Websocket.write(
+        ws,
+        `facil:${Websocket.getUuid(ws) === ws.getUuid()}:${Websocket.getUdata(ws).tag}`,
+        true,
+      );
+      break;
+    default:
+      ws.write(`unknown:${name}`);
+  }
+}
+
+function udataFor(url: URL): Udata {
+  return { id: url.searchParams.get("id"), tag: url.searchParams.get("tag") ?? "" };
+}
+
+function withRecording(handlers: UpgradeSettings<Udata>): UpgradeSettings<Udata> {
+  return {
+    ...recording,
+    ...handlers,
+    onOpen(ws) {
+      handles.set(ws.getUuid(), ws);
+      recording.onOpen!(ws);
+      return handlers.onOpen?.(ws);
+    },
+  };
+}
+
+const routes: Record<string, (url: URL) => UpgradeSettings<Udata>> = {
+  "/ws/echo": (url) => withRecording({ udata: udataFor(url), onMessage: echo }),
+  "/ws/cmd": (url) => withRecording({ udata: udataFor(url), onMessage: command }),
+  "/ws/slow-open": (url) =>
+    withRecording({
+      udata: udataFor(url),
+      async onOpen(ws) {
+        ws.write("opening");
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        record(ws, "open-done");
+      },
+      onMessage: echo,
+    }),
+  "/ws/throw": (url) =>
+    withRecording({
+      udata: udataFor(url),
+      onMessage() {
+        throw new Error("handler bug");
+      },
+    }),
+  "/ws/headers": (url) =>
+    withRecording({
+      udata: udataFor(url),
+      headers: [["x-wsx-test", "yes"]],
+      cookies: [{ name: "a", value: "1", httpOnly: true }, { name: "b", value: "2", path: "/" }],
+      onMessage: echo,
+    }),
+  "/ws/protocol": (url) =>
+    withRecording({
+      udata: udataFor(url),
+      protocol: (offered) => offered.find((p) => p === "chat.v2"),
+      onMessage: (ws) => ws.write(`protocol:${ws.protocol}`),
+    }),
+};
+
+async function control(url: URL, request: Request): Promise<Response> {
+  const json = (body: unknown, status = 200) =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  switch (url.pathname) {
+    case "/settings": {
+      try {
+        configure(await request.json());
+        return json({ ok: true, maxMsgSize: Websocket.maxMsgSize, timeout: Websocket.timeout });
+      } catch (error) {
+        return json(
+          { ok: false, name: (error as Error).name, message: (error as Error).message },
+          400,
+        );
+      }
+    }
+    case "/count":
+      return json({ count: count() });
+    case "/each": {
+      const originator = byId.get(url.searchParams.get("originator") ?? "") ?? null;
+      const throwEvery = Number(url.searchParams.get("throwEvery") ?? 0);
+      let finishCalls = 0;
+      let visited = 0;
+      const arg = url.searchParams.get("arg") ?? "";
+      const ran = await each(
+        originator,
+        (target, text: string) => {
+          visited++;
+          if (throwEvery && visited % throwEvery === 0) throw new Error("task bug");
+          target.write(`each:${text}`);
+        },
+        arg,
+        (origin, text) => {
+          finishCalls++;
+          if (origin !== originator || text !== arg) finishCalls += 1000;
+        },
+      );
+      // Let a second onFinish show up if there were one.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return json({ ran, visited, finishCalls });
+    }
+    case "/stats":
+      return json(server.stats);
+    case "/shutdown": {
+      const timeoutMs = Number(url.searchParams.get("timeoutMs") ?? 5000);
+      server.shutdown({ timeoutMs }).then(() => {
+        print(`SHUTDOWN ${JSON.stringify({ count: count() })}`);
+      });
+      return json({ ok: true }, 202);
+    }
+  }
+  return new Response("Not Found", { status: 404 });
+}
+
+const server = await serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  async onRequest(request) {
+    const url = new URL(request.url);
+    const route = routes[url.pathname];
+    if (route) return Websocket.upgrade(request, route(url));
+    if (url.pathname === "/") return new Response("Hello World!");
+    return await control(url, request);
+  },
+});
+print(`READY ${JSON.stringify({ port: server.port })}`);
