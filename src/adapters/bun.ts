@@ -110,6 +110,7 @@ interface BunApi {
     hostname: string;
     fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
     websocket: BunWebSocketHandler;
+    idleTimeout: number;
   }): BunServer;
 }
 
@@ -271,7 +272,8 @@ function createUpgrader(server: unknown): { upgrader: Upgrader; group: ServerGro
  * ```
  */
 export function serve(options: ServeOptions): Promise<WsxServer> {
-  const { port, hostname } = checkServeOptions(options);
+  const checked = checkServeOptions(options);
+  const { port, hostname } = checked;
   const bun = (globalThis as { Bun?: BunApi }).Bun;
   if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
   const bound: { upgrader?: Upgrader } = {};
@@ -285,10 +287,18 @@ export function serve(options: ServeOptions): Promise<WsxServer> {
       return new Response("Internal Server Error", { status: 500 });
     }
   };
-  const server = bun.serve({ port, hostname, fetch, websocket: websocketHandler() });
+  const server = bun.serve({
+    port,
+    hostname,
+    fetch,
+    websocket: websocketHandler(),
+    // Bun's HTTP idle timer (whole seconds) also cuts off a slow request head.
+    idleTimeout: Math.min(255, Math.ceil(checked.handshakeTimeoutMs / 1000)),
+  });
   const made = createUpgrader(server);
   bound.upgrader = made.upgrader;
   const group = made.group;
+  group.allowedOrigins = checked.allowedOrigins;
   // Keep Bun's cap equal to maxMsgSize when the setting changes.
   const stopSync = onSettingsChange((name) => {
     if (name === "maxMsgSize") server.reload({ fetch, websocket: websocketHandler() });
@@ -299,9 +309,14 @@ export function serve(options: ServeOptions): Promise<WsxServer> {
     hostname: server.hostname,
     raw: server,
     stats: group.stats,
+    capabilities: { handshakeTimeout: "runtime" },
     shutdown(shutdownOptions) {
       stopping ??= group.shutdown(shutdownOptions).then(async () => {
         stopSync();
+        // Let in-flight HTTP responses finish (the one that asked for the shutdown,
+        // say), then close whatever is left.
+        const graceful = Promise.resolve(server.stop(false));
+        await Promise.race([graceful, new Promise((resolve) => setTimeout(resolve, 1000))]);
         await server.stop(true);
       });
       return stopping;

@@ -97,7 +97,9 @@ class DenoTransport implements Transport {
     const backlog = socket.bufferedAmount;
     try {
       if (isText) socket.send(typeof data === "string" ? data : decoder.decode(data));
-      else socket.send((typeof data === "string" ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>);
+      else {socket.send(
+          (typeof data === "string" ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>,
+        );}
     } catch {
       return "closed";
     }
@@ -184,8 +186,10 @@ setFallbackUpgrader(new DenoUpgrader(plainGroup));
  * ```
  */
 export async function serve(options: ServeOptions): Promise<WsxServer> {
-  const { port, hostname } = checkServeOptions(options);
+  const checked = checkServeOptions(options);
+  const { port, hostname } = checked;
   const group = new ServerGroup(null);
+  group.allowedOrigins = checked.allowedOrigins;
   const upgrader = new DenoUpgrader(group);
   let listening!: (addr: { hostname: string; port: number }) => void;
   const ready = new Promise<{ hostname: string; port: number }>((resolve) => listening = resolve);
@@ -209,6 +213,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     hostname: addr.hostname,
     raw: server,
     stats: group.stats,
+    capabilities: { handshakeTimeout: "none" },
     shutdown(shutdownOptions) {
       stopping ??= group.shutdown(shutdownOptions).then(() => server.shutdown());
       return stopping;

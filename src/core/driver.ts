@@ -79,6 +79,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   #heard = false;
   #lastHeardMs = 0;
   #pingSentMs = 0;
+  #drainWanted = false;
   #backlog: Array<string | Uint8Array | boolean> | null = null;
   #closeInfo: { code: number; reason: string } | null = null;
 
@@ -175,6 +176,8 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
 
   /** The outbound queue emptied. */
   drain(): void {
+    if (!this.#drainWanted) return;
+    this.#drainWanted = false;
     const onDrain = this.#handlers.onDrain;
     if (onDrain && this.#state === OPEN) {
       try {
@@ -216,12 +219,15 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     if (buffered > 0 && buffered + data.length > this.#maxBufferedBytes) {
       if (this.#dropWhenFull) {
         this.group.stats.droppedWrites++;
+        this.#drainWanted = true;
         return "dropped";
       }
       this.fail("buffer-full");
       return "closed";
     }
-    return transport.send(data, isText);
+    const result = transport.send(data, isText);
+    if (result === "queued") this.#drainWanted = true;
+    return result;
   }
 
   /** Starts the closing handshake; throws `RangeError` for a code or reason the RFC forbids. */
@@ -234,6 +240,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   fail(code: WsxErrorCode): void {
     const error = new WsxError(code);
     if (code === "message-too-big") this.group.stats.oversize++;
+    else if (code === "ping-timeout") this.group.stats.pingTimeouts++;
     if (error.closeCode === 1006) {
       // The peer is gone or stuck: no closing handshake to wait for.
       if (this.#state >= CLOSING && this.#closeInfo) return this.transport.terminate();
@@ -265,6 +272,8 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
 
   /** Visited by the heartbeat about once a second. */
   tick(now: number): void {
+    // Runtimes without a drain event (Deno) are polled here.
+    if (this.#drainWanted && this.transport.bufferedAmount === 0) this.drain();
     if (this.#heard) {
       this.#heard = false;
       this.#lastHeardMs = now;
@@ -279,7 +288,6 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
         this.transport.ping();
       }
     } else if (now - this.#pingSentMs >= this.#pongTimeoutMs) {
-      this.group.stats.pingTimeouts++;
       this.fail("ping-timeout");
     }
   }

@@ -41,6 +41,8 @@ export class ServerGroup {
   raw: unknown;
   /** Counters. */
   readonly stats: ServerStats = createStats();
+  /** Origins allowed to upgrade, or undefined for any. */
+  allowedOrigins: ReadonlySet<string> | undefined;
   readonly #members = new Set<ConnectionDriver<unknown>>();
   #accepting = true;
   #emptied: (() => void) | undefined;

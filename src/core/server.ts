@@ -28,6 +28,52 @@ export interface ServeOptions {
   readonly onRequest: (request: Request) => Response | Promise<Response>;
   /** Shut down gracefully on SIGINT and SIGTERM, with these options (`true` for the defaults). */
   readonly shutdownOnSignals?: boolean | ShutdownOptions;
+  /**
+   * Browser origins (`scheme://host[:port]`) allowed to upgrade; others get 403. Requests
+   * without an `Origin` header (non-browser clients) are allowed. @default {undefined} (any)
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * Longest time a client may take to send its request head, in ms; slower ones are cut
+   * off (slowloris). Node.js and Bun (Bun counts whole seconds of idleness). @default {10000}
+   */
+  readonly handshakeTimeoutMs?: number;
+}
+
+/**
+ * Server options after checking, with defaults applied.
+ *
+ * @example
+ * ```ts
+ * import type { CheckedServeOptions } from "./server.ts";
+ * ```
+ */
+export interface CheckedServeOptions {
+  /** The port. */
+  readonly port: number;
+  /** The address. */
+  readonly hostname: string;
+  /** Allowed origins, lower-cased, or undefined for any. */
+  readonly allowedOrigins: ReadonlySet<string> | undefined;
+  /** Request-head timeout in ms. */
+  readonly handshakeTimeoutMs: number;
+}
+
+/**
+ * What a runtime's server can do about abusive handshakes.
+ *
+ * @example
+ * ```ts
+ * import type { ServerCapabilities } from "./server.ts";
+ * const caps: ServerCapabilities = { handshakeTimeout: "configurable" };
+ * ```
+ */
+export interface ServerCapabilities {
+  /**
+   * A slow request head is cut off: after `handshakeTimeoutMs` (`"configurable"`), after
+   * a delay the runtime fixes (`"runtime"`: Bun, about 10 s), or not at all (`"none"`: Deno).
+   */
+  readonly handshakeTimeout: "configurable" | "runtime" | "none";
 }
 
 /**
@@ -50,6 +96,8 @@ export interface WsxServer {
   readonly raw: unknown;
   /** Counters, live. */
   readonly stats: ServerStats;
+  /** What this runtime's server can do about abusive handshakes. */
+  readonly capabilities: ServerCapabilities;
   /** Graceful shutdown: refuses new upgrades with 503, closes every connection, stops listening. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
@@ -58,14 +106,14 @@ export interface WsxServer {
  * Checks `serve()` options, throwing `TypeError`/`RangeError` naming the option.
  *
  * @param options The options.
- * @returns Port and hostname with defaults applied.
+ * @returns The options with defaults applied.
  * @example
  * ```ts
  * import { checkServeOptions } from "./server.ts";
- * checkServeOptions({ onRequest: () => new Response("") }); // { port: 8080, hostname: "0.0.0.0" }
+ * checkServeOptions({ onRequest: () => new Response("") }).port; // 8080
  * ```
  */
-export function checkServeOptions(options: ServeOptions): { port: number; hostname: string } {
+export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("Invalid serve options: expected an object with onRequest");
   }
@@ -82,5 +130,27 @@ export function checkServeOptions(options: ServeOptions): { port: number; hostna
   if (typeof hostname !== "string" || hostname.length === 0) {
     throw new TypeError('Invalid "hostname": expected a non-empty string');
   }
-  return { port, hostname };
+  const origins = options.allowedOrigins;
+  if (
+    origins !== undefined && (!Array.isArray(origins) || origins.some((o) => typeof o !== "string"))
+  ) {
+    throw new TypeError(
+      'Invalid "allowedOrigins": expected an array of origins such as "https://example.com"',
+    );
+  }
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  if (
+    !Number.isInteger(handshakeTimeoutMs) || handshakeTimeoutMs < 1000 ||
+    handshakeTimeoutMs > 600_000
+  ) {
+    throw new RangeError(
+      `Invalid "handshakeTimeoutMs": expected an integer from 1000 to 600000, got ${handshakeTimeoutMs}`,
+    );
+  }
+  return {
+    port,
+    hostname,
+    allowedOrigins: origins ? new Set(origins.map((o) => o.toLowerCase())) : undefined,
+    handshakeTimeoutMs,
+  };
 }

@@ -140,6 +140,30 @@ export function checkUpgradeRequest(request: Request): Response | undefined {
   return refusal(check.status, check.reason, headers);
 }
 
+/**
+ * 403 for a browser origin outside the allowed list (cross-site WebSocket hijacking).
+ * Requests without an `Origin` header (non-browser clients) pass.
+ *
+ * @param request The request.
+ * @param allowed The allowed origins, or undefined for any.
+ * @returns A refusal, or undefined.
+ * @example
+ * ```ts
+ * import { checkOrigin } from "./upgrade.ts";
+ * const req = new Request("http://x/", { headers: { origin: "http://evil.example" } });
+ * checkOrigin(req, new Set(["http://good.example"]))?.status; // 403
+ * ```
+ */
+export function checkOrigin(
+  request: Request,
+  allowed: ReadonlySet<string> | undefined,
+): Response | undefined {
+  if (allowed === undefined) return undefined;
+  const origin = request.headers.get("origin");
+  if (origin === null || allowed.has(origin.toLowerCase())) return undefined;
+  return refusal(403, "Forbidden: origin not allowed");
+}
+
 const HANDLER_NAMES = ["onOpen", "onMessage", "onShutdown", "onClose", "onDrain"] as const;
 
 function choose<U>(request: Request, settings: UpgradeSettings<U>): string | undefined {
@@ -213,12 +237,11 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
     );
   }
   const plan = planUpgrade(request, settings);
-  const refused = checkUpgradeRequest(request) ??
-    (upgrader.group.accepting
-      ? undefined
-      : refusal(503, "Server shutting down", { "retry-after": "5" }));
+  const group = upgrader.group;
+  const refused = checkUpgradeRequest(request) ?? checkOrigin(request, group.allowedOrigins) ??
+    (group.accepting ? undefined : refusal(503, "Server shutting down", { "retry-after": "5" }));
   if (refused) {
-    upgrader.group.stats.refusedUpgrades++;
+    group.stats.refusedUpgrades++;
     return refused;
   }
   return upgrader.accept(request, plan);

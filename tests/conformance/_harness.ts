@@ -76,14 +76,18 @@ export class Fixture {
         const value = check();
         if (value !== undefined) {
           clearTimeout(timer);
+          clearInterval(poll);
           this.#waiters.delete(attempt);
           resolve(value);
         }
       };
       const timer = setTimeout(() => {
+        clearInterval(poll);
         this.#waiters.delete(attempt);
         reject(new Error(`Timed out waiting for ${what}`));
       }, ms);
+      // Client-side conditions change without a server line: look again now and then.
+      const poll = setInterval(attempt, 25);
       this.#waiters.add(attempt);
       attempt();
     });
@@ -222,4 +226,59 @@ let counter = 0;
 /** A fresh id for `?id=`. */
 export function newId(prefix = "c"): string {
   return `${prefix}${process.pid}-${++counter}`;
+}
+
+/** A masked client frame, built by hand for raw TCP clients. */
+export function maskedFrame(opcode: number, payload: Uint8Array | string, fin = true): Buffer {
+  const body = typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload);
+  const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const len = body.length;
+  const head = len < 126
+    ? Buffer.from([0, 0x80 | len])
+    : len < 65536
+    ? Buffer.from([0, 0x80 | 126, len >> 8, len & 0xff])
+    : (() => {
+      const h = Buffer.alloc(10);
+      h[1] = 0x80 | 127;
+      h.writeBigUInt64BE(BigInt(len), 2);
+      return h;
+    })();
+  head[0] = (fin ? 0x80 : 0) | opcode;
+  const masked = Buffer.from(body.map((b, i) => b ^ mask[i & 3]));
+  return Buffer.concat([head, mask, masked]);
+}
+
+/** A raw TCP socket that completed a WebSocket handshake (or got a refusal). */
+export function rawUpgrade(
+  port: number,
+  path: string,
+  extra = "",
+): Promise<{ socket: import("node:net").Socket; status: number; head: string; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    import("node:net").then(({ connect: tcp }) => {
+      const socket = tcp(port, "127.0.0.1", () => {
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
+        );
+      });
+      let buffered = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        socket.off("data", onData);
+        socket.pause();
+        const head = buffered.subarray(0, end).toString("latin1");
+        resolve({
+          socket,
+          status: Number(head.split(" ")[1]),
+          head,
+          rest: buffered.subarray(end + 4),
+        });
+      };
+      socket.on("data", onData);
+      socket.once("error", reject);
+    }, reject);
+  });
 }

@@ -46,6 +46,9 @@ const recording: UpgradeSettings<Udata> = {
     record(ws, "shutdown");
     ws.write("bye-before-shutdown");
   },
+  onDrain(ws) {
+    record(ws, "drain");
+  },
   onClose(ws, code, reason) {
     const id = ws.getUdata().id;
     if (id !== null && byId.get(id) === ws) byId.delete(id);
@@ -93,9 +96,28 @@ function command(ws: WebSocketConnection<Udata>, data: string | Uint8Array): voi
         ws.write(`${(error as Error).name}: ${(error as Error).message}`);
       }
       break;
+    case "lastheard":
+      ws.write(String(ws.lastHeardAt));
+      break;
     case "count":
       ws.write(String(count()));
       break;
+    case "burst": {
+      // Numbered messages, written at once: none may be lost by a shutdown that follows.
+      for (let i = 0; i < Number(arg); i++) ws.write(`m${i}`);
+      record(ws, "burst-written");
+      break;
+    }
+    case "flood":
+      flood(ws, Number(arg));
+      break;
+    case "stream": {
+      // Outbound traffic only: it must not count as a sign of life.
+      const timer = setInterval(() => {
+        if (ws.write("tick") === "closed") clearInterval(timer);
+      }, 100);
+      break;
+    }
     case "facil":
       // The seed's function forms on the global object.
       Websocket.write(
@@ -107,6 +129,26 @@ function command(ws: WebSocketConnection<Udata>, data: string | Uint8Array): voi
     default:
       ws.write(`unknown:${name}`);
   }
+}
+
+/** Writes 64 KiB chunks to a client that may not read, and records what write returned. */
+function flood(ws: WebSocketConnection<Udata>, total: number): void {
+  const chunk = new Uint8Array(65536);
+  const results: Record<string, number> = {};
+  let written = 0;
+  let maxBuffered = 0;
+  const step = () => {
+    for (let i = 0; i < 16 && written < total; i++) {
+      const result = ws.write(chunk, false);
+      results[result] = (results[result] ?? 0) + 1;
+      maxBuffered = Math.max(maxBuffered, ws.bufferedAmount);
+      if (result === "closed") return record(ws, "flood-done", { results, maxBuffered });
+      written += chunk.length;
+    }
+    if (written >= total) return record(ws, "flood-done", { results, maxBuffered });
+    setTimeout(step, 5);
+  };
+  step();
 }
 
 function udataFor(url: URL): Udata {
@@ -202,6 +244,8 @@ async function control(url: URL, request: Request): Promise<Response> {
     }
     case "/stats":
       return json(server.stats);
+    case "/caps":
+      return json(server.capabilities);
     case "/shutdown": {
       const timeoutMs = Number(url.searchParams.get("timeoutMs") ?? 5000);
       server.shutdown({ timeoutMs }).then(() => {
@@ -216,8 +260,23 @@ async function control(url: URL, request: Request): Promise<Response> {
 const server = await serve({
   port: 0,
   hostname: "127.0.0.1",
+  allowedOrigins: ["http://good.example"],
+  handshakeTimeoutMs: 2000,
   async onRequest(request) {
     const url = new URL(request.url);
+    if (url.pathname === "/ws/auth") {
+      // An async upgrade hook that refuses with any status and headers.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const token = url.searchParams.get("token");
+      if (token === "forbidden") return new Response("Forbidden", { status: 403 });
+      if (token !== "good") {
+        return new Response("Unauthorized", {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="wsx"' },
+        });
+      }
+      return Websocket.upgrade(request, routes["/ws/echo"](url));
+    }
     const route = routes[url.pathname];
     if (route) return Websocket.upgrade(request, route(url));
     if (url.pathname === "/") return new Response("Hello World!");

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  connect,
+  type Fixture,
+  maskedFrame,
+  newId,
+  nextMessage,
+  rawUpgrade,
+  runtime,
+  startFixture,
+} from "./_harness.ts";
+
+describe(`dead peers and backpressure on ${runtime}`, { timeout: 120_000 }, () => {
+  let fx: Fixture;
+  before(async () => fx = await startFixture());
+  after(() => fx.stop());
+
+  test("a peer that never answers pings is closed, and onClose says why, even while the server writes", async () => {
+    await fx.post("/settings", { timeout: 1, pongTimeout: 1 });
+    try {
+      const id = newId();
+      const { socket, status } = await rawUpgrade(fx.port, `/ws/cmd?id=${id}`);
+      assert.equal(status, 101);
+      socket.write(maskedFrame(1, "stream"));
+      socket.resume(); // reads everything, answers nothing
+      const event = await fx.waitEvent(id, "close", 8000);
+      assert.equal(event.code, 1006);
+      assert.match(String(event.reason), /^Ping timeout/);
+      const stats = (await fx.get("/stats")).body;
+      assert.ok(stats.pingTimeouts >= 1, "counted in stats.pingTimeouts");
+      socket.destroy();
+    } finally {
+      await fx.post("/settings", { timeout: 40, pongTimeout: 0 });
+    }
+  });
+
+  test("a client that stops reading cannot grow the server's buffer past maxBufferedBytes (policy close: 1008)", async () => {
+    await fx.post("/settings", { maxBufferedBytes: 1 << 20, backpressure: "close" });
+    try {
+      const id = newId();
+      const { socket } = await rawUpgrade(fx.port, `/ws/cmd?id=${id}`);
+      socket.write(maskedFrame(1, `flood ${256 << 20}`)); // then never read
+      const done = await fx.waitEvent(id, "flood-done", 20_000);
+      const results = done.results as Record<string, number>;
+      assert.ok((results.closed ?? 0) >= 1, `writes end with "closed": ${JSON.stringify(results)}`);
+      assert.ok(Number(done.maxBuffered) <= (1 << 20) + 65536, `buffered ${done.maxBuffered}`);
+      socket.destroy();
+      const close = await fx.waitEvent(id, "close", 10_000);
+      assert.equal(close.code, 1008);
+    } finally {
+      await fx.post("/settings", { maxBufferedBytes: 4 << 20, backpressure: "close" });
+    }
+  });
+
+  test("with the drop policy writes over the cap are dropped, the connection lives, and onDrain follows", async () => {
+    await fx.post("/settings", { maxBufferedBytes: 1 << 20, backpressure: "drop" });
+    try {
+      const id = newId();
+      const { socket } = await rawUpgrade(fx.port, `/ws/cmd?id=${id}`);
+      socket.write(maskedFrame(1, `flood ${32 << 20}`));
+      const done = await fx.waitEvent(id, "flood-done", 20_000);
+      const results = done.results as Record<string, number>;
+      assert.ok((results.dropped ?? 0) >= 1, JSON.stringify(results));
+      assert.equal(results.closed ?? 0, 0);
+      assert.ok(Number(done.maxBuffered) <= (1 << 20) + 65536, `buffered ${done.maxBuffered}`);
+      assert.ok((await fx.get("/stats")).body.droppedWrites >= 1);
+      socket.resume(); // the client reads again: the backlog drains
+      await fx.waitEvent(id, "drain", 10_000);
+      socket.destroy();
+    } finally {
+      await fx.post("/settings", { maxBufferedBytes: 4 << 20, backpressure: "close" });
+    }
+  });
+
+  test("lastHeardAt follows inbound traffic", async () => {
+    const ws = await connect(fx.url("/ws/cmd"));
+    const reply = nextMessage(ws);
+    ws.send("lastheard");
+    const heard = Number((await reply).data.toString());
+    assert.ok(Math.abs(Date.now() - heard) < 3000, `lastHeardAt ${heard} is recent`);
+    ws.close();
+  });
+});

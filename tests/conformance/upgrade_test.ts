@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import net from "node:net";
+import { after, before, describe, test } from "node:test";
+import {
+  connect,
+  type Fixture,
+  nextMessage,
+  rawUpgrade,
+  runtime,
+  startFixture,
+} from "./_harness.ts";
+
+describe(`upgrade control and handshake abuse on ${runtime}`, { timeout: 120_000 }, () => {
+  let fx: Fixture;
+  before(async () => fx = await startFixture());
+  after(() => fx.stop());
+
+  test("an async hook refuses with 401 and WWW-Authenticate, or 403, and accepts a good token", async () => {
+    const unauthorized = await rawUpgrade(fx.port, "/ws/auth?token=bad");
+    assert.equal(unauthorized.status, 401);
+    assert.match(unauthorized.head, /www-authenticate: Bearer realm="wsx"/i);
+    unauthorized.socket.destroy();
+    const forbidden = await rawUpgrade(fx.port, "/ws/auth?token=forbidden");
+    assert.equal(forbidden.status, 403);
+    forbidden.socket.destroy();
+    const ws = await connect(fx.url("/ws/auth?token=good"));
+    const reply = nextMessage(ws);
+    ws.send("in");
+    assert.equal((await reply).data.toString(), "in");
+    ws.close();
+  });
+
+  test("allowedOrigins answers 403 to other browser origins", async () => {
+    const evil = await rawUpgrade(fx.port, "/ws/echo", "Origin: http://evil.example\r\n");
+    assert.equal(evil.status, 403);
+    evil.socket.destroy();
+    const good = await rawUpgrade(fx.port, "/ws/echo", "Origin: http://good.example\r\n");
+    assert.equal(good.status, 101);
+    good.socket.destroy();
+    const none = await rawUpgrade(fx.port, "/ws/echo");
+    assert.equal(none.status, 101, "a client without Origin is not a browser");
+    none.socket.destroy();
+  });
+
+  test("oversized request headers get 431 or the connection is refused, never a crash", async () => {
+    const huge = await rawUpgrade(fx.port, "/ws/echo", `X-Big: ${"a".repeat(128 * 1024)}\r\n`)
+      .catch(() => null);
+    if (huge) {
+      assert.ok([431, 400].includes(huge.status), `status ${huge.status}`);
+      huge.socket.destroy();
+    }
+    if (runtime === "node") assert.equal(huge?.status, 431);
+    const res = await fetch(fx.http("/"));
+    assert.equal(await res.text(), "Hello World!");
+  });
+
+  test("a header trickle (slowloris) is cut off by the handshake timeout", async (t) => {
+    const { handshakeTimeout } = (await fx.get("/caps")).body;
+    if (handshakeTimeout === "none") {
+      return t.skip("this runtime's server has no request-head timeout (README)");
+    }
+    const started = Date.now();
+    const ended = await new Promise<number>((resolve) => {
+      const socket = net.connect(
+        fx.port,
+        "127.0.0.1",
+        () => socket.write("GET /ws/echo HTTP/1.1\r\nHost: x\r\n"),
+      );
+      const timer = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 300);
+      const stop = () => {
+        clearInterval(timer);
+        resolve(Date.now() - started);
+      };
+      socket.on("close", stop);
+      socket.on("error", () => {});
+      setTimeout(() => socket.destroy(), 40_000);
+    });
+    // "runtime": Bun cuts a slow head after about 10 s whatever handshakeTimeoutMs says.
+    const bound = handshakeTimeout === "configurable" ? 8000 : 15_000;
+    assert.ok(ended < bound, `cut off after ${ended} ms (handshakeTimeoutMs is 2000)`);
+  });
+
+  test("2,000 upgrade attempts do not starve an established connection", async () => {
+    const ws = await connect(fx.url("/ws/echo"));
+    const latencies: number[] = [];
+    let flooding = true;
+    const probe = (async () => {
+      while (flooding) {
+        const t = performance.now();
+        const reply = nextMessage(ws, 10_000);
+        ws.send("probe");
+        await reply;
+        latencies.push(performance.now() - t);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    let attempts = 0;
+    const worker = async () => {
+      while (attempts < 2000) {
+        attempts++;
+        const up = await rawUpgrade(fx.port, "/ws/echo").catch(() => null);
+        up?.socket.destroy();
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, worker));
+    flooding = false;
+    await probe;
+    latencies.sort((a, b) => a - b);
+    const p99 = latencies[Math.floor(latencies.length * 0.99)];
+    assert.ok(latencies.length >= 5, `probes answered: ${latencies.length}`);
+    assert.ok(p99 < 1000, `p99 echo latency ${p99.toFixed(1)} ms under the flood`);
+    ws.close();
+  });
+});
