@@ -22,6 +22,7 @@ const entryPoints = [
   "src/adapters/bun.ts",
   "src/adapters/node.ts",
   "src/serve.ts",
+  "src/integrations/hono.ts",
 ];
 
 const phases = [
@@ -30,7 +31,16 @@ const phases = [
   {
     group: "gates",
     name: "deno check",
-    cmd: [deno, ["check", "mod.ts", "src/", "examples/", "tests/core", "tests/conformance", "tests/deno", "tests/rfc6455"]],
+    cmd: [deno, [
+      "check",
+      "mod.ts",
+      "src/",
+      "examples/",
+      "tests/core",
+      "tests/conformance",
+      "tests/deno",
+      "tests/rfc6455",
+    ]],
   },
   {
     group: "gates",

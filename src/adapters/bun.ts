@@ -32,6 +32,7 @@ import {
   upgradedResponse,
   type UpgradePlan,
   type Upgrader,
+  wasUpgraded,
 } from "../core/upgrade.ts";
 import { onShutdownSignals } from "./signals.ts";
 
@@ -257,6 +258,36 @@ class BunUpgrader implements Upgrader {
 function createUpgrader(server: unknown): { upgrader: Upgrader; group: ServerGroup } {
   const group = new ServerGroup(server);
   return { upgrader: new BunUpgrader(group, server as BunServer), group };
+}
+
+const upgraders = new WeakMap<object, Upgrader>();
+
+/**
+ * Wraps a `fetch` handler for your own `Bun.serve` (a Hono app's `app.fetch`, say) so
+ * that `upgrade()` works inside it; pass {@linkcode websocketHandler} as `websocket`.
+ *
+ * @param fetch Your request handler.
+ * @returns The handler to give `Bun.serve`.
+ * @example Hono on Bun
+ * ```ts ignore
+ * import { fetchHandler, websocketHandler } from "./bun.ts";
+ * declare const app: { fetch: (request: Request) => Response | Promise<Response> };
+ * Bun.serve({ port: 8080, fetch: fetchHandler(app.fetch), websocket: websocketHandler() });
+ * ```
+ */
+export function fetchHandler(
+  fetch: (request: Request, server: unknown) => Response | Promise<Response>,
+): (request: Request, server: unknown) => Promise<Response | undefined> {
+  return async (request, server) => {
+    let upgrader = upgraders.get(server as object);
+    if (upgrader === undefined) {
+      upgrader = createUpgrader(server).upgrader;
+      upgraders.set(server as object, upgrader);
+    }
+    bindRequest(request, upgrader);
+    const response = await fetch(request, server);
+    return wasUpgraded(request) || isUpgradedResponse(response) ? undefined : response;
+  };
 }
 
 /**

@@ -169,6 +169,30 @@ class DenoUpgrader implements Upgrader {
   }
 }
 
+/**
+ * Wraps a `fetch` handler for your own `Deno.serve` (a Hono app's `app.fetch`, say) so
+ * that `upgrade()` works inside it, with its own counters. (Requests of a plain
+ * `Deno.serve` can be upgraded too once this module is loaded.)
+ *
+ * @param fetch Your request handler.
+ * @returns The handler to give `Deno.serve`.
+ * @example Hono on Deno
+ * ```ts ignore
+ * import { fetchHandler } from "./deno.ts";
+ * declare const app: { fetch: (request: Request) => Response | Promise<Response> };
+ * Deno.serve({ port: 8080 }, fetchHandler(app.fetch));
+ * ```
+ */
+export function fetchHandler(
+  fetch: (request: Request) => Response | Promise<Response>,
+): (request: Request) => Response | Promise<Response> {
+  const upgrader = new DenoUpgrader(new ServerGroup(null));
+  return (request) => {
+    bindRequest(request, upgrader);
+    return fetch(request);
+  };
+}
+
 // Requests from a plain Deno.serve() can be upgraded too.
 const plainGroup = new ServerGroup(null);
 setFallbackUpgrader(new DenoUpgrader(plainGroup));

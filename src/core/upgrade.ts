@@ -79,6 +79,24 @@ export function setFallbackUpgrader(upgrader: Upgrader | undefined): void {
 }
 
 const upgradedResponses = new WeakSet<Response>();
+const upgradedRequests = new WeakSet<Request>();
+
+/**
+ * Whether `upgrade()` took this request over. Adapters that answer the 101 themselves
+ * (Bun, Node) check it rather than the response: middleware (Hono's, say) may replace
+ * the placeholder response on its way back.
+ *
+ * @param request The request.
+ * @returns `true` once the request was upgraded.
+ * @example
+ * ```ts
+ * import { wasUpgraded } from "./upgrade.ts";
+ * wasUpgraded(new Request("http://x/")); // false
+ * ```
+ */
+export function wasUpgraded(request: Request): boolean {
+  return upgradedRequests.has(request);
+}
 
 /**
  * A placeholder response that tells the adapter's request handler that the upgrade was
@@ -244,5 +262,7 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
     group.stats.refusedUpgrades++;
     return refused;
   }
-  return upgrader.accept(request, plan);
+  const response = upgrader.accept(request, plan);
+  if (isUpgradedResponse(response)) upgradedRequests.add(request);
+  return response;
 }

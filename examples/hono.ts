@@ -1,0 +1,100 @@
+/**
+ * Hono with wsx: ordinary routes, middleware (logging, CORS-style headers, an auth check)
+ * and a WebSocket route, on any runtime:
+ *
+ *   npm run hono:node   npm run hono:deno   npm run hono:bun
+ *
+ * PORT (default 8080; 0 picks a free port) comes from the environment.
+ *
+ * @module
+ */
+
+import { type Context, Hono } from "hono";
+import { count, Websocket, type WebSocketConnection } from "../mod.ts";
+import { websocket } from "../src/integrations/hono.ts";
+import { detectRuntime } from "../src/runtime.ts";
+
+type User = { name: string; messages: number };
+type AppEnv = { Variables: { user: string } };
+
+const app = new Hono<AppEnv>();
+const log: string[] = [];
+
+app.use("*", async (c, next) => {
+  log.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
+  await next();
+  c.header("x-served-by", "wsx+hono");
+});
+app.use("/ws/*", async (c, next) => {
+  const token = c.req.query("token");
+  if (token === undefined || token.length === 0) {
+    return c.text("Unauthorized", 401, { "www-authenticate": "Bearer" });
+  }
+  c.set("user", token);
+  await next();
+});
+
+app.get("/", (c) => c.text("Hello from Hono and wsx!"));
+app.get("/count", (c) => c.json({ count: count(), log: log.length }));
+app.get(
+  "/ws/echo",
+  // Annotating the context gives the settings function Hono's full, typed context.
+  websocket((c: Context<AppEnv>) => ({
+    udata: { name: c.get("user"), messages: 0 },
+    onOpen: (ws) => void ws.write(`hello ${ws.getUdata().name}`),
+    onMessage(ws: WebSocketConnection<User>, data, isText) {
+      ws.getUdata().messages++;
+      if (data === "whoami") {
+        return void ws.write(`${ws.getUdata().name}:${ws.getUdata().messages}:${ws.getUuid()}`);
+      }
+      if (data === "broadcast") {
+        return void Websocket.each(ws, (other) => other.write(`from ${ws.getUdata().name}`), null);
+      }
+      ws.write(data, isText);
+    },
+  })),
+);
+app.get("/ws/refuse", websocket(() => new Response("Not today", { status: 403 })));
+
+function portFromEnv(): number {
+  const g = globalThis as {
+    Deno?: { env: { get(n: string): string | undefined } };
+    process?: { env: Record<string, string | undefined> };
+  };
+  return Number((g.Deno ? g.Deno.env.get("PORT") : g.process?.env.PORT) ?? 8080);
+}
+
+async function listen(port: number): Promise<number> {
+  switch (detectRuntime()) {
+    case "deno": {
+      const { fetchHandler } = await import("../src/adapters/deno.ts");
+      const deno = (globalThis as unknown as {
+        Deno: {
+          serve(o: { port: number; onListen(a: { port: number }): void }, h: unknown): unknown;
+        };
+      }).Deno;
+      return await new Promise((resolve) =>
+        deno.serve({ port, onListen: (a) => resolve(a.port) }, fetchHandler(app.fetch))
+      );
+    }
+    case "bun": {
+      const { fetchHandler, websocketHandler } = await import("../src/adapters/bun.ts");
+      const bun = (globalThis as unknown as {
+        Bun: { serve(o: Record<string, unknown>): { port: number } };
+      }).Bun;
+      return bun.serve({ port, fetch: fetchHandler(app.fetch), websocket: websocketHandler() })
+        .port;
+    }
+    case "node": {
+      const { serve } = await import("@hono/node-server");
+      const { attach } = await import("../src/adapters/node.ts");
+      return await new Promise((resolve) => {
+        const server = serve({ fetch: app.fetch, port }, (info) => resolve(info.port));
+        attach(server as import("node:http").Server, app.fetch);
+      });
+    }
+  }
+}
+
+const port = await listen(portFromEnv());
+console.log(`Hono and wsx on http://localhost:${port}/ (WebSocket: /ws/echo?token=<name>)`);
