@@ -10,7 +10,7 @@
  * The GUID appended to the client's key before hashing
  * ([RFC 6455 section 1.3](https://www.rfc-editor.org/rfc/rfc6455#section-1.3)).
  *
- * @example
+ * @example Use the GUID
  * ```ts
  * import { WEBSOCKET_GUID } from "./handshake.ts";
  * console.log(WEBSOCKET_GUID); // "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -37,7 +37,7 @@ export type HeaderGetter = (name: string) => string | null;
 /**
  * Response headers as `[name, value]` pairs, so a name may repeat (`Set-Cookie`).
  *
- * @example
+ * @example Send two cookies
  * ```ts
  * import type { HeaderList } from "./handshake.ts";
  * const headers: HeaderList = [["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]];
@@ -49,7 +49,7 @@ export type HeaderList = ReadonlyArray<readonly [string, string]>;
  * The verdict on an upgrade request: accepted with the client's key and offered
  * subprotocols, or refused with the status, reason and headers to answer with.
  *
- * @example
+ * @example Describe a verdict
  * ```ts
  * import type { UpgradeCheck } from "./handshake.ts";
  * const describe = (c: UpgradeCheck): string => c.ok ? `key ${c.key}` : `${c.status} ${c.reason}`;
@@ -57,7 +57,12 @@ export type HeaderList = ReadonlyArray<readonly [string, string]>;
  */
 export type UpgradeCheck =
   | { readonly ok: true; readonly key: string; readonly protocols: readonly string[] }
-  | { readonly ok: false; readonly status: number; readonly reason: string; readonly headers: HeaderList };
+  | {
+    readonly ok: false;
+    readonly status: number;
+    readonly reason: string;
+    readonly headers: HeaderList;
+  };
 
 // RFC 9110 section 5.6.2: token = 1*tchar.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -107,7 +112,7 @@ function hasToken(value: string | null, token: string): boolean {
  * @param header Reads a request header by lower-case name.
  * @returns The verdict; never throws, whatever the headers hold.
  *
- * @example
+ * @example Check a valid request
  * ```ts
  * import { checkUpgrade } from "./handshake.ts";
  * const headers: Record<string, string> = {
@@ -119,19 +124,32 @@ function hasToken(value: string | null, token: string): boolean {
  * ```
  */
 export function checkUpgrade(method: string, header: HeaderGetter): UpgradeCheck {
-  if (method !== "GET") return refuse(405, "Method not allowed: a WebSocket upgrade must be a GET", [["Allow", "GET"]]);
-  if (!hasToken(header("upgrade"), "websocket")) return refuse(400, "Invalid Upgrade header: expected \"websocket\"");
-  if (!hasToken(header("connection"), "upgrade")) return refuse(400, "Invalid Connection header: expected \"upgrade\"");
+  if (method !== "GET") {
+    return refuse(405, "Method not allowed: a WebSocket upgrade must be a GET", [["Allow", "GET"]]);
+  }
+  if (!hasToken(header("upgrade"), "websocket")) {
+    return refuse(400, 'Invalid Upgrade header: expected "websocket"');
+  }
+  if (!hasToken(header("connection"), "upgrade")) {
+    return refuse(400, 'Invalid Connection header: expected "upgrade"');
+  }
   const rawKey = header("sec-websocket-key");
   const key = rawKey === null ? "" : trimOws(rawKey, 0, rawKey.length);
-  if (key.length !== 24 || !KEY.test(key)) return refuse(400, "Invalid Sec-WebSocket-Key header: expected 16 bytes in base64");
+  if (key.length !== 24 || !KEY.test(key)) {
+    return refuse(400, "Invalid Sec-WebSocket-Key header: expected 16 bytes in base64");
+  }
   const version = header("sec-websocket-version");
   if (version === null || trimOws(version, 0, version.length) !== "13") {
-    return refuse(426, "Unsupported Sec-WebSocket-Version: expected \"13\"", [["Sec-WebSocket-Version", "13"]]);
+    return refuse(426, 'Unsupported Sec-WebSocket-Version: expected "13"', [[
+      "Sec-WebSocket-Version",
+      "13",
+    ]]);
   }
   const offered = header("sec-websocket-protocol");
   const protocols = offered === null ? [] : elements(offered);
-  if (!protocols.every((p) => TOKEN.test(p))) return refuse(400, "Invalid Sec-WebSocket-Protocol header: expected tokens");
+  if (!protocols.every((p) => TOKEN.test(p))) {
+    return refuse(400, "Invalid Sec-WebSocket-Protocol header: expected tokens");
+  }
   return { ok: true, key, protocols };
 }
 
@@ -159,9 +177,13 @@ export function acceptValue(key: string, sha1Base64: (input: string) => string):
 function headerLines(headers: HeaderList): string {
   let out = "";
   for (const [name, value] of headers) {
-    if (!TOKEN.test(name)) throw new TypeError(`Cannot build response: invalid header name ${JSON.stringify(name)}`);
+    if (!TOKEN.test(name)) {
+      throw new TypeError(`Cannot build response: invalid header name ${JSON.stringify(name)}`);
+    }
     if (!FIELD_VALUE.test(value)) {
-      throw new TypeError(`Cannot build response: invalid value for header ${JSON.stringify(name)}`);
+      throw new TypeError(
+        `Cannot build response: invalid value for header ${JSON.stringify(name)}`,
+      );
     }
     out += `${name}: ${value}\r\n`;
   }
@@ -187,7 +209,11 @@ function headerLines(headers: HeaderList): string {
  * console.log(head.startsWith("HTTP/1.1 101 Switching Protocols\r\n")); // true
  * ```
  */
-export function buildAcceptResponse(accept: string, protocol: string | null, headers: HeaderList = []): string {
+export function buildAcceptResponse(
+  accept: string,
+  protocol: string | null,
+  headers: HeaderList = [],
+): string {
   const chosen: HeaderList = protocol === null ? [] : [["Sec-WebSocket-Protocol", protocol]];
   return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
     headerLines([["Sec-WebSocket-Accept", accept], ...chosen, ...headers]) + "\r\n";
@@ -223,7 +249,11 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
  * console.log(res.split("\r\n")[0]); // "HTTP/1.1 426 Upgrade Required"
  * ```
  */
-export function buildRefusalResponse(status: number, reason: string, headers: HeaderList = []): string {
+export function buildRefusalResponse(
+  status: number,
+  reason: string,
+  headers: HeaderList = [],
+): string {
   if (!Number.isInteger(status) || status < 400 || status > 599) {
     throw new RangeError(`Cannot build refusal: status must be from 400 to 599, got ${status}`);
   }

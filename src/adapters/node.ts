@@ -1,0 +1,280 @@
+/**
+ * The Node.js adapter: `node:http` serves requests, and upgraded sockets are handed to
+ * wsx's own RFC 6455 engine (`src/rfc6455/`), with no WebSocket library at run time.
+ *
+ * @example Hello World on Node.js
+ * ```ts
+ * import { serve } from "./node.ts";
+ * import { Websocket } from "../../mod.ts";
+ * await serve({
+ *   port: 8080,
+ *   onRequest: (req) =>
+ *     req.headers.get("upgrade") === "websocket"
+ *       ? Websocket.upgrade(req, { onMessage: (ws, data, isText) => ws.write(data, isText) })
+ *       : new Response("Hello World!"),
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import process from "node:process";
+import type { Duplex } from "node:stream";
+import { ConnectionDriver } from "../core/driver.ts";
+import { ServerGroup, type ShutdownOptions } from "../core/group.ts";
+import type { ServerStats } from "../core/stats.ts";
+import { reportError } from "../core/report.ts";
+import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import { settings } from "../core/settings.ts";
+import {
+  bindRequest,
+  isUpgradedResponse,
+  upgradedResponse,
+  type UpgradePlan,
+  type Upgrader,
+  wasUpgraded,
+} from "../core/upgrade.ts";
+import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
+import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
+import { HeadTimeouts } from "./node_head_timeout.ts";
+import { toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import { onShutdownSignals } from "./signals.ts";
+
+export type { ServeOptions, WsxServer } from "../core/server.ts";
+
+const engineOptions: NodeWebSocketOptions = { limits: settings };
+const sha1Base64 = (input: string) => createHash("sha1").update(input).digest("base64");
+
+interface PendingUpgrade {
+  readonly socket: Duplex;
+  readonly head: Uint8Array;
+}
+
+class NodeUpgrader implements Upgrader {
+  readonly group: ServerGroup;
+  readonly #pending = new WeakMap<Request, PendingUpgrade>();
+
+  constructor(group: ServerGroup) {
+    this.group = group;
+  }
+
+  expect(request: Request, pending: PendingUpgrade): void {
+    this.#pending.set(request, pending);
+  }
+
+  accept<U>(request: Request, plan: UpgradePlan<U>): Response {
+    const pending = this.#pending.get(request);
+    if (pending === undefined) {
+      return new Response("WebSocket upgrade needs an HTTP/1.1 upgrade request", { status: 400 });
+    }
+    this.#pending.delete(request);
+    const { socket, head } = pending;
+    if (socket.destroyed) return upgradedResponse();
+    const key = request.headers.get("sec-websocket-key")!.trim();
+    socket.write(
+      buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, plan.headers),
+    );
+    const driver = new ConnectionDriver<U>({
+      handlers: plan.handlers,
+      udata: plan.udata,
+      group: this.group,
+      protocol: plan.protocol,
+    });
+    const engine = new NodeWebSocket(socket, head, driver, engineOptions);
+    driver.bind(engine);
+    driver.open();
+    engine.start();
+    return upgradedResponse();
+  }
+}
+
+/**
+ * A request handler: a standard `Request` in, a `Response` out.
+ *
+ * @example
+ * ```ts
+ * import type { Fetch } from "./node.ts";
+ * const hello: Fetch = () => new Response("Hello World!");
+ * ```
+ */
+export type Fetch = (request: Request) => Response | Promise<Response>;
+
+async function answer(fetch: Fetch, request: Request): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    reportError(error, "onRequest");
+    return new Response("Internal Server Error", { status: 500 });
+  }
+}
+
+// Node's 'upgrade' event: the request goes through `fetch`, which upgrades it or answers.
+function listenForUpgrades(
+  server: Server,
+  upgrader: NodeUpgrader,
+  fetch: Fetch,
+  heads?: HeadTimeouts,
+): void {
+  server.on("upgrade", async (message: IncomingMessage, socket: Duplex, head: Uint8Array) => {
+    heads?.done(message.socket);
+    socket.on("error", () => socket.destroy());
+    try {
+      const request = await toRequest(message, false);
+      bindRequest(request, upgrader);
+      upgrader.expect(request, { socket, head });
+      const response = await answer(fetch, request);
+      if (!wasUpgraded(request) && !isUpgradedResponse(response)) {
+        await writeRawResponse(response, socket);
+      }
+    } catch (error) {
+      reportError(error, "upgrade");
+      socket.destroy();
+    }
+  });
+}
+
+/**
+ * What {@linkcode attach} gives back: the counters and the graceful shutdown of the
+ * WebSocket connections of a server wsx did not start.
+ *
+ * @example
+ * ```ts
+ * import type { Attachment } from "./node.ts";
+ * declare const attachment: Attachment;
+ * console.log(attachment.stats.open);
+ * ```
+ */
+export interface Attachment {
+  /** Counters, live. */
+  readonly stats: ServerStats;
+  /** Closes every WebSocket connection of the server gracefully (the server keeps listening). */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+/**
+ * Handles WebSocket upgrades on an `http.Server` that wsx did not start, such as the one
+ * `@hono/node-server` returns: every upgrade request goes through `fetch` (your Hono
+ * app's `app.fetch`), which upgrades it with `upgrade()` or the Hono helper, or answers it.
+ *
+ * @param server The Node.js server.
+ * @param fetch The request handler.
+ * @param options `allowedOrigins`, as for {@linkcode serve}.
+ * @returns Counters and shutdown for the upgraded connections.
+ * @example With @hono/node-server
+ * ```ts ignore
+ * import { serve } from "@hono/node-server";
+ * import { attach } from "./node.ts";
+ * declare const app: { fetch: (request: Request) => Response | Promise<Response> };
+ * const server = serve({ fetch: app.fetch, port: 8080 });
+ * attach(server as import("node:http").Server, app.fetch);
+ * ```
+ */
+export function attach(
+  server: Server,
+  fetch: Fetch,
+  options: { readonly allowedOrigins?: readonly string[] } = {},
+): Attachment {
+  const checked = checkServeOptions({ onRequest: fetch, allowedOrigins: options.allowedOrigins });
+  const group = new ServerGroup(server);
+  group.allowedOrigins = checked.allowedOrigins;
+  listenForUpgrades(server, new NodeUpgrader(group), fetch);
+  return { stats: group.stats, shutdown: (shutdownOptions) => group.shutdown(shutdownOptions) };
+}
+
+function listen(server: Server, port: number, hostname: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Starts a `node:http` server with wsx upgrades: the seed's `start_http_server`.
+ *
+ * @param options Port, hostname and the request handler.
+ * @returns The running server, once it listens.
+ * @example
+ * ```ts
+ * import { serve } from "./node.ts";
+ * const server = await serve({ port: 0, onRequest: () => new Response("Hello World!") });
+ * await server.shutdown();
+ * ```
+ */
+export async function serve(options: ServeOptions): Promise<WsxServer> {
+  const checked = checkServeOptions(options);
+  const { port, hostname } = checked;
+  const server = createServer({
+    // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
+    // pending heads every connectionsCheckingInterval.
+    headersTimeout: checked.handshakeTimeoutMs,
+    requestTimeout: checked.handshakeTimeoutMs + 300_000,
+    connectionsCheckingInterval: 1000,
+  });
+  const group = new ServerGroup(server);
+  group.allowedOrigins = checked.allowedOrigins;
+  const upgrader = new NodeUpgrader(group);
+
+  const heads = new HeadTimeouts(checked.handshakeTimeoutMs);
+  server.on("connection", (socket: Socket) => heads.waiting(socket));
+  server.on("request", async (message, out) => {
+    heads.done(message.socket);
+    // Keep-alive: the next request head must come in time too.
+    out.once("finish", () => heads.waiting(message.socket));
+    try {
+      const request = await toRequest(message, true);
+      bindRequest(request, upgrader);
+      await writeResponse(await answer(options.onRequest, request), out);
+    } catch (error) {
+      reportError(error, "request");
+      if (!out.headersSent) out.writeHead(400).end();
+      else out.destroy();
+    }
+  });
+  listenForUpgrades(server, upgrader, options.onRequest, heads);
+  server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
+    // Malformed HTTP, oversized or too slow headers: a complete answer, then close.
+    const status = error.code === "HPE_HEADER_OVERFLOW"
+      ? "431 Request Header Fields Too Large"
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT"
+      ? "408 Request Timeout"
+      : "400 Bad Request";
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
+
+  const address = await listen(server, port, hostname);
+  let stopping: Promise<void> | undefined;
+  const wsxServer: WsxServer = {
+    port: address.port,
+    hostname: address.address,
+    raw: server,
+    stats: group.stats,
+    capabilities: { handshakeTimeout: "configurable" },
+    shutdown(shutdownOptions) {
+      stopping ??= (async () => {
+        await group.shutdown(shutdownOptions);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // In-flight responses (the one that asked for the shutdown, say) may finish.
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 1000).unref();
+        });
+      })();
+      return stopping;
+    },
+  };
+  if (options.shutdownOnSignals) {
+    onShutdownSignals(wsxServer, options.shutdownOnSignals, {
+      listen: (signal, fn) => process.on(signal, fn),
+      exit: (code) => process.exit(code),
+    });
+  }
+  return wsxServer;
+}

@@ -1,0 +1,62 @@
+/**
+ * Cuts off clients that take too long to send a request head (slowloris). Node's own
+ * `headersTimeout` stops firing while keep-alive connections are open on the server, so
+ * wsx sweeps the sockets still waiting for a head once a second: one shared interval,
+ * running only while such sockets exist.
+ *
+ * @module
+ */
+
+import type { Socket } from "node:net";
+
+/**
+ * The set of sockets waiting for a request head, with the time they started waiting.
+ *
+ * @example
+ * ```ts
+ * import { HeadTimeouts } from "./node_head_timeout.ts";
+ * const heads = new HeadTimeouts(10_000);
+ * ```
+ */
+export class HeadTimeouts {
+  readonly #timeoutMs: number;
+  readonly #waiting = new Map<Socket, number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** @param timeoutMs How long a head may take, in ms. */
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** The socket now waits for a request head (a new connection, or keep-alive after a response). */
+  waiting(socket: Socket): void {
+    if (socket.destroyed) return;
+    if (!this.#waiting.has(socket)) socket.once("close", () => this.done(socket));
+    this.#waiting.set(socket, Date.now());
+    this.#timer ??= setInterval(() => this.#sweep(), 1000).unref();
+  }
+
+  /** The head arrived (or the socket closed). */
+  done(socket: Socket): void {
+    this.#waiting.delete(socket);
+    if (this.#waiting.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #sweep(): void {
+    const limit = Date.now() - this.#timeoutMs;
+    for (const [socket, since] of this.#waiting) {
+      if (since > limit) continue;
+      this.done(socket);
+      if (socket.writable) {
+        socket.end(
+          "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        );
+      }
+      socket.destroySoon();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    }
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * The incremental frame parser of a server endpoint
+ * ([RFC 6455 section 5](https://www.rfc-editor.org/rfc/rfc6455#section-5)): bytes in
+ * through {@linkcode FrameParser.push}, messages, control frames and errors out through
+ * a {@linkcode FrameSink}. Pure: no runtime APIs.
+ *
+ * @module
+ */
+
+import { WsxError, type WsxErrorCode } from "../errors.ts";
+import { isValidWireCode } from "./close_codes.ts";
+import { mask, readMaskKey } from "./mask.ts";
+import { MessageAssembler } from "./message.ts";
+import {
+  DEFAULT_MAX_FRAGMENTS,
+  type FrameParserOptions,
+  type FrameSink,
+  type Utf8Decode,
+} from "./types.ts";
+import { isValidUtf8 } from "./utf8.ts";
+
+const HEAD1 = 0, HEAD2 = 1, EXT_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4, DONE = 5;
+const OP_CONTINUATION = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
+// Typed arrays and Node buffers cannot grow past this, whatever maxMsgSize says.
+const MAX_MESSAGE = 2 ** 31 - 1;
+// A split payload's buffer grows with the bytes that arrive, not with the length the
+// header claims, so a lying header cannot make us allocate more than twice what it sent.
+const FIRST_CAPACITY = 16384;
+const STOP = Infinity;
+const EMPTY = new Uint8Array(0);
+const textDecoder = new TextDecoder();
+const pureDecode: Utf8Decode = (b, s, e) => textDecoder.decode(b.subarray(s, e));
+
+function view(buf: Uint8Array, start: number, end: number): Uint8Array {
+  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+}
+
+/**
+ * An incremental parser for the frames a client sends to a server.
+ *
+ * @example Parse a masked "Hello" (RFC 6455 section 5.7)
+ * ```ts
+ * import { FrameParser } from "./parser.ts";
+ * const parser = new FrameParser({
+ *   message: (data) => console.log(data), // "Hello"
+ *   ping() {}, pong() {}, close() {}, error: (err) => console.log(err.message),
+ * }, { limits: { maxMsgSize: 1024 } });
+ * parser.push(new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]));
+ * ```
+ */
+export class FrameParser {
+  #sink: FrameSink;
+  #opts: FrameParserOptions;
+  #state = HEAD1;
+  #fin = false;
+  #opcode = 0;
+  #need = 0; // bytes still to read in EXT_LENGTH or MASK_KEY
+  #length = 0;
+  #key = 0;
+  #got = 0; // payload bytes of a split frame received so far
+  #frame: Uint8Array | null = null;
+  #msgOpcode = 0; // OP_TEXT or OP_BINARY while a message is open, else 0
+  #msgSize = 0;
+  #msgLimit = 0;
+  #fragments = 0;
+  #message: MessageAssembler | null = null;
+
+  /**
+   * Creates a parser for one connection.
+   *
+   * @param sink Where messages, control frames and errors go.
+   * @param options Limits and UTF-8 helpers; read live, never copied.
+   */
+  constructor(sink: FrameSink, options: FrameParserOptions) {
+    this.#sink = sink;
+    this.#opts = options;
+  }
+
+  /** Whether the parser stopped: after a close frame, an error or {@linkcode FrameParser.stop}. */
+  get stopped(): boolean {
+    return this.#state === DONE;
+  }
+
+  /**
+   * Parses the next bytes. Payloads are unmasked in place in `chunk`, and messages may be
+   * views of it, so the caller must not reuse the chunk's memory.
+   *
+   * @param chunk The bytes received.
+   */
+  push(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let pos = 0;
+    while (pos < end) {
+      switch (this.#state) {
+        case HEAD1:
+          pos = this.#head1(chunk, pos);
+          break;
+        case HEAD2:
+          pos = this.#head2(chunk, pos);
+          break;
+        case EXT_LENGTH:
+          pos = this.#extLength(chunk, pos, end);
+          break;
+        case MASK_KEY:
+          pos = this.#maskKey(chunk, pos, end);
+          break;
+        case PAYLOAD:
+          pos = this.#payload(chunk, pos, end);
+          break;
+        default:
+          return;
+      }
+    }
+  }
+
+  /**
+   * Whether the parser sits between messages with nothing buffered, so dropping it and
+   * starting a new one later loses nothing.
+   */
+  get idle(): boolean {
+    return this.#state === HEAD1 && this.#msgOpcode === 0;
+  }
+
+  /** Stops parsing for good and drops any buffered payload. */
+  stop(): void {
+    this.#state = DONE;
+    this.#frame = null;
+    this.#message = null;
+  }
+
+  // Byte 0: FIN, RSV1-3, opcode (RFC 6455 section 5.2). Every check that byte allows
+  // is made here, so a bad frame fails before its length or payload arrives.
+  #head1(buf: Uint8Array, pos: number): number {
+    const b = buf[pos];
+    if ((b & 0x70) !== 0) return this.#fail("frame-rsv");
+    const op = b & 0x0f, fin = b >= 0x80;
+    if (op >= OP_CLOSE) {
+      if (op > OP_PONG) return this.#fail("frame-opcode");
+      if (!fin) return this.#fail("control-fragmented");
+    } else if (op === OP_CONTINUATION) {
+      if (this.#msgOpcode === 0) return this.#fail("unexpected-continuation");
+      const cap = this.#opts.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
+      if (++this.#fragments > cap) return this.#fail("too-many-fragments");
+    } else if (op <= OP_BINARY) {
+      if (this.#msgOpcode !== 0) return this.#fail("expected-continuation");
+      this.#msgOpcode = op;
+      this.#msgSize = 0;
+      this.#fragments = 1;
+      this.#msgLimit = Math.min(this.#opts.limits.maxMsgSize, MAX_MESSAGE);
+    } else return this.#fail("frame-opcode");
+    this.#fin = fin;
+    this.#opcode = op;
+    this.#state = HEAD2;
+    return pos + 1;
+  }
+
+  // Byte 1: MASK and the 7-bit length (RFC 6455 sections 5.1 and 5.5).
+  #head2(buf: Uint8Array, pos: number): number {
+    const b = buf[pos];
+    if (b < 0x80) return this.#fail("frame-unmasked");
+    const len = b & 0x7f;
+    if (this.#opcode >= OP_CLOSE && len > 125) return this.#fail("control-too-long");
+    if (len < 126) return this.#lengthKnown(len, pos + 1);
+    this.#need = len === 126 ? 2 : 8;
+    this.#length = 0;
+    this.#state = EXT_LENGTH;
+    return pos + 1;
+  }
+
+  // The 16-bit or 64-bit extended length, big-endian, possibly split across chunks.
+  #extLength(buf: Uint8Array, pos: number, end: number): number {
+    let need = this.#need, len = this.#length, i = pos;
+    for (const stop = Math.min(end, pos + need); i < stop; i++, need--) {
+      const b = buf[i];
+      // RFC 6455 section 5.2: the most significant bit of a 64-bit length MUST be 0.
+      if (need === 8 && b >= 0x80) return this.#fail("frame-length");
+      len = len * 256 + b;
+    }
+    this.#need = need;
+    this.#length = len;
+    return need > 0 ? i : this.#lengthKnown(len, i);
+  }
+
+  // The limit is checked here, before any payload byte is buffered.
+  #lengthKnown(len: number, pos: number): number {
+    if (this.#opcode < OP_CLOSE) {
+      const total = this.#msgSize + len;
+      if (!(total <= this.#msgLimit)) return this.#fail("message-too-big");
+      this.#msgSize = total;
+    }
+    this.#length = len;
+    this.#got = 0;
+    this.#need = 4;
+    this.#key = 0;
+    this.#state = MASK_KEY;
+    return pos;
+  }
+
+  #maskKey(buf: Uint8Array, pos: number, end: number): number {
+    let need = this.#need, key = this.#key, i = pos;
+    if (need === 4 && end - pos >= 4) {
+      key = readMaskKey(buf, pos);
+      i += 4;
+      need = 0;
+    } else {
+      for (; need > 0 && i < end; i++, need--) key = (key << 8) | buf[i];
+    }
+    this.#need = need;
+    this.#key = key;
+    if (need > 0) return i;
+    this.#state = this.#length === 0 ? HEAD1 : PAYLOAD;
+    if (this.#length === 0) this.#frameDone(EMPTY, 0, 0, true);
+    return i;
+  }
+
+  #payload(buf: Uint8Array, pos: number, end: number): number {
+    const stop = pos + this.#length;
+    if (this.#got > 0 || stop > end) return this.#partial(buf, pos, end);
+    // The whole payload is in this chunk: unmask in place and hand out a view, no copy.
+    mask(buf, pos, stop, this.#key, 0);
+    this.#state = HEAD1;
+    this.#frameDone(buf, pos, stop, true);
+    return stop;
+  }
+
+  // A payload split across chunks is copied into its own buffer as it arrives; text is
+  // checked part by part so invalid UTF-8 fails before the frame ends.
+  #partial(buf: Uint8Array, pos: number, end: number): number {
+    const len = this.#length, got = this.#got;
+    const take = Math.min(end - pos, len - got);
+    let frame = this.#frame;
+    if (frame === null || frame.length < got + take) frame = this.#grow(got + take);
+    frame.set(buf.subarray(pos, pos + take), got);
+    mask(frame, got, got + take, this.#key, got);
+    this.#got = got + take;
+    const text = this.#opcode < OP_CLOSE && this.#msgOpcode === OP_TEXT;
+    if (text && !this.#assembler().check(frame, got, got + take)) return this.#fail("invalid-utf8");
+    if (got + take < len) return pos + take;
+    this.#frame = null;
+    this.#state = HEAD1;
+    this.#frameDone(frame, 0, len, false);
+    return pos + take;
+  }
+
+  #grow(min: number): Uint8Array {
+    const old = this.#frame;
+    const wanted = Math.max(min, old === null ? FIRST_CAPACITY : old.length * 2);
+    const next = new Uint8Array(Math.min(this.#length, wanted));
+    if (old !== null) next.set(old.subarray(0, this.#got));
+    this.#frame = next;
+    return next;
+  }
+
+  #frameDone(buf: Uint8Array, start: number, end: number, whole: boolean): void {
+    if (this.#opcode >= OP_CLOSE) this.#control(buf, start, end);
+    else if (this.#fin && this.#fragments === 1) this.#single(buf, start, end, whole);
+    else this.#fragment(buf, start, end, whole);
+  }
+
+  // A message in one frame: the hot path, no assembly.
+  #single(buf: Uint8Array, start: number, end: number, whole: boolean): void {
+    this.#msgOpcode = 0;
+    if (this.#opcode === OP_BINARY) return this.#sink.message(view(buf, start, end), false);
+    let valid: boolean;
+    if (whole) valid = isValidUtf8(buf, start, end, this.#opts.isUtf8);
+    else {
+      // Split across chunks: every part was already checked as it arrived.
+      valid = this.#message!.textComplete();
+      this.#message!.reset();
+    }
+    if (!valid) return void this.#fail("invalid-utf8");
+    this.#deliverText(buf, start, end);
+  }
+
+  #fragment(buf: Uint8Array, start: number, end: number, whole: boolean): void {
+    const m = this.#assembler(), text = this.#msgOpcode === OP_TEXT;
+    if (text && whole && !m.check(buf, start, end)) return void this.#fail("invalid-utf8");
+    m.append(view(buf, start, end));
+    if (!this.#fin) return;
+    this.#msgOpcode = 0;
+    if (text && !m.textComplete()) return void this.#fail("invalid-utf8");
+    const data = m.join();
+    if (!text) return this.#sink.message(data, false);
+    this.#deliverText(data, 0, data.length);
+  }
+
+  #deliverText(buf: Uint8Array, start: number, end: number): void {
+    let text: string;
+    try {
+      text = (this.#opts.decodeUtf8 ?? pureDecode)(buf, start, end);
+    } catch {
+      // Longer than the engine's maximum string length.
+      return void this.#fail("message-too-big");
+    }
+    this.#sink.message(text, true);
+  }
+
+  #control(buf: Uint8Array, start: number, end: number): void {
+    if (this.#opcode === OP_PING) this.#sink.ping(view(buf, start, end));
+    else if (this.#opcode === OP_PONG) this.#sink.pong(view(buf, start, end));
+    else this.#close(buf, start, end);
+  }
+
+  // RFC 6455 section 5.5.1: an optional 2-byte code, then an optional UTF-8 reason.
+  #close(buf: Uint8Array, start: number, end: number): void {
+    if (end - start === 1) return void this.#fail("close-payload");
+    let code = 1005, reason = "";
+    if (end - start >= 2) {
+      code = (buf[start] << 8) | buf[start + 1];
+      if (!isValidWireCode(code)) return void this.#fail("close-code");
+      const opts = this.#opts;
+      if (!isValidUtf8(buf, start + 2, end, opts.isUtf8)) {
+        return void this.#fail("invalid-utf8-reason");
+      }
+      reason = (opts.decodeUtf8 ?? pureDecode)(buf, start + 2, end);
+    }
+    this.stop();
+    this.#sink.close(code, reason);
+  }
+
+  #assembler(): MessageAssembler {
+    return this.#message ??= new MessageAssembler(this.#opts.isUtf8);
+  }
+
+  #fail(code: WsxErrorCode): number {
+    this.stop();
+    this.#sink.error(new WsxError(code));
+    return STOP;
+  }
+}

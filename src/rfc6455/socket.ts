@@ -1,0 +1,393 @@
+/**
+ * The Node.js WebSocket engine: a {@linkcode Transport} over a socket that has already
+ * answered the upgrade with a 101. The only file of the engine that imports `node:`.
+ *
+ * @module
+ */
+
+import { Buffer, isUtf8 } from "node:buffer";
+import type { Duplex } from "node:stream";
+import type { Capabilities, Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
+import { WsxError } from "../errors.ts";
+import { CLOSE } from "./close_codes.ts";
+import { encodeFrame, encodeText, OPCODE, type Utf8Write } from "./encoder.ts";
+import { Outbox, type OutboxOptions } from "./outbox.ts";
+import { FrameParser } from "./parser.ts";
+import { OutputSlab } from "./slab.ts";
+import type { FrameParserOptions, FrameSink, MessageLimits, Utf8Decode } from "./types.ts";
+
+/**
+ * How a {@linkcode NodeWebSocket} behaves. Share one object between connections.
+ *
+ * @example Share options between connections
+ * ```ts
+ * import type { NodeWebSocketOptions } from "./socket.ts";
+ * const options: NodeWebSocketOptions = { limits: { maxMsgSize: 1 << 20 }, closeTimeoutMs: 5000 };
+ * ```
+ */
+export interface NodeWebSocketOptions {
+  /** The live limits, read each time a message starts. */
+  readonly limits: MessageLimits;
+  /** How long to wait for the peer's close frame after sending ours. @default {5000} */
+  readonly closeTimeoutMs?: number;
+  /** The most frames one message may span. @default {1024} */
+  readonly maxFragments?: number;
+}
+
+const OPEN = 0, CLOSING = 1, CLOSED = 2;
+const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+// After a protocol error the socket is ended so the peer can read our close frame; a
+// peer that never closes its side is destroyed after this long.
+const ERROR_GRACE_MS = 1000;
+
+const EMPTY = new Uint8Array(0);
+
+const CAPABILITIES: Capabilities = Object.freeze({
+  ping: true,
+  inboundControlFrames: true,
+  pongs: true,
+  enforcesMaxMsgSize: true,
+  runtimeKeepalive: false,
+  headersOn101: true,
+});
+
+// Buffer#toString slices without a view; assembled messages are plain Uint8Arrays.
+const textDecoder = new TextDecoder();
+const nodeDecode: Utf8Decode = (b, s, e) =>
+  b instanceof Buffer ? b.toString("utf8", s, e) : textDecoder.decode(b.subarray(s, e));
+
+// Slabs come from Buffer.allocUnsafeSlow, so the target is always a Buffer. Its native
+// utf8Write skips the argument juggling of Buffer#write (about a third of the cost for
+// short strings); it is undocumented, so fall back to write when it is missing.
+interface FastBuffer extends Buffer {
+  utf8Write?(text: string, offset: number): number;
+}
+const nodeUtf8Write: Utf8Write = typeof (Buffer.prototype as FastBuffer).utf8Write === "function"
+  ? (text, target, offset) => (target as FastBuffer).utf8Write!(text, offset)
+  : (text, target, offset) => (target as Buffer).write(text, offset);
+
+// One slab for every connection; Buffer regions go to socket.write without conversion.
+const outboxOptions: OutboxOptions = {
+  slab: new OutputSlab(65536, (n) => Buffer.allocUnsafeSlow(n)),
+  utf8Write: nodeUtf8Write,
+  encodeUtf8: (text) => Buffer.from(text, "utf8"),
+};
+
+// Options resolved once per options object, shared by its connections.
+interface Config {
+  readonly parser: FrameParserOptions;
+  readonly closeTimeoutMs: number;
+}
+const configs = new WeakMap<NodeWebSocketOptions, Config>();
+function configFor(options: NodeWebSocketOptions): Config {
+  let config = configs.get(options);
+  if (config === undefined) {
+    const { limits, maxFragments, closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS } = options;
+    config = { parser: { limits, maxFragments, isUtf8, decodeUtf8: nodeDecode }, closeTimeoutMs };
+    configs.set(options, config);
+  }
+  return config;
+}
+
+// The engine rides on its socket so one set of listener functions serves every
+// connection: no closures per connection.
+const kEngine: unique symbol = Symbol("wsx.rfc6455.engine");
+type OwnedSocket = Duplex & { [kEngine]?: NodeWebSocket; setNoDelay?(noDelay?: boolean): unknown };
+
+/**
+ * One server-side WebSocket connection over a Node.js socket.
+ *
+ * Writes are coalesced: every frame produced while one incoming chunk is processed, or
+ * within one tick, goes out in a single `socket.write`.
+ *
+ * @example Accept an upgrade and echo
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createHash } from "node:crypto";
+ * import { NodeWebSocket } from "./socket.ts";
+ * import { acceptValue, buildAcceptResponse, checkUpgrade } from "./handshake.ts";
+ *
+ * const options = { limits: { maxMsgSize: 1 << 20 } };
+ * const sha1 = (s: string) => createHash("sha1").update(s).digest("base64");
+ * createServer().on("upgrade", (req, socket, head) => {
+ *   const check = checkUpgrade(req.method ?? "", (name) => req.headers[name]?.toString() ?? null);
+ *   if (!check.ok) return socket.destroy();
+ *   socket.write(buildAcceptResponse(acceptValue(check.key, sha1), null));
+ *   const ws: NodeWebSocket = new NodeWebSocket(socket, head, {
+ *     open() {}, heard() {}, pong() {}, drain() {}, closed() {},
+ *     message: (data, isText) => ws.send(data, isText),
+ *   }, options);
+ *   ws.start();
+ * }).listen(0, "127.0.0.1");
+ * ```
+ */
+export class NodeWebSocket implements Transport {
+  #socket: OwnedSocket;
+  #events: TransportEvents;
+  #config: Config;
+  #outbox: Outbox;
+  // Created when bytes arrive, dropped when idle again: an idle connection holds no
+  // parser state at all.
+  #parser: FrameParser | null = null;
+  #head: Uint8Array | null;
+  #state = OPEN;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * Wraps an upgraded socket; nothing is read until {@linkcode NodeWebSocket.start}.
+   *
+   * @param socket The upgraded socket; the 101 response is already written to it.
+   * @param head Bytes read past the HTTP head (the `head` of Node's `upgrade` event).
+   * @param events Where the connection reports; `open` is the adapter's to call.
+   * @param options Limits and timeouts.
+   */
+  constructor(
+    socket: Duplex,
+    head: Uint8Array,
+    events: TransportEvents,
+    options: NodeWebSocketOptions,
+  ) {
+    this.#socket = socket;
+    this.#events = events;
+    this.#config = configFor(options);
+    this.#outbox = new Outbox(socket, outboxOptions);
+    this.#head = head.byteLength > 0 ? head : null;
+  }
+
+  /** What this engine does natively: everything but runtime keepalive. */
+  get capabilities(): Capabilities {
+    return CAPABILITIES;
+  }
+
+  /** Bytes accepted by {@linkcode NodeWebSocket.send} and not yet flushed to the kernel. */
+  get bufferedAmount(): number {
+    return this.#socket.writableLength + this.#outbox.pending;
+  }
+
+  /** The socket. */
+  get raw(): Duplex {
+    return this.#socket;
+  }
+
+  /** Starts reading: parses `head` first, then the socket. Call once, after `events.open()`. */
+  start(): void {
+    const socket = this.#socket;
+    if (socket[kEngine] !== undefined) return;
+    socket[kEngine] = this;
+    socket.setNoDelay?.(true);
+    socket.on("error", NodeWebSocket.#onGone);
+    socket.on("close", NodeWebSocket.#onGone);
+    if (socket.destroyed) return this.#report(CLOSE.abnormal, "");
+    socket.on("end", NodeWebSocket.#onEnd);
+    socket.on("drain", NodeWebSocket.#onDrain);
+    const head = this.#head;
+    this.#head = null;
+    if (head !== null) this.#receive(head);
+    if (this.#state === CLOSED) return;
+    socket.on("data", NodeWebSocket.#onData);
+    if (socket.isPaused()) socket.resume();
+  }
+
+  /**
+   * Sends one message. Never throws.
+   *
+   * @param data A string (encoded as UTF-8) or bytes.
+   * @param isText Whether to send a text frame rather than a binary one.
+   * @returns `"closed"` once closing, `"queued"` under backpressure, `"dropped"` when the
+   * message could not be encoded, else `"sent"`.
+   */
+  send(data: string | Uint8Array, isText: boolean): WriteResult {
+    if (this.#state !== OPEN) return "closed";
+    const outbox = this.#outbox;
+    try {
+      if (typeof data !== "string") outbox.bytes(isText ? OPCODE.text : OPCODE.binary, data);
+      else if (isText) outbox.text(data);
+      else outbox.bytes(OPCODE.binary, Buffer.from(data, "utf8"));
+    } catch {
+      // Only an allocation can fail here (a string too large to encode), and it fails
+      // before anything is committed, so the stream stays consistent.
+      return "dropped";
+    }
+    return outbox.blocked ? "queued" : "sent";
+  }
+
+  /**
+   * Sends a frame encoded once for many sockets (`encodeFrame` or `encodeText` in
+   * `encoder.ts`): small frames are copied into this connection's coalesced write,
+   * large parts are written by reference.
+   *
+   * @param parts The frame, as returned by `encodeFrame` or `encodeText`.
+   * @returns Like {@linkcode NodeWebSocket.send}.
+   */
+  sendFrame(parts: readonly Uint8Array[]): WriteResult {
+    if (this.#state !== OPEN) return "closed";
+    this.#outbox.frame(parts);
+    return this.#outbox.blocked ? "queued" : "sent";
+  }
+
+  /**
+   * Encodes a message once for many connections (broadcast and publish).
+   *
+   * @param data The message.
+   * @param isText A text frame when true.
+   * @returns The frame, for {@linkcode NodeWebSocket.sendEncoded} on any connection.
+   */
+  encode(data: string | Uint8Array, isText: boolean): Uint8Array[] {
+    if (typeof data !== "string") return encodeFrame(isText ? OPCODE.text : OPCODE.binary, data);
+    return isText ? encodeText(data) : encodeFrame(OPCODE.binary, Buffer.from(data, "utf8"));
+  }
+
+  /**
+   * Sends a frame from {@linkcode NodeWebSocket.encode}.
+   *
+   * @param encoded The frame.
+   * @returns Like {@linkcode NodeWebSocket.send}.
+   */
+  sendEncoded(encoded: unknown): WriteResult {
+    return this.sendFrame(encoded as readonly Uint8Array[]);
+  }
+
+  /**
+   * Starts the closing handshake; `events.closed` follows when the peer answers, or with
+   * 1006 after `closeTimeoutMs`.
+   *
+   * @param code A close code valid on the wire; any other sends an empty close frame.
+   * @param reason At most 123 bytes of UTF-8; longer is cut.
+   */
+  close(code: number, reason: string): void {
+    if (this.#state !== OPEN) return;
+    this.#state = CLOSING;
+    this.#outbox.close(code, reason);
+    this.#arm(this.#config.closeTimeoutMs);
+  }
+
+  /** Destroys the socket now; `events.closed(1006, "")` unless already reported. */
+  terminate(): void {
+    this.#socket.destroy();
+    this.#report(CLOSE.abnormal, "");
+  }
+
+  /** Sends an empty ping. */
+  ping(): void {
+    if (this.#state === OPEN) this.#outbox.control(OPCODE.ping, EMPTY);
+  }
+
+  // Parses one chunk; what the handlers send meanwhile leaves in one write.
+  #receive(chunk: Uint8Array): void {
+    if (this.#state === CLOSED) return;
+    this.#events.heard();
+    const outbox = this.#outbox;
+    outbox.hold();
+    try {
+      const parser = this.#parser ??= new FrameParser(
+        new NodeWebSocket.#Sink(this),
+        this.#config.parser,
+      );
+      parser.push(chunk);
+      if (parser.idle && this.#parser === parser) this.#parser = null;
+    } catch {
+      // A handler threw through the parser; its state is unknown, so give up.
+      this.#fail(new WsxError("handler-error"));
+    } finally {
+      outbox.release();
+    }
+  }
+
+  static #Sink = class Sink implements FrameSink {
+    #ws: NodeWebSocket;
+    constructor(ws: NodeWebSocket) {
+      this.#ws = ws;
+    }
+    message(data: string | Uint8Array, isText: boolean): void {
+      this.#ws.#events.message(data, isText);
+    }
+    ping(payload: Uint8Array): void {
+      // RFC 6455 section 5.5.2: answer with a pong carrying the same payload.
+      if (this.#ws.#state === OPEN) this.#ws.#outbox.control(OPCODE.pong, payload);
+    }
+    pong(): void {
+      this.#ws.#events.pong();
+    }
+    close(code: number, reason: string): void {
+      this.#ws.#peerClosed(code, reason);
+    }
+    error(err: WsxError): void {
+      this.#ws.#fail(err);
+    }
+  };
+
+  // RFC 6455 section 5.5.1: echo the peer's close (its code, or nothing when it sent
+  // none), then close the TCP connection first, as a server should (section 7.1.1).
+  #peerClosed(code: number, reason: string): void {
+    if (this.#state === OPEN) this.#outbox.close(code, "");
+    this.#finish(code, reason, this.#config.closeTimeoutMs);
+  }
+
+  #fail(err: WsxError): void {
+    if (this.#state === CLOSED) return;
+    if (this.#state === OPEN) this.#outbox.close(err.closeCode, err.message);
+    this.#finish(err.closeCode, err.message, ERROR_GRACE_MS);
+  }
+
+  // Ends the socket after our close frame, so the peer reads it, and reports at once.
+  #finish(code: number, reason: string, graceMs: number): void {
+    this.#state = CLOSED;
+    this.#stopParser();
+    this.#outbox.flush();
+    this.#socket.end();
+    this.#arm(graceMs);
+    this.#events.closed(code, reason);
+  }
+
+  #report(code: number, reason: string): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#stopParser();
+    this.#outbox.discard();
+    this.#events.closed(code, reason);
+  }
+
+  #stopParser(): void {
+    this.#parser?.stop();
+    this.#parser = null;
+  }
+
+  #arm(ms: number): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(NodeWebSocket.#onTimer, ms, this);
+    this.#timer.unref();
+  }
+
+  static #onTimer(ws: NodeWebSocket): void {
+    ws.#timer = null;
+    ws.#socket.destroy();
+    const err = new WsxError("close-timeout");
+    ws.#report(err.closeCode, err.message);
+  }
+
+  // Socket listeners, shared by every connection; `this` is the socket.
+  static #onData(this: OwnedSocket, chunk: Uint8Array): void {
+    const ws = this[kEngine];
+    if (ws !== undefined) ws.#receive(chunk);
+  }
+
+  static #onDrain(this: OwnedSocket): void {
+    const ws = this[kEngine];
+    if (ws === undefined) return;
+    ws.#outbox.drained();
+    if (ws.#state !== CLOSED) ws.#events.drain();
+  }
+
+  // The peer half-closed without a close frame (or after ours): the connection is over.
+  static #onEnd(this: OwnedSocket): void {
+    const ws = this[kEngine];
+    if (ws !== undefined && ws.#state !== CLOSED) ws.terminate();
+  }
+
+  static #onGone(this: OwnedSocket): void {
+    const ws = this[kEngine];
+    if (ws !== undefined) ws.#report(CLOSE.abnormal, "");
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The vocabulary of the frame parser: where it reports ({@linkcode FrameSink}) and how it
+ * is set up ({@linkcode FrameParserOptions}). Pure.
+ *
+ * @module
+ */
+
+import type { WsxError } from "../errors.ts";
+import type { Utf8Check } from "./utf8.ts";
+
+/**
+ * Where a {@linkcode FrameParser} reports what it read. Each call happens synchronously
+ * inside {@linkcode FrameParser.push}; an exception thrown here propagates out of it.
+ *
+ * @example A sink that logs
+ * ```ts
+ * import type { FrameSink } from "./types.ts";
+ * const sink: FrameSink = {
+ *   message: (data, isText) => console.log(isText ? data : "binary"),
+ *   ping: () => {}, pong: () => {},
+ *   close: (code, reason) => console.log(code, reason),
+ *   error: (err) => console.log(err.code),
+ * };
+ * ```
+ */
+export interface FrameSink {
+  /** A whole message: a string when `isText`, else an exact view (it may share memory with the chunk). */
+  message(data: string | Uint8Array, isText: boolean): void;
+  /** A ping with its payload (a view valid until `push` returns). */
+  ping(payload: Uint8Array): void;
+  /** A pong with its payload (a view valid until `push` returns). */
+  pong(payload: Uint8Array): void;
+  /** A valid close frame; 1005 and `""` when it had no payload. Parsing stops. */
+  close(code: number, reason: string): void;
+  /** A protocol or policy error; parsing stops and later input is ignored. */
+  error(err: WsxError): void;
+}
+
+/**
+ * The limits a parser reads while it runs; `maxMsgSize` (bytes) is read each time a
+ * message starts, so changing it affects the next message.
+ *
+ * @example Limit messages to 1 MiB
+ * ```ts
+ * import type { MessageLimits } from "./types.ts";
+ * const limits: MessageLimits = { maxMsgSize: 1 << 20 };
+ * ```
+ */
+export interface MessageLimits {
+  /** The largest message payload accepted, in bytes, summed across fragments. */
+  readonly maxMsgSize: number;
+}
+
+/**
+ * Decodes valid UTF-8 `bytes[start..end)` into a string.
+ *
+ * @example Decode with TextDecoder
+ * ```ts
+ * import type { Utf8Decode } from "./types.ts";
+ * const decode: Utf8Decode = (b, s, e) => new TextDecoder().decode(b.subarray(s, e));
+ * ```
+ */
+export type Utf8Decode = (bytes: Uint8Array, start: number, end: number) => string;
+
+/**
+ * How a {@linkcode FrameParser} is set up. Share one object between connections.
+ *
+ * @example On Node.js, with the native UTF-8 check
+ * ```ts
+ * import { isUtf8 } from "node:buffer";
+ * import type { FrameParserOptions } from "./types.ts";
+ * const options: FrameParserOptions = { limits: { maxMsgSize: 1 << 20 }, isUtf8 };
+ * ```
+ */
+export interface FrameParserOptions {
+  /** The live limits, read when a message starts. */
+  readonly limits: MessageLimits;
+  /** The most frames one message may span. @default {1024} */
+  readonly maxFragments?: number;
+  /** A native whole-buffer UTF-8 check for long runs. @default {undefined} (pure JS) */
+  readonly isUtf8?: Utf8Check;
+  /** The text decoder. @default {TextDecoder} */
+  readonly decodeUtf8?: Utf8Decode;
+}
+
+/**
+ * The fragment cap used when {@linkcode FrameParserOptions.maxFragments} is not set.
+ *
+ * @example Read the default cap
+ * ```ts
+ * import { DEFAULT_MAX_FRAGMENTS } from "./types.ts";
+ * console.log(DEFAULT_MAX_FRAGMENTS); // 1024
+ * ```
+ */
+export const DEFAULT_MAX_FRAGMENTS = 1024;
