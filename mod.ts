@@ -46,6 +46,17 @@ export { Websocket, type WebsocketGlobal, websocketUpgrade } from "./src/core/we
 export { upgrade } from "./src/core/upgrade.ts";
 export { count, each } from "./src/core/each.ts";
 export {
+  broadcast,
+  clusterCount,
+  type Deliver,
+  InProcessEngine,
+  PROCESS_ID,
+  publish,
+  type PubSubEngine,
+  type PubSubMessage,
+  setPubSubEngine,
+} from "./src/core/topics.ts";
+export {
   configure,
   DEFAULT_SETTINGS,
   resetSettings,

@@ -74,6 +74,13 @@ export interface Transport {
   terminate(): void;
   /** Sends a ping frame, where {@linkcode Capabilities.ping} says it can. */
   ping(): void;
+  /**
+   * Encodes a message once for many connections of this runtime (optional: broadcasts
+   * and publishes then write the same bytes to every receiver).
+   */
+  encode?(data: string | Uint8Array, isText: boolean): unknown;
+  /** Sends what {@linkcode Transport.encode} returned. */
+  sendEncoded?(encoded: unknown): WriteResult;
   /** Bytes accepted by {@linkcode Transport.send} and not yet written to the socket. */
   readonly bufferedAmount: number;
   /** The runtime's own socket object. */

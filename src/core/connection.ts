@@ -6,6 +6,7 @@
 
 import type { WriteResult } from "../adapters/adapter.ts";
 import type { ConnectionDriver } from "./driver.ts";
+import { publish as publishTopic } from "./topics.ts";
 
 let wrap: <U>(driver: ConnectionDriver<U>) => WebSocketConnection<U>;
 
@@ -147,6 +148,78 @@ export class WebSocketConnection<U = unknown> {
    */
   terminate(): void {
     this.#d.terminate();
+  }
+
+  /**
+   * Subscribes to a topic; the subscription ends with the connection.
+   *
+   * @param topic 1 to 1024 characters.
+   * @returns `false` when already subscribed (or not open).
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * ws.subscribe("room:42");
+   * ```
+   */
+  subscribe(topic: string): boolean {
+    return this.#d.subscribe(topic);
+  }
+
+  /**
+   * Unsubscribes from a topic.
+   *
+   * @param topic The topic.
+   * @returns `false` when it was not subscribed.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * ws.unsubscribe("room:42");
+   * ```
+   */
+  unsubscribe(topic: string): boolean {
+    return this.#d.unsubscribe(topic);
+  }
+
+  /**
+   * Whether the connection is subscribed to a topic.
+   *
+   * @param topic The topic.
+   * @returns `true` when subscribed.
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * ws.isSubscribed("room:42");
+   * ```
+   */
+  isSubscribed(topic: string): boolean {
+    return this.#d.isSubscribed(topic);
+  }
+
+  /**
+   * Publishes to every subscriber of a topic, in every process sharing the pub/sub
+   * engine.
+   *
+   * @param topic The topic.
+   * @param data The message.
+   * @param isText A text message when true. @default {typeof data === "string"}
+   * @param options `excludeSelf` leaves this connection out. @default {{ excludeSelf: false }}
+   * @example
+   * ```ts
+   * import type { WebSocketConnection } from "./connection.ts";
+   * declare const ws: WebSocketConnection;
+   * ws.publish("room:42", "hello", true, { excludeSelf: true });
+   * ```
+   */
+  publish(
+    topic: string,
+    data: string | Uint8Array,
+    isText: boolean = typeof data === "string",
+    options: { readonly excludeSelf?: boolean } = {},
+  ): void {
+    publishTopic(topic, data, isText, options.excludeSelf ? this.#d.uuid : undefined);
   }
 
   /** `"open"`, `"closing"` or `"closed"`. */

@@ -16,6 +16,7 @@ import { checkCloseArgs, exceedsLimit } from "./limits.ts";
 import { registry } from "./registry.ts";
 import { reportError } from "./report.ts";
 import { settings } from "./settings.ts";
+import { subscribe as subscribeTopic, unsubscribe as unsubscribeTopic } from "./topics.ts";
 
 const OPENING = 0;
 const OPEN = 1;
@@ -80,6 +81,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   #lastHeardMs = 0;
   #pingSentMs = 0;
   #drainWanted = false;
+  #topics: Set<string> | undefined;
   #backlog: Array<string | Uint8Array | boolean> | null = null;
   #closeInfo: { code: number; reason: string } | null = null;
 
@@ -197,6 +199,10 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     if (!wasOpened) return;
     registry.delete(this as ConnectionDriver<unknown>);
     this.#heartbeat.remove(this);
+    if (this.#topics) {
+      for (const topic of this.#topics) unsubscribeTopic(this as ConnectionDriver<unknown>, topic);
+      this.#topics = undefined;
+    }
     // A close the server started reports the server's code and reason.
     const info = this.#closeInfo ?? { code, reason };
     const stats = this.group.stats;
@@ -213,10 +219,46 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
 
   /** Sends a message unless the connection is closing or over its outbound cap. */
   write(data: string | Uint8Array, isText: boolean): WriteResult {
+    const refused = this.#admit(data.length);
+    if (refused !== undefined) return refused;
+    const result = this.transport.send(data, isText);
+    if (result === "queued") this.#drainWanted = true;
+    return result;
+  }
+
+  /** Sends a message the transport encoded once for many receivers. */
+  writeEncoded(encoded: unknown, size: number): WriteResult {
+    const refused = this.#admit(size);
+    if (refused !== undefined) return refused;
+    const result = this.transport.sendEncoded!(encoded);
+    if (result === "queued") this.#drainWanted = true;
+    return result;
+  }
+
+  /** Subscribes to a topic; the subscription ends with the connection. */
+  subscribe(topic: string): boolean {
+    if (this.#state !== OPEN) return false;
+    const added = subscribeTopic(this as ConnectionDriver<unknown>, topic);
+    if (added) (this.#topics ??= new Set()).add(topic);
+    return added;
+  }
+
+  /** Unsubscribes from a topic. */
+  unsubscribe(topic: string): boolean {
+    this.#topics?.delete(topic);
+    return unsubscribeTopic(this as ConnectionDriver<unknown>, topic);
+  }
+
+  /** Whether the connection is subscribed to a topic. */
+  isSubscribed(topic: string): boolean {
+    return this.#topics?.has(topic) ?? false;
+  }
+
+  // The state and outbound-cap checks shared by every write.
+  #admit(size: number): WriteResult | undefined {
     if (this.#state !== OPEN) return "closed";
-    const transport = this.transport;
-    const buffered = transport.bufferedAmount;
-    if (buffered > 0 && buffered + data.length > this.#maxBufferedBytes) {
+    const buffered = this.transport.bufferedAmount;
+    if (buffered > 0 && buffered + size > this.#maxBufferedBytes) {
       if (this.#dropWhenFull) {
         this.group.stats.droppedWrites++;
         this.#drainWanted = true;
@@ -225,9 +267,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
       this.fail("buffer-full");
       return "closed";
     }
-    const result = transport.send(data, isText);
-    if (result === "queued") this.#drainWanted = true;
-    return result;
+    return undefined;
   }
 
   /** Starts the closing handshake; throws `RangeError` for a code or reason the RFC forbids. */

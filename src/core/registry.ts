@@ -44,6 +44,11 @@ export class Registry<T> {
     return this.#open.size;
   }
 
+  /** The open members, live (do not add or remove while iterating). */
+  members(): Iterable<T> {
+    return this.#open;
+  }
+
   /** The open members now, in the order they opened. */
   snapshot(): T[] {
     return Array.from(this.#open);

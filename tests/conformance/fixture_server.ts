@@ -18,7 +18,7 @@ import {
   Websocket,
   type WebSocketConnection,
 } from "../../mod.ts";
-import { setErrorReporter } from "../../mod.ts";
+import { broadcast, publish, setErrorReporter } from "../../mod.ts";
 import { serve } from "../../src/serve.ts";
 
 type Udata = { id: string | null; tag: string };
@@ -95,6 +95,32 @@ function command(ws: WebSocketConnection<Udata>, data: string | Uint8Array): voi
       } catch (error) {
         ws.write(`${(error as Error).name}: ${(error as Error).message}`);
       }
+      break;
+    case "sub":
+      ws.write(`sub:${ws.subscribe(arg)}`);
+      break;
+    case "unsub":
+      ws.write(`unsub:${ws.unsubscribe(arg)}`);
+      break;
+    case "issub":
+      ws.write(`issub:${ws.isSubscribed(arg)}`);
+      break;
+    case "pub": {
+      const [topic, ...text] = rest;
+      ws.publish(topic, text.join(" "));
+      break;
+    }
+    case "pubx": {
+      const [topic, ...text] = rest;
+      ws.publish(topic, text.join(" "), true, { excludeSelf: true });
+      break;
+    }
+    case "pubbin":
+      // Every byte value, to show binary payloads pass intact.
+      ws.publish(arg, Uint8Array.from({ length: 256 }, (_, i) => i));
+      break;
+    case "bcast":
+      ws.write(`bcast:${broadcast(ws, `all:${arg}`)}`);
       break;
     case "lastheard":
       ws.write(String(ws.lastHeardAt));
@@ -219,6 +245,9 @@ async function control(url: URL, request: Request): Promise<Response> {
     }
     case "/count":
       return json({ count: count() });
+    case "/publish":
+      publish(url.searchParams.get("topic") ?? "", url.searchParams.get("text") ?? "");
+      return json({ ok: true });
     case "/each": {
       const originator = byId.get(url.searchParams.get("originator") ?? "") ?? null;
       const throwEvery = Number(url.searchParams.get("throwEvery") ?? 0);
