@@ -118,6 +118,29 @@ describe("connection driver", () => {
     assert.equal(count(), 0);
   });
 
+  test("each over 100,000 connections yields to the event loop between slices", async () => {
+    const group = new ServerGroup(null);
+    const drivers = Array.from({ length: 100_000 }, () => make({}, 0, group).driver);
+    drivers.forEach((d) => d.open());
+    // A timer that should fire every 5 ms: the longest gap is the longest stall.
+    let last = performance.now();
+    let longest = 0;
+    const probe = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 5);
+    let sum = 0;
+    const ran = await each(null, (ws) => {
+      // About a microsecond of work per connection, like a small write.
+      for (let i = 0; i < 200; i++) sum += ws.getUuid() & i;
+    }, null);
+    clearInterval(probe);
+    assert.equal(ran, 100_000);
+    assert.ok(sum > 0);
+    assert.ok(longest < 100, `the event loop was blocked for ${longest.toFixed(1)} ms at most`);
+  });
+
   test("each over no connection still finishes, asynchronously", async () => {
     let finished = 0;
     const done = each(null, () => {}, 1, () => finished++);
