@@ -282,3 +282,41 @@ export function rawUpgrade(
     }, reject);
   });
 }
+
+/** Starts an example on the suite's runtime with PORT=0; resolves its port and a stop function. */
+export async function startExample(
+  relativePath: string,
+  env: Record<string, string> = {},
+): Promise<{ port: number; stop: () => void }> {
+  const [cmd, args] = commandFor(
+    runtime,
+    fileURLToPath(new URL(`../../${relativePath}`, import.meta.url)),
+  );
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const stop = () => void child.kill("SIGKILL");
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${relativePath} did not start on ${runtime}`)),
+      20_000,
+    );
+    child.once(
+      "exit",
+      (code) => reject(new Error(`${relativePath} exited with ${code} on ${runtime}`)),
+    );
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const match = line.match(/localhost:(\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  }).catch((error) => {
+    stop();
+    throw error;
+  });
+  return { port, stop };
+}

@@ -1,35 +1,19 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { ask, closed, commandFor, connect, nextMessage, rawUpgrade, runtime } from "./_harness.ts";
+import {
+  ask,
+  closed,
+  connect,
+  nextMessage,
+  rawUpgrade,
+  runtime,
+  startExample,
+} from "./_harness.ts";
 
 describe(`Hono routes on ${runtime}`, { timeout: 60_000 }, () => {
   let port = 0;
   let stop = () => {};
-  before(async () => {
-    const [cmd, args] = commandFor(
-      runtime,
-      fileURLToPath(new URL("../../examples/hono.ts", import.meta.url)),
-    );
-    const child = spawn(cmd, args, {
-      cwd: fileURLToPath(new URL("../../", import.meta.url)),
-      env: { ...process.env, PORT: "0" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    stop = () => child.kill("SIGKILL");
-    port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("hono example did not start")), 20_000);
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        const match = line.match(/localhost:(\d+)/);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-    });
-  });
+  before(async () => ({ port, stop } = await startExample("examples/hono.ts")));
   after(() => stop());
 
   test("ordinary routes and middleware work next to the WebSocket route", async () => {
