@@ -76,3 +76,4 @@ export type {
   WebSocketHandlers,
   WriteResult,
 } from "./src/types.ts";
+export type { Capabilities } from "./src/adapters/adapter.ts";

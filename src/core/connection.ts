@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { WriteResult } from "../adapters/adapter.ts";
+import type { Capabilities, WriteResult } from "../adapters/adapter.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import { publish as publishTopic } from "./topics.ts";
 
@@ -250,6 +250,11 @@ export class WebSocketConnection<U = unknown> {
   /** The ping timeout in seconds this connection took from the settings when it opened. */
   get timeoutSeconds(): number {
     return this.#d.timeoutSeconds;
+  }
+
+  /** What the runtime does natively for this connection (pings, pongs, size limit, ...). */
+  get capabilities(): Capabilities {
+    return this.#d.transport.capabilities;
   }
 
   /** The runtime's own socket object. */

@@ -122,6 +122,9 @@ function command(ws: WebSocketConnection<Udata>, data: string | Uint8Array): voi
     case "bcast":
       ws.write(`bcast:${broadcast(ws, `all:${arg}`)}`);
       break;
+    case "rtt":
+      ws.write(JSON.stringify({ rtt: ws.pingRoundTripMs ?? null, pongs: ws.capabilities.pongs }));
+      break;
     case "lastheard":
       ws.write(String(ws.lastHeardAt));
       break;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
+  ask,
   connect,
   type Fixture,
   maskedFrame,
@@ -70,6 +71,22 @@ describe(`dead peers and backpressure on ${runtime}`, { timeout: 120_000 }, () =
       socket.destroy();
     } finally {
       await fx.post("/settings", { maxBufferedBytes: 4 << 20, backpressure: "close" });
+    }
+  });
+
+  test("the round trip of the last ping is measured where the runtime reports pongs", async (t) => {
+    await fx.post("/settings", { timeout: 1 });
+    try {
+      const ws = await connect(fx.url("/ws/cmd"));
+      await new Promise((resolve) => ws.once("ping", resolve));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const { rtt, pongs } = JSON.parse(await ask(ws, "rtt"));
+      ws.close();
+      if (!pongs) return t.skip("this runtime does not report pongs (capabilities.pongs is false)");
+      assert.equal(typeof rtt, "number");
+      assert.ok(rtt >= 0 && rtt < 2000, `round trip ${rtt} ms`);
+    } finally {
+      await fx.post("/settings", { timeout: 40 });
     }
   });
 
