@@ -34,7 +34,10 @@ import {
   type Upgrader,
   wasUpgraded,
 } from "../core/upgrade.ts";
+import { asBytes, asText } from "./convert.ts";
 import { onShutdownSignals } from "./signals.ts";
+import { bunSpawn } from "../pubsub/_spawn.ts";
+import { type EnvAccess, SINGLE, workerFrom } from "../pubsub/_worker.ts";
 
 export type { ServeOptions, WsxServer } from "../core/server.ts";
 
@@ -109,6 +112,7 @@ interface BunApi {
   serve(options: {
     port: number;
     hostname: string;
+    reusePort: boolean;
     fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
     websocket: BunWebSocketHandler;
     idleTimeout: number;
@@ -128,9 +132,6 @@ const CAPABILITIES: Capabilities = Object.freeze({
 // What Bun reports (as 1006) after it refused a message over maxPayloadLength.
 const BUN_TOO_BIG = "Received too big message";
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 class BunTransport implements Transport {
   readonly capabilities: Capabilities = CAPABILITIES;
   readonly #ws: BunSocket;
@@ -141,9 +142,7 @@ class BunTransport implements Transport {
 
   send(data: string | Uint8Array, isText: boolean): WriteResult {
     const ws = this.#ws;
-    const status = isText
-      ? ws.sendText(typeof data === "string" ? data : decoder.decode(data))
-      : ws.sendBinary(typeof data === "string" ? encoder.encode(data) : data);
+    const status = isText ? ws.sendText(asText(data)) : ws.sendBinary(asBytes(data));
     // Bun: bytes sent, -1 queued behind backpressure, 0 dropped (connection gone).
     return status > 0 ? "sent" : status === -1 ? "queued" : "closed";
   }
@@ -302,11 +301,18 @@ export function fetchHandler(
  * await server.shutdown();
  * ```
  */
-export function serve(options: ServeOptions): Promise<WsxServer> {
+export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
-  const { port, hostname } = checked;
+  const { hostname, processes } = checked;
   const bun = (globalThis as { Bun?: BunApi }).Bun;
   if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
+  const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
+  // Several processes: every one listens with reusePort, the first starts the others.
+  const worker = processes > 1 ? workerFrom(envOf(proc), processes) : undefined;
+  const spawn = processes > 1 && !worker ? bunSpawn(processes) : undefined;
+  const port = worker?.port ?? checked.port;
+  // Loaded only then: it brings node:net along.
+  const copies = processes > 1 ? await import("../pubsub/_copies.ts") : undefined;
   const bound: { upgrader?: Upgrader } = {};
   const fetch = async (request: Request): Promise<Response | undefined> => {
     bindRequest(request, bound.upgrader!);
@@ -321,6 +327,7 @@ export function serve(options: ServeOptions): Promise<WsxServer> {
   const server = bun.serve({
     port,
     hostname,
+    reusePort: processes > 1,
     fetch,
     websocket: websocketHandler(),
     // Bun's HTTP idle timer (whole seconds) also cuts off a slow request head.
@@ -341,6 +348,7 @@ export function serve(options: ServeOptions): Promise<WsxServer> {
     raw: server,
     stats: group.stats,
     capabilities: { handshakeTimeout: "runtime" },
+    process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
       stopping ??= group.shutdown(shutdownOptions).then(async () => {
         stopSync();
@@ -353,17 +361,25 @@ export function serve(options: ServeOptions): Promise<WsxServer> {
       return stopping;
     },
   };
+  let result = wsxServer;
+  if (worker && copies) await copies.joinFirst(wsxServer, worker, (code) => proc.exit(code));
+  else if (spawn && copies) result = await copies.startCopies(wsxServer, processes, spawn);
   if (options.shutdownOnSignals) {
-    const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
-    onShutdownSignals(wsxServer, options.shutdownOnSignals, {
+    onShutdownSignals(result, options.shutdownOnSignals, {
       listen: (signal, fn) => proc.on(signal, fn),
       exit: (code) => proc.exit(code),
     });
   }
-  return Promise.resolve(wsxServer);
+  return result;
 }
 
 interface NodeLikeProcess {
+  env: Record<string, string | undefined>;
   on(signal: string, fn: () => void): void;
   exit(code: number): void;
 }
+
+const envOf = (proc: NodeLikeProcess): EnvAccess => ({
+  get: (name) => proc.env[name],
+  delete: (name) => delete proc.env[name],
+});

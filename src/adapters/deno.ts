@@ -33,7 +33,10 @@ import {
   type UpgradePlan,
   type Upgrader,
 } from "../core/upgrade.ts";
+import { asBytes, asText } from "./convert.ts";
 import { onShutdownSignals } from "./signals.ts";
+import { denoSpawn } from "../pubsub/_spawn.ts";
+import { type EnvAccess, SINGLE, workerFrom } from "../pubsub/_worker.ts";
 
 export type { ServeOptions, WsxServer } from "../core/server.ts";
 
@@ -47,6 +50,7 @@ interface DenoApi {
     options: {
       port: number;
       hostname: string;
+      reusePort?: boolean;
       onListen?: (addr: { hostname: string; port: number }) => void;
     },
     handler: (request: Request) => Response | Promise<Response>,
@@ -60,6 +64,7 @@ interface DenoApi {
 interface DenoSignals {
   addSignalListener(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
   exit(code: number): never;
+  env: EnvAccess;
 }
 
 function deno(): DenoApi {
@@ -80,9 +85,6 @@ const CAPABILITIES: Capabilities = Object.freeze({
 // Deno closes a connection whose keepalive ping went unanswered with this reason.
 const DENO_PING_TIMEOUT = "No response from ping frame.";
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 class DenoTransport implements Transport {
   readonly capabilities: Capabilities = CAPABILITIES;
   readonly #socket: WebSocket;
@@ -96,10 +98,8 @@ class DenoTransport implements Transport {
     if (socket.readyState !== 1) return "closed";
     const backlog = socket.bufferedAmount;
     try {
-      if (isText) socket.send(typeof data === "string" ? data : decoder.decode(data));
-      else {socket.send(
-          (typeof data === "string" ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>,
-        );}
+      if (isText) socket.send(asText(data));
+      else socket.send(asBytes(data));
     } catch {
       return "closed";
     }
@@ -211,14 +211,21 @@ setFallbackUpgrader(new DenoUpgrader(plainGroup));
  */
 export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
-  const { port, hostname } = checked;
+  const { hostname, processes } = checked;
+  const api = (globalThis as unknown as { Deno: DenoSignals }).Deno;
+  // Several processes: every one listens with reusePort, the first starts the others.
+  const worker = processes > 1 ? workerFrom(api.env, processes) : undefined;
+  const spawn = processes > 1 && !worker ? denoSpawn(processes, hostname) : undefined;
+  const port = worker?.port ?? checked.port;
+  // Loaded only then: it brings node:net along.
+  const copies = processes > 1 ? await import("../pubsub/_copies.ts") : undefined;
   const group = new ServerGroup(null);
   group.allowedOrigins = checked.allowedOrigins;
   const upgrader = new DenoUpgrader(group);
   let listening!: (addr: { hostname: string; port: number }) => void;
   const ready = new Promise<{ hostname: string; port: number }>((resolve) => listening = resolve);
   const server = deno().serve(
-    { port, hostname, onListen: (addr) => listening(addr) },
+    { port, hostname, reusePort: processes > 1, onListen: (addr) => listening(addr) },
     async (request) => {
       bindRequest(request, upgrader);
       try {
@@ -238,17 +245,20 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     raw: server,
     stats: group.stats,
     capabilities: { handshakeTimeout: "none" },
+    process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
       stopping ??= group.shutdown(shutdownOptions).then(() => server.shutdown());
       return stopping;
     },
   };
+  let result = wsxServer;
+  if (worker && copies) await copies.joinFirst(wsxServer, worker, (code) => api.exit(code));
+  else if (spawn && copies) result = await copies.startCopies(wsxServer, processes, spawn);
   if (options.shutdownOnSignals) {
-    const api = (globalThis as unknown as { Deno: DenoSignals }).Deno;
-    onShutdownSignals(wsxServer, options.shutdownOnSignals, {
+    onShutdownSignals(result, options.shutdownOnSignals, {
       listen: (signal, fn) => api.addSignalListener(signal, fn),
       exit: (code) => api.exit(code),
     });
   }
-  return wsxServer;
+  return result;
 }

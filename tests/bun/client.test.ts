@@ -1,82 +1,11 @@
-/**
- * Bun's own WebSocket client against the fixture server on every runtime.
- * Run by `bun test` (bunfig.toml scopes it to tests/bun).
- */
-import { expect, test } from "bun:test";
+/** Bun's own WebSocket client against the fixture server on every runtime (`bun test`, scoped by bunfig.toml). */
+import { test } from "bun:test";
+import { interop, SERVERS } from "../interop/_scenario.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
-const fixture = `${root}tests/conformance/fixture_server.ts`;
-const commands: Record<string, string[]> = {
-  deno: [`${root}node_modules/.bin/deno`, "run", "-A", fixture],
-  bun: [process.execPath, "run", fixture],
-  node: ["node", "--import", "tsx", fixture],
-};
-
-async function withServer(runtime: string, fn: (port: number) => Promise<void>): Promise<void> {
-  const child = Bun.spawn(commands[runtime], { cwd: root, stdout: "pipe", stderr: "ignore" });
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  let port = 0;
-  while (port === 0) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`fixture on ${runtime} exited`);
-    buffered += value;
-    const match = buffered.match(/READY \{"port":(\d+)\}/);
-    if (match) port = Number(match[1]);
-  }
-  const drain = (async () => {
-    while (!(await reader.read()).done) { /* keep the pipe flowing */ }
-  })();
-  try {
-    await fn(port);
-  } finally {
-    child.kill(9);
-    await child.exited;
-    await drain.catch(() => {});
-  }
-}
-
-function open(url: string): Promise<{ ws: WebSocket; next: () => Promise<MessageEvent> }> {
-  const ws = new WebSocket(url);
-  ws.binaryType = "arraybuffer";
-  const queue: MessageEvent[] = [];
-  const waiters: ((e: MessageEvent) => void)[] = [];
-  ws.onmessage = (e) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(e);
-    else queue.push(e);
-  };
-  const next = () =>
-    queue.length > 0
-      ? Promise.resolve(queue.shift()!)
-      : new Promise<MessageEvent>((resolve) => waiters.push(resolve));
-  return new Promise((resolve, reject) => {
-    ws.onopen = () => resolve({ ws, next });
-    ws.onerror = () => reject(new Error("connection failed"));
-  });
-}
-
-for (const runtime of Object.keys(commands)) {
-  test(`Bun's WebSocket client talks to the wsx server on ${runtime}`, async () => {
-    await withServer(runtime, async (port) => {
-      const { ws, next } = await open(`ws://127.0.0.1:${port}/ws/echo`);
-      for (const size of [0, 125, 126, 65536]) {
-        ws.send("x".repeat(size));
-        expect((await next()).data).toBe("x".repeat(size));
-        const bytes = new Uint8Array(size).map((_, i) => i & 0xff);
-        ws.send(bytes);
-        expect(new Uint8Array((await next()).data as ArrayBuffer)).toEqual(bytes);
-      }
-      const closed = new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
-      ws.close(4000, "bun bye");
-      expect((await closed).code).toBe(4000);
-
-      const cmd = await open(`ws://127.0.0.1:${port}/ws/cmd`);
-      const serverClosed = new Promise<CloseEvent>((resolve) => cmd.ws.onclose = resolve);
-      cmd.ws.send("close 4003 from server");
-      const byServer = await serverClosed;
-      expect(byServer.code).toBe(4003);
-      expect(byServer.reason).toBe("from server");
-    });
-  }, 30_000);
+for (const runtime of Object.keys(SERVERS)) {
+  test(
+    `Bun's WebSocket client talks to the wsx server on ${runtime}`,
+    () => interop(runtime, "bun"),
+    30_000,
+  );
 }
