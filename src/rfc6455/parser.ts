@@ -23,9 +23,10 @@ const HEAD1 = 0, HEAD2 = 1, EXT_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4, DONE = 5;
 const OP_CONTINUATION = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
 // Typed arrays and Node buffers cannot grow past this, whatever maxMsgSize says.
 const MAX_MESSAGE = 2 ** 31 - 1;
-// A split payload's buffer grows with the bytes that arrive, not with the length the
-// header claims, so a lying header cannot make us allocate more than twice what it sent.
-const FIRST_CAPACITY = 16384;
+// A split payload's buffer is allocated whole up to this size (the default maxMsgSize);
+// above it the buffer grows with the bytes that arrive, not with the length the header
+// claims, so a lying header cannot make us allocate more than twice what it sent.
+const EAGER_CAPACITY = 262_144;
 const STOP = Infinity;
 const EMPTY = new Uint8Array(0);
 const textDecoder = new TextDecoder();
@@ -244,7 +245,10 @@ export class FrameParser {
 
   #grow(min: number): Uint8Array {
     const old = this.#frame;
-    const wanted = Math.max(min, old === null ? FIRST_CAPACITY : old.length * 2);
+    // A frame up to EAGER_CAPACITY gets its whole length at once (one allocation, no
+    // copies); beyond that the buffer doubles, so a claimed length reserves no more than
+    // about twice what has arrived.
+    const wanted = Math.max(min, old === null ? EAGER_CAPACITY : old.length * 2);
     const next = new Uint8Array(Math.min(this.#length, wanted));
     if (old !== null) next.set(old.subarray(0, this.#got));
     this.#frame = next;
