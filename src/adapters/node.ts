@@ -42,6 +42,8 @@ import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
 import { HeadTimeouts } from "./node_head_timeout.ts";
 import { toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
 import { onShutdownSignals } from "./signals.ts";
+import { clusterWorker, obeyPrimary, startPrimary } from "../pubsub/_cluster.ts";
+import { SINGLE } from "../pubsub/_worker.ts";
 
 export type { ServeOptions, WsxServer } from "../core/server.ts";
 
@@ -111,6 +113,11 @@ async function answer(fetch: Fetch, request: Request): Promise<Response> {
   }
 }
 
+// One shared listener rather than a closure per connection.
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
+
 // Node's 'upgrade' event: the request goes through `fetch`, which upgrades it or answers.
 function listenForUpgrades(
   server: Server,
@@ -120,7 +127,7 @@ function listenForUpgrades(
 ): void {
   server.on("upgrade", async (message: IncomingMessage, socket: Duplex, head: Uint8Array) => {
     heads?.done(message.socket);
-    socket.on("error", () => socket.destroy());
+    socket.on("error", destroySelf);
     try {
       const request = await toRequest(message, false);
       bindRequest(request, upgrader);
@@ -209,6 +216,11 @@ function listen(server: Server, port: number, hostname: string): Promise<Address
 export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
   const { port, hostname } = checked;
+  // Several processes: the first forks node:cluster workers, which share the port.
+  const worker = checked.processes > 1 ? clusterWorker(checked.processes) : undefined;
+  if (checked.processes > 1 && !worker) {
+    return withSignals(await startPrimary(checked.processes), options);
+  }
   const server = createServer({
     // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
     // pending heads every connectionsCheckingInterval.
@@ -257,6 +269,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     raw: server,
     stats: group.stats,
     capabilities: { handshakeTimeout: "configurable" },
+    process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
       stopping ??= (async () => {
         await group.shutdown(shutdownOptions);
@@ -270,11 +283,16 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
       return stopping;
     },
   };
+  if (worker) obeyPrimary(wsxServer);
+  return withSignals(wsxServer, options);
+}
+
+function withSignals(server: WsxServer, options: ServeOptions): WsxServer {
   if (options.shutdownOnSignals) {
-    onShutdownSignals(wsxServer, options.shutdownOnSignals, {
+    onShutdownSignals(server, options.shutdownOnSignals, {
       listen: (signal, fn) => process.on(signal, fn),
       exit: (code) => process.exit(code),
     });
   }
-  return wsxServer;
+  return server;
 }

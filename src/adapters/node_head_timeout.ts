@@ -31,7 +31,8 @@ export class HeadTimeouts {
   /** The socket now waits for a request head (a new connection, or keep-alive after a response). */
   waiting(socket: Socket): void {
     if (socket.destroyed) return;
-    if (!this.#waiting.has(socket)) socket.once("close", () => this.done(socket));
+    // No close listener (a closure for the life of every connection): the sweep drops
+    // sockets that closed meanwhile.
     this.#waiting.set(socket, Date.now());
     this.#timer ??= setInterval(() => this.#sweep(), 1000).unref();
   }
@@ -48,6 +49,10 @@ export class HeadTimeouts {
   #sweep(): void {
     const limit = Date.now() - this.#timeoutMs;
     for (const [socket, since] of this.#waiting) {
+      if (socket.destroyed) {
+        this.done(socket);
+        continue;
+      }
       if (since > limit) continue;
       this.done(socket);
       if (socket.writable) {
