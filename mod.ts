@@ -65,7 +65,12 @@ export {
 } from "./src/core/settings.ts";
 export { WebSocketConnection } from "./src/core/connection.ts";
 export { type ErrorReporter, setErrorReporter } from "./src/core/report.ts";
-export type { ServeOptions, ServerCapabilities, WsxServer } from "./src/core/server.ts";
+export type {
+  ProcessInfo,
+  ServeOptions,
+  ServerCapabilities,
+  WsxServer,
+} from "./src/core/server.ts";
 export type { ShutdownOptions } from "./src/core/group.ts";
 export type { ServerStats } from "./src/core/stats.ts";
 export { ERRORS, WsxError, type WsxErrorCode } from "./src/errors.ts";

@@ -18,6 +18,7 @@ const entryPoints = {
   "./deno": "src/adapters/deno",
   "./serve": "src/serve",
   "./hono": "src/integrations/hono",
+  "./redis": "src/pubsub/redis",
 };
 
 function tsc() {

@@ -25,6 +25,7 @@ const entryPoints = [
   "src/adapters/node.ts",
   "src/serve.ts",
   "src/integrations/hono.ts",
+  "src/pubsub/redis.ts",
 ];
 
 const phases = [
@@ -66,6 +67,12 @@ const phases = [
     env: { WSX_RUNTIME: rt },
     parse: "tap",
   })),
+  {
+    group: "pubsub",
+    name: "pub/sub across processes: RedisEngine and serve({ processes }) on a real redis-server",
+    cmd: nodeTest(files("tests/pubsub")),
+    parse: "tap",
+  },
   ...["deno", "bun", "node"].map((rt) => ({
     group: rt,
     name: `chat demo in headless Chromium against a ${rt} server`,

@@ -38,6 +38,16 @@ export interface ServeOptions {
    * off (slowloris). Node.js and Bun (Bun counts whole seconds of idleness). @default {10000}
    */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Server processes sharing the port, 1 to 256. Node.js forks workers with `node:cluster`
+   * (the first process supervises them and serves nothing itself); Bun and Deno start
+   * copies of the entry script that listen with `reusePort` (Linux only; the first
+   * process serves too; Deno also needs `--unstable-net` and `--allow-run`). Every
+   * process runs the whole script: `count()` and `each()` stay per process, and topics
+   * reach every process only through a shared engine such as `RedisEngine`.
+   * @default {1}
+   */
+  readonly processes?: number;
 }
 
 /**
@@ -57,6 +67,29 @@ export interface CheckedServeOptions {
   readonly allowedOrigins: ReadonlySet<string> | undefined;
   /** Request-head timeout in ms. */
   readonly handshakeTimeoutMs: number;
+  /** Server processes sharing the port. */
+  readonly processes: number;
+}
+
+/**
+ * This process's place in a server of several processes (`serve({ processes })`).
+ *
+ * @example
+ * ```ts
+ * import type { ProcessInfo } from "./server.ts";
+ * const info: ProcessInfo = { role: "single", index: 0, processes: 1 };
+ * ```
+ */
+export interface ProcessInfo {
+  /**
+   * `"single"` with `processes: 1`; `"primary"` in the process that started the others
+   * (on Node.js it serves no connection itself); `"worker"` in every process it started.
+   */
+  readonly role: "single" | "primary" | "worker";
+  /** 0 in the primary; 1 to `processes` in Node.js workers, 1 to `processes - 1` on Bun and Deno. */
+  readonly index: number;
+  /** How many processes serve connections on the port. */
+  readonly processes: number;
 }
 
 /**
@@ -98,6 +131,8 @@ export interface WsxServer {
   readonly stats: ServerStats;
   /** What this runtime's server can do about abusive handshakes. */
   readonly capabilities: ServerCapabilities;
+  /** This process's place among the processes serving the port. */
+  readonly process: ProcessInfo;
   /** Graceful shutdown: refuses new upgrades with 503, closes every connection, stops listening. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
@@ -147,10 +182,17 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
       `Invalid "handshakeTimeoutMs": expected an integer from 1000 to 600000, got ${handshakeTimeoutMs}`,
     );
   }
+  const processes = options.processes ?? 1;
+  if (!Number.isInteger(processes) || processes < 1 || processes > 256) {
+    throw new RangeError(
+      `Invalid "processes": expected an integer from 1 to 256, got ${processes}`,
+    );
+  }
   return {
     port,
     hostname,
     allowedOrigins: origins ? new Set(origins.map((o) => o.toLowerCase())) : undefined,
     handshakeTimeoutMs,
+    processes,
   };
 }

@@ -1,0 +1,101 @@
+/**
+ * The server of the pub/sub tests, the same file on Deno, Bun and Node: a wsx server
+ * whose topics go through a `RedisEngine` (`REDIS_URL`), on `WSX_PROCESSES` processes
+ * (default 1). The first process prints `READY {"port":N,...}` once every process
+ * listens; every process prints `SHUTDOWN {...}` when its server has shut down.
+ *
+ * `/ws` upgrades; its text commands: `sub t`, `unsub t`, `pub t text`, `pubbin t` (every
+ * byte value, 1024 bytes), `who` (this process), `count`, `ccount` (cluster-wide).
+ * HTTP: `/who`, `/ccount`, `/shutdown`.
+ *
+ * @module
+ */
+
+import {
+  clusterCount,
+  count,
+  InProcessEngine,
+  setErrorReporter,
+  setPubSubEngine,
+  Websocket,
+  type WebSocketConnection,
+} from "../../mod.ts";
+import { RedisEngine } from "../../src/pubsub/redis.ts";
+import { serve } from "../../src/serve.ts";
+
+const env = (name: string) =>
+  (globalThis as { process?: { env: Record<string, string> } }).process?.env[name];
+const print = (line: string) => console.log(line);
+const pid = (globalThis as { process?: { pid: number } }).process?.pid ?? 0;
+
+setErrorReporter(() => {});
+const errors: string[] = [];
+await setPubSubEngine(
+  new RedisEngine({
+    url: env("REDIS_URL"),
+    countIntervalMs: Number(env("WSX_COUNT_MS") ?? 200),
+    reconnectMaxDelayMs: 200,
+    onError: (error) => errors.push(error.message),
+  }),
+);
+
+/** 1024 bytes, every byte value four times: binary payloads must pass intact. */
+const BINARY = Uint8Array.from({ length: 1024 }, (_, i) => i & 255);
+
+async function command(ws: WebSocketConnection, text: string): Promise<void> {
+  const [name, arg = "", ...rest] = text.split(" ");
+  switch (name) {
+    case "sub":
+      return void ws.write(`sub:${ws.subscribe(arg)}`);
+    case "unsub":
+      return void ws.write(`unsub:${ws.unsubscribe(arg)}`);
+    case "pub":
+      return void ws.publish(arg, rest.join(" "));
+    case "pubbin":
+      return void ws.publish(arg, BINARY);
+    case "who":
+      return void ws.write(`who:${pid}`);
+    case "count":
+      return void ws.write(`count:${count()}`);
+    case "ccount":
+      return void ws.write(`ccount:${await clusterCount()}`);
+  }
+  ws.write(`unknown:${name}`);
+}
+
+const server = await serve({
+  port: Number(env("PORT") ?? 0),
+  hostname: "127.0.0.1",
+  processes: Number(env("WSX_PROCESSES") ?? 1),
+  shutdownOnSignals: { timeoutMs: 2000 },
+  async onRequest(request) {
+    const url = new URL(request.url);
+    const json = (body: unknown) => Response.json(body);
+    switch (url.pathname) {
+      case "/ws":
+        return Websocket.upgrade(request, {
+          onMessage: (ws, data) => command(ws, String(data)),
+        });
+      case "/who":
+        return json({ pid, role: server.process.role, index: server.process.index, errors });
+      case "/ccount":
+        return json({ count: await clusterCount(), local: count() });
+      case "/shutdown":
+        stop();
+        return json({ ok: true });
+    }
+    return new Response("Not Found", { status: 404 });
+  },
+});
+
+// Shuts down (every process, from the first), then lets Redis go so the process can end.
+function stop(): void {
+  server.shutdown({ timeoutMs: 2000 }).then(async () => {
+    await setPubSubEngine(new InProcessEngine());
+    print(`SHUTDOWN ${JSON.stringify({ pid, role: server.process.role })}`);
+  });
+}
+
+if (server.process.role !== "worker") {
+  print(`READY ${JSON.stringify({ port: server.port, pid, role: server.process.role })}`);
+}

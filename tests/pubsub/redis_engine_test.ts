@@ -1,0 +1,170 @@
+/**
+ * RedisEngine in one Node.js process against a real redis-server: a plain ioredis
+ * client plays the other processes.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Buffer } from "node:buffer";
+import { after, before, describe, test } from "node:test";
+import { PROCESS_ID, type PubSubMessage } from "../../src/core/topics.ts";
+import { decodeEnvelope, encodeEnvelope } from "../../src/pubsub/_envelope.ts";
+import { RedisEngine, type RedisEngineOptions } from "../../src/pubsub/redis.ts";
+import { freePort, RedisServer, sleep, waitFor } from "./_harness.ts";
+
+describe("RedisEngine", { timeout: 60_000 }, () => {
+  let redis: RedisServer;
+  const engines: RedisEngine[] = [];
+  before(async () => redis = await RedisServer.start());
+  after(async () => {
+    await Promise.all(engines.map((engine) => engine.close()));
+    await redis?.stop();
+  });
+
+  /** A started engine, its deliveries and its errors. */
+  async function started(options: RedisEngineOptions = {}) {
+    const delivered: PubSubMessage[] = [];
+    const errors: Error[] = [];
+    const engine = new RedisEngine({
+      url: redis.url,
+      reconnectMaxDelayMs: 100,
+      countIntervalMs: 100,
+      onError: (error) => errors.push(error),
+      ...options,
+    });
+    engines.push(engine);
+    await engine.start((message) => delivered.push(message));
+    return { engine, delivered, errors };
+  }
+
+  test("start fails after connectTimeoutMs when no Redis listens, naming the URL", async () => {
+    const errors: Error[] = [];
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const engine = new RedisEngine({ url, connectTimeoutMs: 300, onError: (e) => errors.push(e) });
+    const t0 = Date.now();
+    await assert.rejects(
+      engine.start(() => {}),
+      new RegExp(`Cannot connect to Redis at "${url}/?": not ready after 300 ms`),
+    );
+    assert.ok(Date.now() - t0 < 3000);
+    assert.ok(errors.some((e) => /ECONNREFUSED/.test(e.message)), "the refusals went to onError");
+  });
+
+  test("publish delivers in this process at once and sends one envelope through Redis", async () => {
+    const { engine, delivered } = await started({ prefix: "p1:" });
+    const listener = redis.client().duplicate();
+    const heard: Buffer[] = [];
+    listener.on("messageBuffer", (_channel: Buffer, bytes: Buffer) => heard.push(bytes));
+    await listener.subscribe("p1:news");
+    const message = { topic: "news", data: "hello", isText: true, origin: PROCESS_ID, exclude: 3 };
+    engine.publish(message);
+    assert.deepEqual(delivered, [message], "delivered synchronously, before any round trip");
+    await waitFor(() => heard[0], 5000, "the envelope");
+    assert.deepEqual(decodeEnvelope(heard[0], "news"), message);
+    await sleep(200);
+    assert.equal(delivered.length, 1, "its own message is not delivered twice");
+    listener.disconnect();
+  });
+
+  test("delivers what other processes publish, binary intact, on subscribed topics only", async () => {
+    const { engine, delivered } = await started({ prefix: "p2:" });
+    await engine.subscribe("news");
+    assert.equal(await redis.numsub("p2:news"), 1, "subscribed once Redis confirmed");
+    const bytes = Uint8Array.from({ length: 4096 }, (_, i) => i & 255);
+    const other = {
+      topic: "news",
+      data: bytes,
+      isText: false,
+      origin: "another-process",
+      exclude: 9,
+    };
+    await redis.client().publish("p2:news", encodeEnvelope(other));
+    await redis.client().publish("p2:sport", encodeEnvelope({ ...other, topic: "sport" }));
+    await waitFor(() => delivered[0], 5000, "the delivery");
+    await sleep(200);
+    assert.equal(delivered.length, 1, "topic isolation");
+    assert.equal(delivered[0].topic, "news");
+    assert.equal(delivered[0].origin, "another-process");
+    assert.equal(delivered[0].exclude, 9);
+    assert.deepEqual([...delivered[0].data as Uint8Array], [...bytes]);
+  });
+
+  test("subscribe and unsubscribe map topics to prefixed channels", async () => {
+    const { engine } = await started({ prefix: "app:" });
+    await engine.subscribe("room/1");
+    await engine.subscribe("room 2");
+    assert.deepEqual((await redis.client().pubsub("CHANNELS", "app:*") as string[]).sort(), [
+      "app:room 2",
+      "app:room/1",
+    ]);
+    await engine.unsubscribe("room/1");
+    assert.deepEqual(await redis.client().pubsub("CHANNELS", "app:*"), ["app:room 2"]);
+  });
+
+  test("a message that is not an envelope is reported, not delivered", async () => {
+    const { engine, delivered, errors } = await started({ prefix: "p3:" });
+    await engine.subscribe("t");
+    await redis.client().publish("p3:t", "garbage");
+    await waitFor(() => errors[0], 5000, "the report");
+    assert.match(errors[0].message, /Cannot decode a pub\/sub message/);
+    assert.equal(delivered.length, 0);
+  });
+
+  test("count() adds the live counts other processes wrote and leaves out expired ones", async () => {
+    const { engine } = await started({ prefix: "p4:" });
+    const [seconds] = await redis.client().time();
+    const now = Number(seconds) * 1000;
+    await redis.client().hset(
+      "p4:count",
+      "live-a",
+      `5:${now + 60_000}`,
+      "live-b",
+      `2:${now + 60_000}`,
+    );
+    await redis.client().hset("p4:count", "gone", `100:${now - 1000}`);
+    assert.equal(await engine.count(), 7, "0 here, 5 + 2 elsewhere");
+    await waitFor(
+      async () => (await redis.client().hexists("p4:count", "gone")) === 0 ? true : undefined,
+      5000,
+      "the expired field to be dropped",
+    );
+    assert.match(await redis.client().hget("p4:count", PROCESS_ID) ?? "", /^0:\d+$/);
+    await engine.close();
+    assert.equal(
+      await redis.client().hexists("p4:count", PROCESS_ID),
+      0,
+      "close removes its field",
+    );
+    await engine.close(); // twice is fine
+  });
+
+  test("after Redis restarts it subscribes again; publishes while down are reported lost", async () => {
+    const { engine, delivered, errors } = await started({ prefix: "p5:" });
+    await engine.subscribe("r");
+    await redis.kill();
+    await waitFor(
+      () => errors.find((e) => /ECONNREFUSED|ECONNRESET|closed/.test(e.message)),
+      5000,
+      "the outage",
+    );
+    engine.publish({ topic: "r", data: "while down", isText: true, origin: PROCESS_ID });
+    assert.equal(delivered.length, 1, "this process's subscribers still get it");
+    assert.ok(errors.some((e) => /message is lost for other processes/.test(e.message)));
+    await assert.rejects(engine.count(), /Redis is not connected/);
+    await redis.start();
+    await redis.waitNumsub("p5:r", 1);
+    await redis.client().publish(
+      "p5:r",
+      encodeEnvelope({ topic: "r", data: "back", isText: true, origin: "other" }),
+    );
+    await waitFor(() => delivered[1], 5000, "a delivery after the restart");
+    assert.equal(delivered[1].data, "back");
+    await waitFor(
+      async () => (await redis.client().hexists("p5:count", PROCESS_ID)) || undefined,
+      5000,
+      "the count",
+    );
+    assert.equal(await engine.count(), 0);
+  });
+});
