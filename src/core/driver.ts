@@ -7,7 +7,7 @@
  */
 
 import type { Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
-import { WsxError, type WsxErrorCode } from "../errors.ts";
+import { ERRORS, WsxError, type WsxErrorCode } from "../errors.ts";
 import type { WebSocketHandlers } from "../types.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";
 import type { ServerGroup } from "./group.ts";
@@ -207,6 +207,11 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     const info = this.#closeInfo ?? { code, reason };
     const stats = this.group.stats;
     stats.closedByCode[info.code] = (stats.closedByCode[info.code] ?? 0) + 1;
+    // Counted here, where every path meets: the core's own check, Bun's cap, and the
+    // Node engine's check at the frame header all end as this close.
+    if (info.code === 1009 && info.reason.startsWith(ERRORS["message-too-big"].message)) {
+      stats.oversize++;
+    }
     try {
       this.#handlers.onClose?.(this.handle, info.code, info.reason);
     } catch (error) {
@@ -279,8 +284,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   /** Closes for a protocol or policy reason from the error table. */
   fail(code: WsxErrorCode): void {
     const error = new WsxError(code);
-    if (code === "message-too-big") this.group.stats.oversize++;
-    else if (code === "ping-timeout") this.group.stats.pingTimeouts++;
+    if (code === "ping-timeout") this.group.stats.pingTimeouts++;
     if (error.closeCode === 1006) {
       // The peer is gone or stuck: no closing handshake to wait for.
       if (this.#state >= CLOSING && this.#closeInfo) return this.transport.terminate();

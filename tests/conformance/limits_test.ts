@@ -41,6 +41,12 @@ describe(`maxMsgSize and settings on ${runtime}`, { timeout: 120_000 }, () => {
       const event = await fx.waitEvent(id, "close");
       assert.equal(event.code, 1009);
       assert.equal(fx.eventsOf(id).filter((e) => e.type === "message").length, 0);
+      const stats = (await fx.get("/stats")).body;
+      assert.ok(stats.oversize >= 1, `stats.oversize ${stats.oversize}`);
+      assert.ok(
+        stats.closedByCode["1009"] >= 1,
+        `stats.closedByCode ${JSON.stringify(stats.closedByCode)}`,
+      );
     });
   }
 

@@ -40,6 +40,9 @@ describe(`upgrade control and handshake abuse on ${runtime}`, { timeout: 120_000
     const none = await rawUpgrade(fx.port, "/ws/echo");
     assert.equal(none.status, 101, "a client without Origin is not a browser");
     none.socket.destroy();
+    const stats = (await fx.get("/stats")).body;
+    assert.ok(stats.refusedUpgrades >= 1, `stats.refusedUpgrades ${stats.refusedUpgrades}`);
+    assert.ok(stats.openedTotal >= 2 && stats.open >= 0, JSON.stringify(stats));
   });
 
   test("oversized request headers get 431 or the connection is refused, never a crash", async () => {

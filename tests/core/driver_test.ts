@@ -55,7 +55,9 @@ describe("connection driver", () => {
     driver.message("é€", true); // 5 UTF-8 bytes in 2 UTF-16 units
     assert.deepEqual(got, ["abcd"]);
     assert.match(transport.log[0], /^close 1009 Message too big/);
+    driver.closed(1009, ""); // the transport finishes the close
     assert.equal(driver.group.stats.oversize, 1);
+    assert.equal(driver.group.stats.closedByCode[1009], 1);
   });
 
   test("a throwing handler is reported and closes that connection with 1011", () => {
