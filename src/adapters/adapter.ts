@@ -81,6 +81,15 @@ export interface Transport {
   encode?(data: string | Uint8Array, isText: boolean): unknown;
   /** Sends what {@linkcode Transport.encode} returned. */
   sendEncoded?(encoded: unknown): WriteResult;
+  /**
+   * Subscribes the socket to a topic of the runtime's own pub/sub (optional: Bun). The
+   * server group then publishes to the topic natively (`ServerGroup.publishNative`).
+   */
+  subscribe?(topic: string): void;
+  /** Ends a subscription made with {@linkcode Transport.subscribe}. */
+  unsubscribe?(topic: string): void;
+  /** Publishes to the runtime's topic from this socket, leaving this socket out. */
+  publishFrom?(topic: string, data: string | Uint8Array, isText: boolean): void;
   /** Bytes accepted by {@linkcode Transport.send} and not yet written to the socket. */
   readonly bufferedAmount: number;
   /** The runtime's own socket object. */

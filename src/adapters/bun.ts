@@ -66,6 +66,12 @@ export interface BunSocket {
   ping(data?: Uint8Array): number;
   /** Bytes queued. */
   getBufferedAmount(): number;
+  /** Subscribes to a topic of Bun's pub/sub. */
+  subscribe(topic: string): void;
+  /** Unsubscribes from a topic of Bun's pub/sub. */
+  unsubscribe(topic: string): void;
+  /** Publishes to a topic, leaving this socket out. */
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
 /**
@@ -106,6 +112,7 @@ interface BunServer {
   upgrade(request: Request, options: { data: unknown; headers?: Headers }): boolean;
   stop(closeActiveConnections?: boolean): unknown;
   reload(options: { fetch: unknown; websocket: BunWebSocketHandler }): void;
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
 interface BunApi {
@@ -165,6 +172,19 @@ class BunTransport implements Transport {
 
   ping(): void {
     this.#ws.ping();
+  }
+
+  subscribe(topic: string): void {
+    this.#ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    // A closed socket has left its topics already.
+    if (this.#ws.readyState === 1) this.#ws.unsubscribe(topic);
+  }
+
+  publishFrom(topic: string, data: string | Uint8Array, isText: boolean): void {
+    this.#ws.publish(topic, isText ? asText(data) : asBytes(data));
   }
 
   get bufferedAmount(): number {
@@ -256,7 +276,12 @@ class BunUpgrader implements Upgrader {
 // The upgrader for requests of a Bun server, with the group of its connections.
 function createUpgrader(server: unknown): { upgrader: Upgrader; group: ServerGroup } {
   const group = new ServerGroup(server);
-  return { upgrader: new BunUpgrader(group, server as BunServer), group };
+  const bunServer = server as BunServer;
+  // Topics use Bun's native pub/sub: one publish per server reaches every subscriber.
+  group.publishNative = (topic, data, isText) => {
+    bunServer.publish(topic, isText ? asText(data) : asBytes(data));
+  };
+  return { upgrader: new BunUpgrader(group, bunServer), group };
 }
 
 const upgraders = new WeakMap<object, Upgrader>();

@@ -41,6 +41,11 @@ export class ServerGroup {
   raw: unknown;
   /** Counters. */
   readonly stats: ServerStats = createStats();
+  /**
+   * Publishes to every socket of this server subscribed to a topic through the runtime's
+   * own pub/sub (Bun's `server.publish`), where the adapter offers it.
+   */
+  publishNative: ((topic: string, data: string | Uint8Array, isText: boolean) => void) | undefined;
   /** Origins allowed to upgrade, or undefined for any. */
   allowedOrigins: ReadonlySet<string> | undefined;
   readonly #members = new Set<ConnectionDriver<unknown>>();

@@ -9,6 +9,7 @@
 
 import type { WriteResult } from "../adapters/adapter.ts";
 import type { ConnectionDriver } from "./driver.ts";
+import type { ServerGroup } from "./group.ts";
 import { registry } from "./registry.ts";
 import { reportError } from "./report.ts";
 
@@ -149,11 +150,29 @@ function sendAll(
   return sent;
 }
 
+// Subscribers on a server with native pub/sub (Bun) are reached with one native publish
+// per server; the others get the frame written by the core.
 function deliverLocal(message: PubSubMessage): void {
   const set = subscribers.get(message.topic);
   if (!set) return;
   const exclude = message.origin === PROCESS_ID ? message.exclude : undefined;
-  sendAll(set, message.data, message.isText, (d) => d.uuid === exclude);
+  let native: Map<ServerGroup, ConnectionDriver<unknown> | null> | undefined;
+  sendAll(set, message.data, message.isText, (d) => {
+    if (d.group.publishNative === undefined || d.transport?.subscribe === undefined) {
+      return d.uuid === exclude;
+    }
+    native ??= new Map();
+    if (d.uuid === exclude) native.set(d.group, d);
+    else if (!native.has(d.group)) native.set(d.group, null);
+    return true;
+  });
+  if (native === undefined) return;
+  const { topic, data, isText } = message;
+  for (const [group, excluded] of native) {
+    // The runtime leaves the publishing socket out itself (Bun's ws.publish).
+    if (excluded) excluded.transport.publishFrom!(topic, data, isText);
+    else group.publishNative!(topic, data, isText);
+  }
 }
 
 let engine: PubSubEngine = new InProcessEngine();
@@ -205,6 +224,7 @@ export function subscribe(driver: ConnectionDriver<unknown>, topic: string): boo
   }
   if (set.has(driver)) return false;
   set.add(driver);
+  driver.transport?.subscribe?.(topic);
   return true;
 }
 
@@ -222,6 +242,7 @@ export function subscribe(driver: ConnectionDriver<unknown>, topic: string): boo
 export function unsubscribe(driver: ConnectionDriver<unknown>, topic: string): boolean {
   const set = subscribers.get(topic);
   if (!set?.delete(driver)) return false;
+  driver.transport?.unsubscribe?.(topic);
   if (set.size === 0) {
     subscribers.delete(topic);
     guard(engine.unsubscribe(topic), "pub/sub unsubscribe");
