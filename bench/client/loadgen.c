@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ws_head.h"
+
 /* RFC 6455 section 1.3: the sample key and the accept value a server must answer. */
 #define WS_KEY "dGhlIHNhbXBsZSBub25jZQ=="
 #define WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -341,23 +343,10 @@ static void on_frame(struct conn *c, uint8_t opcode, uint64_t length)
 /* Reads the 101 response; bytes after its head are frames already. */
 static void read_response(struct conn *c)
 {
-	ssize_t n = read(c->fd, c->head + c->head_len, HEAD_MAX - 1 - c->head_len);
-	if (n <= 0) {
-		if (n < 0 && errno == EAGAIN) return;
-		return fail_conn(c);
-	}
-	c->head_len += (size_t)n;
-	c->head[c->head_len] = 0;
-	char *end = strstr(c->head, "\r\n\r\n");
-	if (!end) {
-		if (c->head_len >= HEAD_MAX - 1) fail_conn(c);
-		return;
-	}
-	if (strncmp(c->head, "HTTP/1.1 101", 12) != 0 || !strstr(c->head, WS_ACCEPT)) {
-		fprintf(stderr, "loadgen: unexpected handshake response: %.80s\n", c->head);
-		return fail_conn(c);
-	}
-	size_t used = (size_t)(end + 4 - c->head);
+	ssize_t got = ws_read_101(c->fd, c->head, &c->head_len, HEAD_MAX, WS_ACCEPT, "loadgen");
+	if (got < 0) return fail_conn(c);
+	if (got == 0) return;
+	size_t used = (size_t)got;
 	on_open(c);
 	if (c->state != S_FREE && c->head_len > used) {
 		read_frames(c, (uint8_t *)c->head + used, c->head_len - used);

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../client/ws_head.h"
+
 #define READ_BUF (1 << 20)
 #define HEAD_MAX 1024
 
@@ -42,7 +44,7 @@ enum state { S_IDLE, S_CONNECTING, S_HEAD, S_OPEN, S_DEAD };
 struct conn {
 	int fd;
 	enum state state;
-	int head_len;
+	size_t head_len;
 	/* The incremental header parser: bytes of the current header, then payload to skip. */
 	uint8_t hdr[14];
 	int have;
@@ -130,28 +132,15 @@ static void count_frames(struct conn *c, const uint8_t *p, size_t n)
 
 static void on_head(struct conn *c)
 {
-	ssize_t n = read(c->fd, c->head + c->head_len, HEAD_MAX - 1 - c->head_len);
-	if (n <= 0) {
-		if (n < 0 && errno == EAGAIN) return;
-		return fail_conn(c);
-	}
-	c->head_len += (int)n;
-	c->head[c->head_len] = 0;
-	char *end = strstr(c->head, "\r\n\r\n");
-	if (!end) {
-		if (c->head_len >= HEAD_MAX - 1) fail_conn(c);
-		return;
-	}
-	if (strncmp(c->head, "HTTP/1.1 101", 12) != 0 || !strstr(c->head, WS_ACCEPT)) {
-		fprintf(stderr, "receivers: unexpected handshake response: %.80s\n", c->head);
-		return fail_conn(c);
-	}
+	ssize_t got = ws_read_101(c->fd, c->head, &c->head_len, HEAD_MAX, WS_ACCEPT, "receivers");
+	if (got < 0) return fail_conn(c);
+	if (got == 0) return;
 	c->state = S_OPEN;
 	opened++;
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
-	size_t used = (size_t)(end + 4 - c->head);
-	if ((size_t)c->head_len > used) count_frames(c, (uint8_t *)c->head + used, c->head_len - used);
+	size_t used = (size_t)got;
+	if (c->head_len > used) count_frames(c, (uint8_t *)c->head + used, c->head_len - used);
 }
 
 static void on_event(struct conn *c, uint32_t events)
