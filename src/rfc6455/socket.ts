@@ -10,8 +10,8 @@ import type { Duplex } from "node:stream";
 import type { Capabilities, Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
 import { WsxError } from "../errors.ts";
 import { CLOSE } from "./close_codes.ts";
-import { encodeFrame, encodeText, OPCODE, type Utf8Write } from "./encoder.ts";
-import { Outbox, type OutboxOptions } from "./outbox.ts";
+import { COPY_LIMIT, encodeFrame, encodeText, OPCODE, type Utf8Write } from "./encoder.ts";
+import { encodeShared, Outbox, type OutboxOptions, type SlabFrame } from "./outbox.ts";
 import { FrameParser } from "./parser.ts";
 import { OutputSlab } from "./slab.ts";
 import type { FrameParserOptions, FrameSink, MessageLimits, Utf8Decode } from "./types.ts";
@@ -232,9 +232,17 @@ export class NodeWebSocket implements Transport {
    * @param isText A text frame when true.
    * @returns The frame, for {@linkcode NodeWebSocket.sendEncoded} on any connection.
    */
-  encode(data: string | Uint8Array, isText: boolean): Uint8Array[] {
-    if (typeof data !== "string") return encodeFrame(isText ? OPCODE.text : OPCODE.binary, data);
-    return isText ? encodeText(data) : encodeFrame(OPCODE.binary, Buffer.from(data, "utf8"));
+  encode(data: string | Uint8Array, isText: boolean): SlabFrame | Uint8Array[] {
+    if (typeof data === "string") {
+      if (isText && data.length * 3 <= COPY_LIMIT) {
+        return encodeShared(outboxOptions, OPCODE.text, data);
+      }
+      if (isText) return encodeText(data);
+      data = Buffer.from(data, "utf8");
+    }
+    const opcode = isText ? OPCODE.text : OPCODE.binary;
+    if (data.byteLength <= COPY_LIMIT) return encodeShared(outboxOptions, opcode, data);
+    return encodeFrame(opcode, data);
   }
 
   /**
@@ -244,7 +252,10 @@ export class NodeWebSocket implements Transport {
    * @returns Like {@linkcode NodeWebSocket.send}.
    */
   sendEncoded(encoded: unknown): WriteResult {
-    return this.sendFrame(encoded as readonly Uint8Array[]);
+    if (Array.isArray(encoded)) return this.sendFrame(encoded);
+    if (this.#state !== OPEN) return "closed";
+    this.#outbox.shared(encoded as SlabFrame);
+    return this.#outbox.blocked ? "queued" : "sent";
   }
 
   /**

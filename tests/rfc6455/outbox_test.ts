@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
 import { encodeFrame, OPCODE } from "../../src/rfc6455/encoder.ts";
-import { type ChunkWriter, Outbox } from "../../src/rfc6455/outbox.ts";
+import { type ChunkWriter, encodeShared, Outbox } from "../../src/rfc6455/outbox.ts";
 import { OutputSlab } from "../../src/rfc6455/slab.ts";
 import { toHex } from "./_frames.ts";
 
@@ -124,4 +124,41 @@ test("Outbox reports backpressure until drained, and writes nothing once destroy
   o.text("c");
   o.discard();
   assert.equal(o.pending, 0);
+});
+
+test("Outbox sends a burst of shared frames as one write per connection, uncopied", async () => {
+  const options = { slab: new OutputSlab(4096) };
+  const writers = [new Writer(), new Writer(), new Writer()];
+  const outboxes = writers.map((w) => new Outbox(w, options));
+  for (let i = 0; i < 5; i++) {
+    const frame = encodeShared(options, OPCODE.text, `m${i}`);
+    for (const o of outboxes) o.shared(frame);
+  }
+  await tick();
+  const expected = "81026d30" + "81026d31" + "81026d32" + "81026d33" + "81026d34";
+  for (const w of writers) {
+    assert.equal(w.chunks.length, 1);
+    assert.equal(w.hex, expected);
+    assert.equal(w.corks, 0);
+  }
+});
+
+test("Outbox keeps order when shared frames and a connection's own frames mix", async () => {
+  const options = { slab: new OutputSlab(64) };
+  const a = new Writer(), b = new Writer();
+  const oa = new Outbox(a, options), ob = new Outbox(b, options);
+  const first = encodeShared(options, OPCODE.binary, Uint8Array.of(1));
+  oa.shared(first);
+  ob.shared(first);
+  oa.text("own");
+  const second = encodeShared(options, OPCODE.binary, Uint8Array.of(2));
+  ob.shared(second);
+  oa.shared(second);
+  ob.bytes(OPCODE.binary, new Uint8Array(60)); // forces a new slab
+  const third = encodeShared(options, OPCODE.text, "z");
+  oa.shared(third);
+  ob.shared(third);
+  await tick();
+  assert.equal(a.hex, "820101" + "81036f776e" + "820102" + "81017a");
+  assert.equal(b.hex, "820101" + "820102" + "823c" + "00".repeat(60) + "81017a");
 });
