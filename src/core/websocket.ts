@@ -10,6 +10,7 @@ import type { UpgradeSettings } from "../types.ts";
 import type { WebSocketConnection } from "./connection.ts";
 import { count, each } from "./each.ts";
 import { configure, type Settings, settings } from "./settings.ts";
+import { broadcast, clusterCount, publish } from "./topics.ts";
 import { upgrade } from "./upgrade.ts";
 
 /**
@@ -46,12 +47,22 @@ export interface WebsocketGlobal extends Settings {
   ): Promise<number>;
   /** Open connections in the process. */
   count(): number;
+  /** Sends to every connection of the process but the originator; see {@linkcode broadcast}. */
+  broadcast(
+    originator: WebSocketConnection<unknown> | null,
+    data: string | Uint8Array,
+    isText?: boolean,
+  ): number;
+  /** Publishes to a topic in every process sharing the engine; see {@linkcode publish}. */
+  publish(topic: string, data: string | Uint8Array, isText?: boolean, exclude?: number): void;
+  /** Open connections in every process sharing the engine; see {@linkcode clusterCount}. */
+  clusterCount(): Promise<number>;
 }
 
 /**
  * The seed's `Websocket` object: `maxMsgSize` and `timeout` (validated on assignment),
  * `upgrade`, `write`, `close`, `getUdata`, `setUdata`, `getUuid`, `getServer`, `each`
- * and `count`.
+ * and `count`, plus `broadcast`, `publish` and `clusterCount` of the topics module.
  *
  * @example
  * ```ts
@@ -102,6 +113,9 @@ export const Websocket: WebsocketGlobal = Object.freeze<WebsocketGlobal>({
   getServer: (ws) => ws.getServer(),
   each,
   count,
+  broadcast,
+  publish,
+  clusterCount,
 });
 
 /**

@@ -5,6 +5,7 @@ import { count, each } from "../../src/core/each.ts";
 import { ServerGroup } from "../../src/core/group.ts";
 import { Heartbeat } from "../../src/core/heartbeat.ts";
 import { setErrorReporter } from "../../src/core/report.ts";
+import { Websocket } from "../../src/core/websocket.ts";
 import { resetSettings, settings } from "../../src/core/settings.ts";
 import type { WebSocketHandlers } from "../../src/types.ts";
 import { ManualClock, RecordingTransport } from "./_fakes.ts";
@@ -118,6 +119,21 @@ describe("connection driver", () => {
     assert.ok(!visited.includes(drivers[0].uuid));
     drivers.forEach((d) => d.closed(1000, ""));
     assert.equal(count(), 0);
+  });
+
+  test("the Websocket object broadcasts and publishes like the topics module", async () => {
+    const group = new ServerGroup(null);
+    const made3 = Array.from({ length: 3 }, () => make({}, 0, group));
+    made3.forEach(({ driver }) => driver.open());
+    const [a, b, c] = made3;
+    assert.equal(Websocket.broadcast(a.driver.handle, "hi"), 2);
+    assert.deepEqual([a, b, c].map((m) => m.transport.sent.length), [0, 1, 1]);
+    assert.equal(b.driver.handle.subscribe("room"), true);
+    Websocket.publish("room", Uint8Array.of(7), false);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(b.transport.sent.at(-1), [Uint8Array.of(7), false]);
+    assert.equal(c.transport.sent.length, 1);
+    assert.equal(await Websocket.clusterCount(), 3);
   });
 
   test("each over 100,000 connections yields to the event loop between slices", async () => {
