@@ -14,6 +14,13 @@ const LIMITED = `ulimit -n ${WANTED_FDS} 2>/dev/null || ulimit -n "$(ulimit -Hn)
 
 const children = new Set();
 
+/** Tracks a child spawned elsewhere, so it is killed with the others when the runner exits. */
+export function track(child) {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
 function killAll() {
   for (const child of children) child.kill("SIGKILL");
   children.clear();
@@ -26,10 +33,14 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
-/** Spawns `command args` with the raised descriptor limit; `bash -c ... exec` keeps the pid. */
-export function spawnTracked(command, args) {
+/**
+ * Spawns `command args` with the raised descriptor limit (`bash -c ... exec` keeps the
+ * pid), with `env` added to this process's environment.
+ */
+export function spawnTracked(command, args, env = {}) {
   const child = spawn("bash", ["-c", LIMITED, "bash", command, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   children.add(child);
