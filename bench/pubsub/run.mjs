@@ -29,6 +29,7 @@ const CONFIG = {
   redisReceivers: 1000,
 };
 const MEASURE_TIMEOUT_MS = 60_000;
+const TARGET = 8;
 const SERVERS = {
   wsx: [process.execPath, ["--import", "tsx", "bench/pubsub/server_wsx.ts"]],
   ws: [process.execPath, ["bench/pubsub/server_ws.mjs"]],
@@ -171,6 +172,17 @@ function printSummary(results) {
   for (const mode of results.redis ? CONFIG.modes : []) {
     const r = results.redis[mode];
     console.log(`  Redis, 2 processes x 1,000 receivers, ${mode}  ${fmt(r.total.median)}`);
+  }
+  // The target (issue #6) is judged on bursts, where a library's broadcast can win; paced,
+  // every delivery is one write system call on any server (see README.md).
+  const bursts = results.broadcast.filter((b) => b.burst);
+  if (bursts.length > 0) {
+    console.log(`
+Target: broadcast deliveries/s >= ${TARGET}x ws (burst)`);
+  }
+  for (const b of bursts) {
+    const verdict = b.burst.ratio.median >= TARGET ? "PASS" : "FAIL";
+    console.log(`  ${verdict} ${fmt(b.receivers)} receivers: wsx/ws ${range(b.burst.ratio)}`);
   }
 }
 
