@@ -15,7 +15,13 @@ const files = (dir, suffix = "_test.ts") =>
   readdirSync(`${root}${dir}`).filter((f) => f.endsWith(suffix)).sort().map((f) => `${dir}/${f}`);
 const nodeTest = (
   paths,
-) => [process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", ...paths]];
+  flags = [],
+) => [process.execPath, [...flags, "--import", "tsx", "--test", "--test-reporter=tap", ...paths]];
+// Node 20 has its own WebSocket client (undici's) behind a flag; the interop tests use it.
+const nodeWebSocket = globalThis.WebSocket === undefined &&
+    process.allowedNodeEnvironmentFlags.has("--experimental-websocket")
+  ? ["--experimental-websocket"]
+  : [];
 const testDirs = readdirSync(`${root}tests`, { withFileTypes: true })
   .filter((d) => d.isDirectory() && d.name !== "testdata").map((d) => `tests/${d.name}`);
 const entryPoints = [
@@ -57,7 +63,7 @@ const phases = [
   {
     group: "unit",
     name: "core and RFC 6455 engine unit tests (node:test)",
-    cmd: nodeTest([...files("tests/core"), ...files("tests/rfc6455")]),
+    cmd: nodeTest([...files("tests/core"), ...files("tests/rfc6455")], nodeWebSocket),
     parse: "tap",
   },
   ...["deno", "bun", "node"].map((rt) => ({
