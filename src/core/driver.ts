@@ -10,6 +10,7 @@ import type { Transport, TransportEvents, WriteResult } from "../adapters/adapte
 import { ERRORS, WsxError, type WsxErrorCode } from "../errors.ts";
 import type { WebSocketHandlers } from "../types.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";
+import { capture, type Captured, type DriverInit, newRare, type Rare } from "./driver_state.ts";
 import type { ServerGroup } from "./group.ts";
 import { type Heartbeat, heartbeat as sharedHeartbeat, type Tickable } from "./heartbeat.ts";
 import { checkCloseArgs, exceedsLimit } from "./limits.ts";
@@ -18,32 +19,12 @@ import { reportError } from "./report.ts";
 import { settings } from "./settings.ts";
 import { subscribe as subscribeTopic, unsubscribe as unsubscribeTopic } from "./topics.ts";
 
-const OPENING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
+export type { DriverInit } from "./driver_state.ts";
 
-/**
- * What a driver is made from.
- *
- * @typeParam U The type of the user data.
- * @example
- * ```ts
- * import type { DriverInit } from "./driver.ts";
- * ```
- */
-export interface DriverInit<U> {
-  /** The user's handlers. */
-  readonly handlers: WebSocketHandlers<U>;
-  /** The first user data. */
-  readonly udata: U;
-  /** The server the connection belongs to. */
-  readonly group: ServerGroup;
-  /** The subprotocol agreed in the handshake, or "". */
-  readonly protocol?: string;
-  /** The heartbeat; the process-wide one unless a test passes its own. */
-  readonly heartbeat?: Heartbeat;
-}
+// The connection state and two booleans share one small integer (one field, no boxes).
+const OPENING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3, STATE = 3;
+const HEARD = 4; // a frame arrived since the last tick
+const DRAIN_WANTED = 8; // a write was queued or dropped: onDrain is due
 
 /**
  * The core side of one connection. Adapters create it, bind their transport, and report
@@ -56,49 +37,63 @@ export interface DriverInit<U> {
  * ```
  */
 export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable {
-  /** The user's handle: one object for the whole life of the connection. */
-  readonly handle: WebSocketConnection<U>;
+  // Every field is declared here, so every driver has one compact shape; an idle
+  // connection's driver holds 11 fields and no other object of its own.
   /** Process-unique id. */
   readonly uuid: number;
-  /** The owning server. */
-  readonly group: ServerGroup;
-  /** The agreed subprotocol, or "". */
-  readonly protocol: string;
   /** User data. */
   udata: U;
   /** The runtime side; set by {@linkcode ConnectionDriver.bind}. */
   transport!: Transport;
-  /** Round trip of the last answered ping in ms, or undefined. */
-  pingRoundTripMs: number | undefined;
-  #state = OPENING;
   readonly #handlers: WebSocketHandlers<U>;
-  readonly #heartbeat: Heartbeat;
-  readonly #timeoutMs: number;
-  readonly #pongTimeoutMs: number;
-  readonly #maxBufferedBytes: number;
-  readonly #dropWhenFull: boolean;
-  #heard = false;
-  #lastHeardMs = 0;
-  #pingSentMs = 0;
-  #drainWanted = false;
-  #topics: Set<string> | undefined;
-  #backlog: Array<string | Uint8Array | boolean> | null = null;
-  #closeInfo: { code: number; reason: string } | null = null;
+  // Captured now: later changes of the settings affect only new connections.
+  readonly #captured: Captured;
+  #handle: WebSocketConnection<U> | null = null;
+  #flags = OPENING;
+  // Times relative to #captured.origin, small integers kept in the fields themselves
+  // (see #since). They start undefined so that V8 keeps the fields tagged: a value out
+  // of small-integer range, if a connection ever lives that long, is then one heap
+  // number of that connection, not a boxed field in every connection.
+  #lastHeard: number | undefined = undefined; // set when the connection opens
+  #pingSent: number | undefined = undefined; // while a ping is unanswered
+  #pingRoundTripMs: number | undefined = undefined;
+  #rare: Rare | null = null;
 
   /** @param init What the driver is made from. */
   constructor(init: DriverInit<U>) {
-    this.#handlers = init.handlers;
-    this.udata = init.udata;
-    this.group = init.group;
-    this.protocol = init.protocol ?? "";
-    this.#heartbeat = init.heartbeat ?? sharedHeartbeat;
     this.uuid = registry.nextId();
-    // Captured now: later changes of the settings affect only new connections.
-    this.#timeoutMs = settings.timeout * 1000;
-    this.#pongTimeoutMs = (settings.pongTimeout || settings.timeout) * 1000;
-    this.#maxBufferedBytes = settings.maxBufferedBytes;
-    this.#dropWhenFull = settings.backpressure === "drop";
-    this.handle = createHandle(this);
+    this.udata = init.udata;
+    this.#handlers = init.handlers;
+    this.#captured = capture(init.group, init.heartbeat ?? sharedHeartbeat, settings);
+    if (init.protocol) (this.#rare ??= newRare()).protocol = init.protocol;
+  }
+
+  /** The user's handle: one object for the whole life of the connection, made on first use. */
+  get handle(): WebSocketConnection<U> {
+    return this.#handle ??= createHandle(this);
+  }
+
+  /** The owning server. */
+  get group(): ServerGroup {
+    return this.#captured.group;
+  }
+
+  /** The agreed subprotocol, or "". */
+  get protocol(): string {
+    return this.#rare?.protocol ?? "";
+  }
+
+  /** Round trip of the last answered ping in ms, or undefined. */
+  get pingRoundTripMs(): number | undefined {
+    return this.#pingRoundTripMs;
+  }
+
+  get #state(): number {
+    return this.#flags & STATE;
+  }
+
+  set #state(state: number) {
+    this.#flags = (this.#flags & ~STATE) | state;
   }
 
   /** Attaches the runtime side. */
@@ -113,12 +108,14 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
 
   /** When the peer was last heard from (ms since the epoch, precise to about a second). */
   get lastHeardAt(): number {
-    return this.#heard ? this.#heartbeat.now() : this.#lastHeardMs;
+    const captured = this.#captured;
+    if (this.#flags & HEARD) return captured.heartbeat.now();
+    return this.#lastHeard === undefined ? 0 : captured.origin + this.#lastHeard;
   }
 
   /** The timeout in seconds this connection captured when it opened. */
   get timeoutSeconds(): number {
-    return this.#timeoutMs / 1000;
+    return this.#captured.timeoutMs / 1000;
   }
 
   // ---- TransportEvents: what the adapter reports ----
@@ -127,10 +124,11 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   open(): void {
     if (this.#state !== OPENING) return;
     this.#state = OPEN;
-    this.#lastHeardMs = this.#heartbeat.now();
+    const captured = this.#captured;
+    this.#lastHeard = this.#since(captured.heartbeat.now());
     registry.add(this as ConnectionDriver<unknown>);
-    this.group.add(this as ConnectionDriver<unknown>);
-    this.#heartbeat.add(this);
+    captured.group.add(this as ConnectionDriver<unknown>);
+    captured.heartbeat.add(this);
     const onOpen = this.#handlers.onOpen;
     if (!onOpen) return;
     let result: void | Promise<void>;
@@ -141,7 +139,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     }
     if (result && typeof (result as Promise<void>).then === "function") {
       // Messages wait until an async onOpen settles.
-      this.#backlog = [];
+      (this.#rare ??= newRare()).backlog = [];
       (result as Promise<void>).then(
         () => this.#flushBacklog(),
         (error) => this.#handlerFailed(error, "onOpen"),
@@ -151,15 +149,16 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
 
   /** A whole message arrived. */
   message(data: string | Uint8Array, isText: boolean): void {
-    this.#heard = true;
+    this.#flags |= HEARD;
     if (this.#state !== OPEN) return;
     if (
       !this.transport.capabilities.enforcesMaxMsgSize && exceedsLimit(data, settings.maxMsgSize)
     ) {
       return this.fail("message-too-big");
     }
-    if (this.#backlog !== null) {
-      this.#backlog.push(data, isText);
+    const backlog = this.#rare?.backlog;
+    if (backlog) {
+      backlog.push(data, isText);
       return;
     }
     this.#deliver(data, isText);
@@ -167,19 +166,20 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
 
   /** Any inbound frame arrived. */
   heard(): void {
-    this.#heard = true;
+    this.#flags |= HEARD;
   }
 
   /** A pong arrived. */
   pong(): void {
-    this.#heard = true;
-    if (this.#pingSentMs !== 0) this.pingRoundTripMs = this.#heartbeat.now() - this.#pingSentMs;
+    this.#flags |= HEARD;
+    if (this.#pingSent === undefined) return;
+    this.#pingRoundTripMs = this.#since(this.#captured.heartbeat.now()) - this.#pingSent;
   }
 
   /** The outbound queue emptied. */
   drain(): void {
-    if (!this.#drainWanted) return;
-    this.#drainWanted = false;
+    if (!(this.#flags & DRAIN_WANTED)) return;
+    this.#flags &= ~DRAIN_WANTED;
     const onDrain = this.#handlers.onDrain;
     if (onDrain && this.#state === OPEN) {
       try {
@@ -195,17 +195,20 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     if (this.#state === CLOSED) return;
     const wasOpened = this.#state !== OPENING;
     this.#state = CLOSED;
-    this.#backlog = null;
+    const rare = this.#rare;
+    if (rare !== null) rare.backlog = null;
     if (!wasOpened) return;
+    const captured = this.#captured;
     registry.delete(this as ConnectionDriver<unknown>);
-    this.#heartbeat.remove(this);
-    if (this.#topics) {
-      for (const topic of this.#topics) unsubscribeTopic(this as ConnectionDriver<unknown>, topic);
-      this.#topics = undefined;
+    captured.heartbeat.remove(this);
+    const topics = rare?.topics;
+    if (topics) {
+      for (const topic of topics) unsubscribeTopic(this as ConnectionDriver<unknown>, topic);
+      rare!.topics = undefined;
     }
     // A close the server started reports the server's code and reason.
-    const info = this.#closeInfo ?? { code, reason };
-    const stats = this.group.stats;
+    const info = rare?.closeInfo ?? { code, reason };
+    const stats = captured.group.stats;
     stats.closedByCode[info.code] = (stats.closedByCode[info.code] ?? 0) + 1;
     // Counted here, where every path meets: the core's own check, Bun's cap, and the
     // Node engine's check at the frame header all end as this close.
@@ -227,7 +230,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     const refused = this.#admit(data.length);
     if (refused !== undefined) return refused;
     const result = this.transport.send(data, isText);
-    if (result === "queued") this.#drainWanted = true;
+    if (result === "queued") this.#flags |= DRAIN_WANTED;
     return result;
   }
 
@@ -236,7 +239,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     const refused = this.#admit(size);
     if (refused !== undefined) return refused;
     const result = this.transport.sendEncoded!(encoded);
-    if (result === "queued") this.#drainWanted = true;
+    if (result === "queued") this.#flags |= DRAIN_WANTED;
     return result;
   }
 
@@ -244,29 +247,30 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   subscribe(topic: string): boolean {
     if (this.#state !== OPEN) return false;
     const added = subscribeTopic(this as ConnectionDriver<unknown>, topic);
-    if (added) (this.#topics ??= new Set()).add(topic);
+    if (added) ((this.#rare ??= newRare()).topics ??= new Set()).add(topic);
     return added;
   }
 
   /** Unsubscribes from a topic. */
   unsubscribe(topic: string): boolean {
-    this.#topics?.delete(topic);
+    this.#rare?.topics?.delete(topic);
     return unsubscribeTopic(this as ConnectionDriver<unknown>, topic);
   }
 
   /** Whether the connection is subscribed to a topic. */
   isSubscribed(topic: string): boolean {
-    return this.#topics?.has(topic) ?? false;
+    return this.#rare?.topics?.has(topic) ?? false;
   }
 
   // The state and outbound-cap checks shared by every write.
   #admit(size: number): WriteResult | undefined {
     if (this.#state !== OPEN) return "closed";
     const buffered = this.transport.bufferedAmount;
-    if (buffered > 0 && buffered + size > this.#maxBufferedBytes) {
-      if (this.#dropWhenFull) {
-        this.group.stats.droppedWrites++;
-        this.#drainWanted = true;
+    const captured = this.#captured;
+    if (buffered > 0 && buffered + size > captured.maxBufferedBytes) {
+      if (captured.dropWhenFull) {
+        captured.group.stats.droppedWrites++;
+        this.#flags |= DRAIN_WANTED;
         return "dropped";
       }
       this.fail("buffer-full");
@@ -287,8 +291,8 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     if (code === "ping-timeout") this.group.stats.pingTimeouts++;
     if (error.closeCode === 1006) {
       // The peer is gone or stuck: no closing handshake to wait for.
-      if (this.#state >= CLOSING && this.#closeInfo) return this.transport.terminate();
-      this.#closeInfo = { code: 1006, reason: error.message };
+      if (this.#state >= CLOSING && this.#rare?.closeInfo) return this.transport.terminate();
+      (this.#rare ??= newRare()).closeInfo = { code: 1006, reason: error.message };
       this.#state = CLOSING;
       this.transport.terminate();
       return;
@@ -315,32 +319,43 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   }
 
   /** Visited by the heartbeat about once a second. */
-  tick(now: number): void {
+  tick(now: number, from: Heartbeat): void {
+    // The process-wide heartbeat visits every registered driver, also those a test gave
+    // a heartbeat of their own.
+    if (from !== this.#captured.heartbeat) return;
     // Runtimes without a drain event (Deno) are polled here.
-    if (this.#drainWanted && this.transport.bufferedAmount === 0) this.drain();
-    if (this.#heard) {
-      this.#heard = false;
-      this.#lastHeardMs = now;
-      this.#pingSentMs = 0;
+    if (this.#flags & DRAIN_WANTED && this.transport.bufferedAmount === 0) this.drain();
+    const captured = this.#captured, at = this.#since(now);
+    if (this.#flags & HEARD) {
+      this.#flags &= ~HEARD;
+      this.#lastHeard = at;
+      this.#pingSent = undefined;
       return;
     }
-    if (this.#state !== OPEN || this.#timeoutMs === 0) return;
+    if (this.#state !== OPEN || captured.timeoutMs === 0) return;
     if (!this.transport.capabilities.ping) return;
-    if (this.#pingSentMs === 0) {
-      if (now - this.#lastHeardMs >= this.#timeoutMs) {
-        this.#pingSentMs = now;
+    if (this.#pingSent === undefined) {
+      if (at - this.#lastHeard! >= captured.timeoutMs) {
+        this.#pingSent = at;
         this.transport.ping();
       }
-    } else if (now - this.#pingSentMs >= this.#pongTimeoutMs) {
+    } else if (at - this.#pingSent >= captured.pongTimeoutMs) {
       this.fail("ping-timeout");
     }
+  }
+
+  // Math.floor gives a small integer where the difference of two epoch times (doubles)
+  // would be a new heap number.
+  #since(now: number): number {
+    return Math.floor(now - this.#captured.origin);
   }
 
   #closeAs(code: number, reason: string): void {
     if (this.#state !== OPEN) return;
     this.#state = CLOSING;
-    this.#closeInfo = { code, reason };
-    this.#backlog = null;
+    const rare = (this.#rare ??= newRare());
+    rare.closeInfo = { code, reason };
+    rare.backlog = null;
     this.transport.close(code, reason);
   }
 
@@ -355,9 +370,10 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   }
 
   #flushBacklog(): void {
-    const backlog = this.#backlog;
-    this.#backlog = null;
+    const rare = this.#rare;
+    const backlog = rare?.backlog;
     if (!backlog) return;
+    rare!.backlog = null;
     for (let i = 0; i < backlog.length && this.#state === OPEN; i += 2) {
       this.#deliver(backlog[i] as string | Uint8Array, backlog[i + 1] as boolean);
     }

@@ -6,6 +6,7 @@
  */
 
 import { type Clock, systemClock } from "./clock.ts";
+import { openConnections } from "./registry.ts";
 
 /**
  * Something the heartbeat visits on every tick.
@@ -17,8 +18,11 @@ import { type Clock, systemClock } from "./clock.ts";
  * ```
  */
 export interface Tickable {
-  /** Called about once a second with the clock's time. */
-  tick(now: number): void;
+  /**
+   * Called about once a second with the clock's time and the heartbeat that ticks (a
+   * set shared with a registry may hold members of another heartbeat, which ignore it).
+   */
+  tick(now: number, from: Heartbeat): void;
 }
 
 /**
@@ -37,16 +41,19 @@ export interface Tickable {
 export class Heartbeat {
   readonly #clock: Clock;
   readonly #intervalMs: number;
-  readonly #members = new Set<Tickable>();
+  readonly #members: Set<Tickable>;
   #stop: (() => void) | undefined;
 
   /**
    * @param clock The time source.
    * @param intervalMs Milliseconds between ticks.
+   * @param members The set that holds the members; one that a registry fills too may be
+   * shared, as long as a member is added to both and removed from both. @default {new Set()}
    */
-  constructor(clock: Clock, intervalMs = 1000) {
+  constructor(clock: Clock, intervalMs = 1000, members: Set<Tickable> = new Set()) {
     this.#clock = clock;
     this.#intervalMs = intervalMs;
+    this.#members = members;
   }
 
   /** The clock's current time. */
@@ -74,12 +81,14 @@ export class Heartbeat {
   /** Visits every member once (the interval calls it; tests may call it by hand). */
   tick(): void {
     const now = this.#clock.now();
-    for (const member of this.#members) member.tick(now);
+    for (const member of this.#members) member.tick(now, this);
   }
 }
 
 /**
- * The process-wide heartbeat used by every connection.
+ * The process-wide heartbeat used by every connection. Its members are the registry's
+ * set of open connections (a connection enters both when it opens, leaves both when it
+ * closes), so an open connection costs one set entry, not two.
  *
  * @example
  * ```ts
@@ -87,4 +96,4 @@ export class Heartbeat {
  * console.log(heartbeat.now());
  * ```
  */
-export const heartbeat: Heartbeat = new Heartbeat(systemClock);
+export const heartbeat: Heartbeat = new Heartbeat(systemClock, 1000, openConnections);

@@ -21,8 +21,13 @@ import type { ConnectionDriver } from "./driver.ts";
  * ```
  */
 export class Registry<T> {
-  readonly #open = new Set<T>();
+  readonly #open: Set<T>;
   #lastId = 0;
+
+  /** @param members The set that holds the open members. @default {new Set()} */
+  constructor(members: Set<T> = new Set()) {
+    this.#open = members;
+  }
 
   /** A new id, unique in this registry for the life of the process. */
   nextId(): number {
@@ -56,6 +61,19 @@ export class Registry<T> {
 }
 
 /**
+ * Every open connection of the process, in the order they opened: the members of
+ * {@linkcode registry} and also those the process-wide heartbeat visits, so that an open
+ * connection costs one set entry, not two.
+ *
+ * @example
+ * ```ts
+ * import { openConnections } from "./registry.ts";
+ * console.log(openConnections.size);
+ * ```
+ */
+export const openConnections: Set<ConnectionDriver<unknown>> = new Set();
+
+/**
  * The registry of every open connection in the process.
  *
  * @example
@@ -64,4 +82,4 @@ export class Registry<T> {
  * console.log(registry.count());
  * ```
  */
-export const registry: Registry<ConnectionDriver<unknown>> = new Registry();
+export const registry: Registry<ConnectionDriver<unknown>> = new Registry(openConnections);

@@ -5,37 +5,25 @@
  * @module
  */
 
-import { Buffer, isUtf8 } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import type { Capabilities, Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
 import { WsxError } from "../errors.ts";
 import { CLOSE } from "./close_codes.ts";
-import { COPY_LIMIT, encodeFrame, encodeText, OPCODE, type Utf8Write } from "./encoder.ts";
-import { encodeShared, Outbox, type OutboxOptions, type SlabFrame } from "./outbox.ts";
+import { COPY_LIMIT, encodeFrame, encodeText, OPCODE } from "./encoder.ts";
+import { encodeShared, Outbox, type SlabFrame } from "./outbox.ts";
 import { FrameParser } from "./parser.ts";
-import { OutputSlab } from "./slab.ts";
-import type { FrameParserOptions, FrameSink, MessageLimits, Utf8Decode } from "./types.ts";
+import {
+  type Config,
+  configFor,
+  type NodeWebSocketOptions,
+  outboxOptions,
+} from "./socket_config.ts";
+import type { FrameSink } from "./types.ts";
 
-/**
- * How a {@linkcode NodeWebSocket} behaves. Share one object between connections.
- *
- * @example Share options between connections
- * ```ts
- * import type { NodeWebSocketOptions } from "./socket.ts";
- * const options: NodeWebSocketOptions = { limits: { maxMsgSize: 1 << 20 }, closeTimeoutMs: 5000 };
- * ```
- */
-export interface NodeWebSocketOptions {
-  /** The live limits, read each time a message starts. */
-  readonly limits: MessageLimits;
-  /** How long to wait for the peer's close frame after sending ours. @default {5000} */
-  readonly closeTimeoutMs?: number;
-  /** The most frames one message may span. @default {1024} */
-  readonly maxFragments?: number;
-}
+export type { NodeWebSocketOptions } from "./socket_config.ts";
 
 const OPEN = 0, CLOSING = 1, CLOSED = 2;
-const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 // After a protocol error the socket is ended so the peer can read our close frame; a
 // peer that never closes its side is destroyed after this long.
 const ERROR_GRACE_MS = 1000;
@@ -51,48 +39,14 @@ const CAPABILITIES: Capabilities = Object.freeze({
   headersOn101: true,
 });
 
-// Buffer#toString slices without a view; assembled messages are plain Uint8Arrays.
-const textDecoder = new TextDecoder();
-const nodeDecode: Utf8Decode = (b, s, e) =>
-  b instanceof Buffer ? b.toString("utf8", s, e) : textDecoder.decode(b.subarray(s, e));
-
-// Slabs come from Buffer.allocUnsafeSlow, so the target is always a Buffer. Its native
-// utf8Write skips the argument juggling of Buffer#write (about a third of the cost for
-// short strings); it is undocumented, so fall back to write when it is missing.
-interface FastBuffer extends Buffer {
-  utf8Write?(text: string, offset: number): number;
-}
-const nodeUtf8Write: Utf8Write = typeof (Buffer.prototype as FastBuffer).utf8Write === "function"
-  ? (text, target, offset) => (target as FastBuffer).utf8Write!(text, offset)
-  : (text, target, offset) => (target as Buffer).write(text, offset);
-
-// One slab for every connection; Buffer regions go to socket.write without conversion.
-const outboxOptions: OutboxOptions = {
-  slab: new OutputSlab(65536, (n) => Buffer.allocUnsafeSlow(n)),
-  utf8Write: nodeUtf8Write,
-  encodeUtf8: (text) => Buffer.from(text, "utf8"),
-};
-
-// Options resolved once per options object, shared by its connections.
-interface Config {
-  readonly parser: FrameParserOptions;
-  readonly closeTimeoutMs: number;
-}
-const configs = new WeakMap<NodeWebSocketOptions, Config>();
-function configFor(options: NodeWebSocketOptions): Config {
-  let config = configs.get(options);
-  if (config === undefined) {
-    const { limits, maxFragments, closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS } = options;
-    config = { parser: { limits, maxFragments, isUtf8, decodeUtf8: nodeDecode }, closeTimeoutMs };
-    configs.set(options, config);
-  }
-  return config;
-}
-
 // The engine rides on its socket so one set of listener functions serves every
 // connection: no closures per connection.
 const kEngine: unique symbol = Symbol("wsx.rfc6455.engine");
 type OwnedSocket = Duplex & { [kEngine]?: NodeWebSocket; setNoDelay?(noDelay?: boolean): unknown };
+
+// The engine whose incoming chunk is being parsed: an outbox it creates meanwhile is
+// held, so what the handlers send leaves in one write when the chunk is done.
+let receiving: NodeWebSocket | null = null;
 
 /**
  * One server-side WebSocket connection over a Node.js socket.
@@ -125,9 +79,9 @@ export class NodeWebSocket implements Transport {
   #socket: OwnedSocket;
   #events: TransportEvents;
   #config: Config;
-  #outbox: Outbox;
-  // Created when bytes arrive, dropped when idle again: an idle connection holds no
-  // parser state at all.
+  // Both created on first use and dropped when idle again (after a chunk, with nothing
+  // pending): an idle connection holds no parser or output state at all.
+  #outbox: Outbox | null = null;
   #parser: FrameParser | null = null;
   #head: Uint8Array | null;
   #state = OPEN;
@@ -150,7 +104,6 @@ export class NodeWebSocket implements Transport {
     this.#socket = socket;
     this.#events = events;
     this.#config = configFor(options);
-    this.#outbox = new Outbox(socket, outboxOptions);
     this.#head = head.byteLength > 0 ? head : null;
   }
 
@@ -161,7 +114,7 @@ export class NodeWebSocket implements Transport {
 
   /** Bytes accepted by {@linkcode NodeWebSocket.send} and not yet flushed to the kernel. */
   get bufferedAmount(): number {
-    return this.#socket.writableLength + this.#outbox.pending;
+    return this.#socket.writableLength + (this.#outbox?.pending ?? 0);
   }
 
   /** The socket. */
@@ -175,10 +128,16 @@ export class NodeWebSocket implements Transport {
     if (socket[kEngine] !== undefined) return;
     socket[kEngine] = this;
     socket.setNoDelay?.(true);
-    socket.on("error", NodeWebSocket.#onGone);
+    // 'close' follows every error (sockets destroy themselves on error), so an 'error'
+    // listener is needed only to keep an error from being thrown: the adapter's, when
+    // it has one. One listener per event keeps node's listener arrays from growing.
+    if (socket.listenerCount("error") === 0) socket.on("error", NodeWebSocket.#onGone);
     socket.on("close", NodeWebSocket.#onGone);
     if (socket.destroyed) return this.#report(CLOSE.abnormal, "");
-    socket.on("end", NodeWebSocket.#onEnd);
+    // A peer that half-closes (FIN without a close frame, or after ours) is done: with
+    // allowHalfOpen off, the stream ends our side too and 'close' follows, which
+    // reports 1006 (https://nodejs.org/api/stream.html#duplexallowhalfopen).
+    socket.allowHalfOpen = false;
     socket.on("drain", NodeWebSocket.#onDrain);
     const head = this.#head;
     this.#head = null;
@@ -198,7 +157,7 @@ export class NodeWebSocket implements Transport {
    */
   send(data: string | Uint8Array, isText: boolean): WriteResult {
     if (this.#state !== OPEN) return "closed";
-    const outbox = this.#outbox;
+    const outbox = this.#out();
     try {
       if (typeof data !== "string") outbox.bytes(isText ? OPCODE.text : OPCODE.binary, data);
       else if (isText) outbox.text(data);
@@ -221,8 +180,9 @@ export class NodeWebSocket implements Transport {
    */
   sendFrame(parts: readonly Uint8Array[]): WriteResult {
     if (this.#state !== OPEN) return "closed";
-    this.#outbox.frame(parts);
-    return this.#outbox.blocked ? "queued" : "sent";
+    const outbox = this.#out();
+    outbox.frame(parts);
+    return outbox.blocked ? "queued" : "sent";
   }
 
   /**
@@ -254,8 +214,9 @@ export class NodeWebSocket implements Transport {
   sendEncoded(encoded: unknown): WriteResult {
     if (Array.isArray(encoded)) return this.sendFrame(encoded);
     if (this.#state !== OPEN) return "closed";
-    this.#outbox.shared(encoded as SlabFrame);
-    return this.#outbox.blocked ? "queued" : "sent";
+    const outbox = this.#out();
+    outbox.shared(encoded as SlabFrame);
+    return outbox.blocked ? "queued" : "sent";
   }
 
   /**
@@ -268,7 +229,7 @@ export class NodeWebSocket implements Transport {
   close(code: number, reason: string): void {
     if (this.#state !== OPEN) return;
     this.#state = CLOSING;
-    this.#outbox.close(code, reason);
+    this.#out().close(code, reason);
     this.#arm(this.#config.closeTimeoutMs);
   }
 
@@ -280,15 +241,25 @@ export class NodeWebSocket implements Transport {
 
   /** Sends an empty ping. */
   ping(): void {
-    if (this.#state === OPEN) this.#outbox.control(OPCODE.ping, EMPTY);
+    if (this.#state === OPEN) this.#out().control(OPCODE.ping, EMPTY);
+  }
+
+  #out(): Outbox {
+    let outbox = this.#outbox;
+    if (outbox === null) {
+      outbox = this.#outbox = new Outbox(this.#socket, outboxOptions);
+      if (receiving === this) outbox.hold();
+    }
+    return outbox;
   }
 
   // Parses one chunk; what the handlers send meanwhile leaves in one write.
   #receive(chunk: Uint8Array): void {
     if (this.#state === CLOSED) return;
     this.#events.heard();
-    const outbox = this.#outbox;
-    outbox.hold();
+    const outer = receiving;
+    receiving = this;
+    this.#outbox?.hold();
     try {
       const parser = this.#parser ??= new FrameParser(
         new NodeWebSocket.#Sink(this),
@@ -300,7 +271,13 @@ export class NodeWebSocket implements Transport {
       // A handler threw through the parser; its state is unknown, so give up.
       this.#fail(new WsxError("handler-error"));
     } finally {
-      outbox.release();
+      receiving = outer;
+      const outbox = this.#outbox;
+      if (outbox !== null) {
+        outbox.release();
+        // Nothing is pending after a release; a blocked outbox waits for 'drain'.
+        if (!outbox.blocked && this.#outbox === outbox) this.#outbox = null;
+      }
     }
   }
 
@@ -314,7 +291,7 @@ export class NodeWebSocket implements Transport {
     }
     ping(payload: Uint8Array): void {
       // RFC 6455 section 5.5.2: answer with a pong carrying the same payload.
-      if (this.#ws.#state === OPEN) this.#ws.#outbox.control(OPCODE.pong, payload);
+      if (this.#ws.#state === OPEN) this.#ws.#out().control(OPCODE.pong, payload);
     }
     pong(): void {
       this.#ws.#events.pong();
@@ -330,13 +307,13 @@ export class NodeWebSocket implements Transport {
   // RFC 6455 section 5.5.1: echo the peer's close (its code, or nothing when it sent
   // none), then close the TCP connection first, as a server should (section 7.1.1).
   #peerClosed(code: number, reason: string): void {
-    if (this.#state === OPEN) this.#outbox.close(code, "");
+    if (this.#state === OPEN) this.#out().close(code, "");
     this.#finish(code, reason, this.#config.closeTimeoutMs);
   }
 
   #fail(err: WsxError): void {
     if (this.#state === CLOSED) return;
-    if (this.#state === OPEN) this.#outbox.close(err.closeCode, err.message);
+    if (this.#state === OPEN) this.#out().close(err.closeCode, err.message);
     this.#finish(err.closeCode, err.message, ERROR_GRACE_MS);
   }
 
@@ -344,7 +321,8 @@ export class NodeWebSocket implements Transport {
   #finish(code: number, reason: string, graceMs: number): void {
     this.#state = CLOSED;
     this.#stopParser();
-    this.#outbox.flush();
+    this.#outbox?.flush();
+    this.#outbox = null;
     this.#socket.end();
     this.#arm(graceMs);
     this.#events.closed(code, reason);
@@ -356,7 +334,8 @@ export class NodeWebSocket implements Transport {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
     this.#stopParser();
-    this.#outbox.discard();
+    this.#outbox?.discard();
+    this.#outbox = null;
     this.#events.closed(code, reason);
   }
 
@@ -387,14 +366,12 @@ export class NodeWebSocket implements Transport {
   static #onDrain(this: OwnedSocket): void {
     const ws = this[kEngine];
     if (ws === undefined) return;
-    ws.#outbox.drained();
+    const outbox = ws.#outbox;
+    if (outbox !== null) {
+      outbox.drained();
+      if (outbox.pending === 0 && receiving !== ws) ws.#outbox = null;
+    }
     if (ws.#state !== CLOSED) ws.#events.drain();
-  }
-
-  // The peer half-closed without a close frame (or after ours): the connection is over.
-  static #onEnd(this: OwnedSocket): void {
-    const ws = this[kEngine];
-    if (ws !== undefined && ws.#state !== CLOSED) ws.terminate();
   }
 
   static #onGone(this: OwnedSocket): void {
