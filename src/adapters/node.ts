@@ -1,6 +1,8 @@
 /**
  * The Node.js adapter: `node:http` serves requests, and upgraded sockets are handed to
- * wsx's own RFC 6455 engine (`src/rfc6455/`), with no WebSocket library at run time.
+ * wsx's own RFC 6455 engine (`src/rfc6455/`), with no WebSocket library at run time. On
+ * a server `serve()` starts, upgrade heads that arrive whole and plain in a connection's
+ * first chunk are answered before `node:http` parses them (`node_fast_upgrade.ts`).
  *
  * @example Hello World on Node.js
  * ```ts
@@ -18,129 +20,38 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import process from "node:process";
 import type { Duplex } from "node:stream";
-import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup, type ShutdownOptions } from "../core/group.ts";
 import type { ServerStats } from "../core/stats.ts";
 import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
-import { settings } from "../core/settings.ts";
-import {
-  bindRequest,
-  isUpgradedResponse,
-  upgradedResponse,
-  type UpgradePlan,
-  type Upgrader,
-  wasUpgraded,
-} from "../core/upgrade.ts";
-import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
-import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
+import { bindRequest } from "../core/upgrade.ts";
+import { awaitsFirstChunk, takeUpgradesFirst } from "./node_fast_upgrade.ts";
 import { HeadTimeouts } from "./node_head_timeout.ts";
-import { toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import { toRequest, writeResponse } from "./node_http.ts";
+import {
+  failed,
+  type Fetch,
+  handleUpgrade,
+  listenForUpgrades,
+  NodeUpgrader,
+} from "./node_upgrade.ts";
 import { onShutdownSignals } from "./signals.ts";
 import { clusterWorker, obeyPrimary, startPrimary } from "../pubsub/_cluster.ts";
 import { SINGLE } from "../pubsub/_worker.ts";
 
 export type { ServeOptions, WsxServer } from "../core/server.ts";
-
-const engineOptions: NodeWebSocketOptions = { limits: settings };
-const sha1Base64 = (input: string) => createHash("sha1").update(input).digest("base64");
-
-interface PendingUpgrade {
-  readonly socket: Duplex;
-  readonly head: Uint8Array;
-}
-
-class NodeUpgrader implements Upgrader {
-  readonly group: ServerGroup;
-  readonly #pending = new WeakMap<Request, PendingUpgrade>();
-
-  constructor(group: ServerGroup) {
-    this.group = group;
-  }
-
-  expect(request: Request, pending: PendingUpgrade): void {
-    this.#pending.set(request, pending);
-  }
-
-  accept<U>(request: Request, plan: UpgradePlan<U>): Response {
-    const pending = this.#pending.get(request);
-    if (pending === undefined) {
-      return new Response("WebSocket upgrade needs an HTTP/1.1 upgrade request", { status: 400 });
-    }
-    this.#pending.delete(request);
-    const { socket, head } = pending;
-    if (socket.destroyed) return upgradedResponse();
-    const key = request.headers.get("sec-websocket-key")!.trim();
-    socket.write(
-      buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, plan.headers),
-    );
-    const driver = new ConnectionDriver<U>({
-      handlers: plan.handlers,
-      udata: plan.udata,
-      group: this.group,
-      protocol: plan.protocol,
-    });
-    const engine = new NodeWebSocket(socket, head, driver, engineOptions);
-    driver.bind(engine);
-    driver.open();
-    engine.start();
-    return upgradedResponse();
-  }
-}
-
-/**
- * A request handler: a standard `Request` in, a `Response` out.
- *
- * @example
- * ```ts
- * import type { Fetch } from "./node.ts";
- * const hello: Fetch = () => new Response("Hello World!");
- * ```
- */
-export type Fetch = (request: Request) => Response | Promise<Response>;
+export type { Fetch } from "./node_upgrade.ts";
 
 async function answer(fetch: Fetch, request: Request): Promise<Response> {
   try {
     return await fetch(request);
   } catch (error) {
-    reportError(error, "onRequest");
-    return new Response("Internal Server Error", { status: 500 });
+    return failed(error);
   }
-}
-
-// One shared listener rather than a closure per connection.
-function destroySelf(this: Duplex): void {
-  this.destroy();
-}
-
-// Node's 'upgrade' event: the request goes through `fetch`, which upgrades it or answers.
-function listenForUpgrades(
-  server: Server,
-  upgrader: NodeUpgrader,
-  fetch: Fetch,
-  heads?: HeadTimeouts,
-): void {
-  server.on("upgrade", async (message: IncomingMessage, socket: Duplex, head: Uint8Array) => {
-    heads?.done(message.socket);
-    socket.on("error", destroySelf);
-    try {
-      const request = await toRequest(message, false);
-      bindRequest(request, upgrader);
-      upgrader.expect(request, { socket, head });
-      const response = await answer(fetch, request);
-      if (!wasUpgraded(request) && !isUpgradedResponse(response)) {
-        await writeRawResponse(response, socket);
-      }
-    } catch (error) {
-      reportError(error, "upgrade");
-      socket.destroy();
-    }
-  });
 }
 
 /**
@@ -249,6 +160,12 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     }
   });
   listenForUpgrades(server, upgrader, options.onRequest, heads);
+  // Upgrade heads that arrive whole and plain are answered before node:http parses them.
+  takeUpgradesFirst(server, (socket, head, rest) => {
+    heads.done(socket);
+    const { method, target, rawHeaders } = head;
+    handleUpgrade(upgrader, options.onRequest, socket, method, target, rawHeaders, rest);
+  });
   server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
     // Malformed HTTP, oversized or too slow headers: a complete answer, then close.
     const status = error.code === "HPE_HEADER_OVERFLOW"
@@ -277,6 +194,8 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
           server.close(() => resolve());
           // In-flight responses (the one that asked for the shutdown, say) may finish.
           server.closeIdleConnections();
+          // And those node:http has not seen yet: nothing read from them so far.
+          heads.destroyWhere(awaitsFirstChunk);
           setTimeout(() => server.closeAllConnections(), 1000).unref();
         });
       })();

@@ -46,6 +46,15 @@ export class HeadTimeouts {
     }
   }
 
+  /** Destroys the waiting sockets `which` picks (at shutdown: the idle ones). */
+  destroyWhere(which: (socket: Socket) => boolean): void {
+    for (const socket of this.#waiting.keys()) {
+      if (!which(socket)) continue;
+      this.done(socket);
+      socket.destroy();
+    }
+  }
+
   #sweep(): void {
     const limit = Date.now() - this.#timeoutMs;
     for (const [socket, since] of this.#waiting) {

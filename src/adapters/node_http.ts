@@ -9,19 +9,7 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-
-function headersOf(message: IncomingMessage): Headers {
-  const headers = new Headers();
-  const raw = message.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    try {
-      headers.append(raw[i], raw[i + 1]);
-    } catch {
-      // A header Headers refuses is dropped rather than failing the request.
-    }
-  }
-  return headers;
-}
+import { headersFrom } from "./node_request.ts";
 
 /**
  * A standard `Request` for a Node request; the body is read in full for methods that
@@ -47,7 +35,7 @@ export async function toRequest(message: IncomingMessage, withBody: boolean): Pr
   }
   return new Request(url, {
     method,
-    headers: headersOf(message),
+    headers: headersFrom(message.rawHeaders),
     body: body as BodyInit | undefined,
   });
 }

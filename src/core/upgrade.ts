@@ -110,7 +110,9 @@ export function wasUpgraded(request: Request): boolean {
  * ```
  */
 export function upgradedResponse(): Response {
-  const response = new Response(null, { status: 200 });
+  // One per upgrade, not one shared object: middleware (Hono's) may add headers to the
+  // response it gets back. `new Response()` skips the WebIDL conversion of an init.
+  const response = new Response();
   upgradedResponses.add(response);
   return response;
 }

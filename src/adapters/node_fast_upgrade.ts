@@ -1,0 +1,127 @@
+/**
+ * Answers WebSocket upgrades before `node:http` sees them. What `node:http` does for an
+ * upgrade (a parser from its pool, an `IncomingMessage`, connection tracking, a dozen
+ * listeners added and removed, a `head` copy) is about a tenth of the server's CPU time
+ * per handshake, and some of its memory stays with the connection (about 450 B of heap
+ * per idle WebSocket). So on a server wsx started, the first chunk of every connection
+ * is read here first: a complete, plain upgrade head (see `node_head_parser.ts`) is
+ * taken, and everything else (other requests; partial, odd, malformed or oversized
+ * heads) is put back on the socket and handed to `node:http`'s own connection
+ * listener, which then sees exactly the bytes the client sent.
+ *
+ * @module
+ */
+
+import type { Buffer } from "node:buffer";
+import { maxHeaderSize as httpMaxHeaderSize, type Server } from "node:http";
+import type { Socket } from "node:net";
+import {
+  MAX_FAST_HEAD,
+  MAX_FAST_HEADERS,
+  parseUpgradeHead,
+  type UpgradeHead,
+} from "./node_head_parser.ts";
+
+/**
+ * Takes an upgrade head read here. The socket is left as `node:http` leaves it on
+ * `upgrade`, neither flowing nor paused (what follows waits in it), with an `error`
+ * listener that destroys it.
+ *
+ * @example
+ * ```ts
+ * import type { FastUpgrade } from "./node_fast_upgrade.ts";
+ * const refuse: FastUpgrade = (socket) => void socket.destroy();
+ * ```
+ */
+export type FastUpgrade = (socket: Socket, head: UpgradeHead, rest: Uint8Array) => void;
+
+type ConnectionListener = (this: Server, socket: Socket) => void;
+
+interface Route {
+  readonly server: Server;
+  readonly http: ConnectionListener;
+  readonly upgrade: FastUpgrade;
+}
+
+const kRoute: unique symbol = Symbol("wsx.node.route");
+type FirstSocket = Socket & { [kRoute]?: Route };
+type LatinBuffer = Buffer & { latin1Slice?(start: number, end: number): string };
+
+// Shared listeners, `this` being the socket: no closure per connection.
+function destroySelf(this: Socket): void {
+  this.destroy();
+}
+
+// The client half-closed before sending anything: what node:http does (it does not
+// allow half-open connections).
+function endSelf(this: Socket): void {
+  this.end();
+}
+
+function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
+  const route = this[kRoute]!;
+  this[kRoute] = undefined;
+  this.removeListener("data", onFirstChunk);
+  this.removeListener("end", endSelf);
+  // Neither flowing nor paused: bytes that follow wait in the socket, as node:http
+  // leaves an upgraded socket, or until node:http's own `data` listener starts reading.
+  (this as { readableFlowing: boolean | null }).readableFlowing = null;
+  const server = route.server as Server & { maxHeaderSize?: number };
+  // Never more than node:http would take: its limits may be lower than the parser's.
+  const maxBytes = Math.min(MAX_FAST_HEAD, server.maxHeaderSize || httpMaxHeaderSize);
+  const count = server.maxHeadersCount ?? 0;
+  const maxFields = count > 0 ? Math.min(MAX_FAST_HEADERS, count) : MAX_FAST_HEADERS;
+  const end = Math.min(chunk.length, maxBytes);
+  const text = chunk.latin1Slice ? chunk.latin1Slice(0, end) : chunk.toString("latin1", 0, end);
+  const head = parseUpgradeHead(text, maxBytes, maxFields);
+  if (head !== undefined) return route.upgrade(this, head, chunk.subarray(head.length));
+  this.removeListener("error", destroySelf);
+  this.unshift(chunk);
+  route.http.call(route.server, this);
+}
+
+/**
+ * Reads the first chunk of each connection of `server` before `node:http` does, and
+ * passes complete, plain upgrade heads to `upgrade`.
+ *
+ * @param server A server made by `http.createServer`, before it listens.
+ * @param upgrade Takes an upgrade head.
+ * @returns Whether the fast path is installed (false when `node:http`'s connection
+ * listener is not where it should be; everything then goes through `node:http`).
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { takeUpgradesFirst } from "./node_fast_upgrade.ts";
+ * takeUpgradesFirst(createServer(), (socket) => void socket.destroy());
+ * ```
+ */
+export function takeUpgradesFirst(server: Server, upgrade: FastUpgrade): boolean {
+  const [http] = server.listeners("connection") as ConnectionListener[];
+  if (typeof http !== "function" || http.name !== "connectionListener") return false;
+  const route: Route = { server, http, upgrade };
+  server.removeListener("connection", http);
+  server.prependListener("connection", (socket: FirstSocket) => {
+    socket[kRoute] = route;
+    socket.on("error", destroySelf);
+    socket.on("end", endSelf);
+    socket.on("data", onFirstChunk);
+  });
+  return true;
+}
+
+/**
+ * Whether nothing was read yet from a socket of a server with {@linkcode takeUpgradesFirst}
+ * (`node:http` has not seen it: its `closeIdleConnections` does not reach it).
+ *
+ * @param socket A socket of the server.
+ * @returns `true` until its first chunk arrives.
+ * @example
+ * ```ts
+ * import { Socket } from "node:net";
+ * import { awaitsFirstChunk } from "./node_fast_upgrade.ts";
+ * awaitsFirstChunk(new Socket()); // false
+ * ```
+ */
+export function awaitsFirstChunk(socket: Socket): boolean {
+  return (socket as FirstSocket)[kRoute] !== undefined;
+}

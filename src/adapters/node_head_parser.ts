@@ -1,0 +1,143 @@
+/**
+ * A strict parser for the one request head wsx answers without `node:http`: a WebSocket
+ * upgrade that arrives whole in the first chunk of a connection. It accepts a narrow,
+ * plain subset of HTTP/1.1 (RFC 9112) and says "not mine" to everything else, which
+ * then goes to `node:http` unchanged: it never answers 400 or 431 itself, so no request
+ * is judged differently from how `node:http` judges it.
+ *
+ * Accepted: `GET <origin-form target> HTTP/1.1`, at most {@linkcode MAX_FAST_HEAD}
+ * bytes and {@linkcode MAX_FAST_HEADERS} fields, every field `token ":" OWS value OWS`
+ * with visible ASCII, space and tab only (no obs-fold, no obs-text, no bare CR or LF),
+ * no `Content-Length` or `Transfer-Encoding` (no body), and the `Upgrade` field and the
+ * `upgrade` token in `Connection` that make `node:http` emit `upgrade`.
+ *
+ * @module
+ */
+
+/**
+ * The longest head taken without `node:http`, terminator included (Node.js refuses heads
+ * over 16 KiB with 431; anything longer than this goes there).
+ *
+ * @example
+ * ```ts
+ * import { MAX_FAST_HEAD } from "./node_head_parser.ts";
+ * console.log(MAX_FAST_HEAD); // 8192
+ * ```
+ */
+export const MAX_FAST_HEAD = 8192;
+
+/**
+ * The most header fields taken without `node:http`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_FAST_HEADERS } from "./node_head_parser.ts";
+ * console.log(MAX_FAST_HEADERS); // 64
+ * ```
+ */
+export const MAX_FAST_HEADERS = 64;
+
+/**
+ * An upgrade request head, as `node:http` would give it.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeHead } from "./node_head_parser.ts";
+ * ```
+ */
+export interface UpgradeHead {
+  /** Always `GET`. */
+  readonly method: string;
+  /** The request target, as sent (`IncomingMessage#url`). */
+  readonly target: string;
+  /** Names as sent and values without surrounding whitespace, alternating. */
+  readonly rawHeaders: string[];
+  /** The length of the head, blank line included: what follows is the WebSocket stream. */
+  readonly length: number;
+}
+
+// RFC 3986 path and query characters: unreserved, sub-delims, ":", "@", "/", "?" and
+// percent escapes; no fragment, no characters that need quoting.
+const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
+const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// A field value without surrounding whitespace: visible ASCII, inner spaces and tabs.
+const VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
+const REQUEST_LINE_START = "GET ";
+const REQUEST_LINE_END = " HTTP/1.1";
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+// Whether a Connection value lists the `upgrade` token (any case, among others).
+function listsUpgrade(value: string): boolean {
+  if (value.length < 7) return false;
+  for (const item of value.toLowerCase().split(",")) {
+    let start = 0, end = item.length;
+    while (start < end && isOws(item.charCodeAt(start))) start++;
+    while (end > start && isOws(item.charCodeAt(end - 1))) end--;
+    if (end - start === 7 && item.startsWith("upgrade", start)) return true;
+  }
+  return false;
+}
+
+/**
+ * Parses the head of an upgrade request from the first bytes of a connection.
+ *
+ * @param text The first chunk decoded as Latin-1 (one character a byte), or its start.
+ * @param maxBytes The longest head to take, blank line included. @default {MAX_FAST_HEAD}
+ * @param maxFields The most header fields to take. @default {MAX_FAST_HEADERS}
+ * @returns The head, or `undefined` when it is incomplete, not an upgrade, or outside
+ * the plain subset this parser takes (let `node:http` have it).
+ * @example
+ * ```ts
+ * import { parseUpgradeHead } from "./node_head_parser.ts";
+ * const head = parseUpgradeHead(
+ *   "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+ * );
+ * console.log(head?.target); // "/chat"
+ * ```
+ */
+export function parseUpgradeHead(
+  text: string,
+  maxBytes: number = MAX_FAST_HEAD,
+  maxFields: number = MAX_FAST_HEADERS,
+): UpgradeHead | undefined {
+  const end = text.indexOf("\r\n\r\n");
+  if (end < 0 || end + 4 > maxBytes) return undefined;
+  const lines = text.slice(0, end).split("\r\n");
+  const requestLine = lines[0];
+  if (
+    !requestLine.startsWith(REQUEST_LINE_START) || !requestLine.endsWith(REQUEST_LINE_END) ||
+    lines.length - 1 > maxFields
+  ) return undefined;
+  const target = requestLine.slice(REQUEST_LINE_START.length, -REQUEST_LINE_END.length);
+  if (!TARGET.test(target)) return undefined;
+  const rawHeaders: string[] = [];
+  let upgrade = false, connectionUpgrade = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon);
+    let start = colon + 1, stop = line.length;
+    while (start < stop && isOws(line.charCodeAt(start))) start++;
+    while (stop > start && isOws(line.charCodeAt(stop - 1))) stop--;
+    const value = line.slice(start, stop);
+    if (!NAME.test(name) || !VALUE.test(value)) return undefined;
+    switch (name.toLowerCase()) {
+      case "upgrade":
+        upgrade = true;
+        break;
+      case "connection":
+        connectionUpgrade ||= listsUpgrade(value);
+        break;
+      case "content-length":
+      case "transfer-encoding":
+        return undefined;
+    }
+    rawHeaders.push(name, value);
+  }
+  if (!upgrade || !connectionUpgrade) return undefined;
+  return { method: "GET", target, rawHeaders, length: end + 4 };
+}
