@@ -1,12 +1,18 @@
 /**
  * Payload masking ([RFC 6455 section 5.3](https://www.rfc-editor.org/rfc/rfc6455#section-5.3)):
- * XOR with a 4-byte key, in place. Masking and unmasking are the same operation.
+ * XOR with a 4-byte key, in place or into another place. Masking and unmasking are the same
+ * operation.
  *
  * @module
  */
 
+import { simdMaskInto } from "./simd.ts";
+
 // Below this many bytes, creating the Int32Array view costs more than it saves.
 const WORD_THRESHOLD = 128;
+// From this many bytes the SIMD kernel wins despite its two copies (bench: 4 KiB in
+// 0.28 us against 0.65 us for the word loop, 64 KiB in 2.1 us against 7.6 us).
+const SIMD_THRESHOLD = 1024;
 
 // The word loop XORs native-endian words, so the key is laid out to match memory order.
 const LITTLE_ENDIAN: boolean = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -32,8 +38,8 @@ export function readMaskKey(bytes: Uint8Array, offset: number): number {
 /**
  * XORs `buf[start..end)` with a packed masking key, in place.
  *
- * Large ranges go a 32-bit word at a time once aligned; tails and tiny payloads go a
- * byte at a time.
+ * Large ranges go through the WebAssembly SIMD kernel, mid-sized ones a 32-bit word at a
+ * time once aligned; tails and tiny payloads go a byte at a time.
  *
  * @param buf The bytes to (un)mask in place.
  * @param start The first byte to (un)mask.
@@ -59,48 +65,89 @@ export function mask(
   key: number,
   phase: number,
 ): void {
+  maskInto(buf, start, end, buf, start, key, phase);
+}
+
+/**
+ * XORs `src[start..end)` with a packed masking key and writes the result to `dst` at
+ * `at`: unmasking and copying in one pass. `dst` may be `src` when `at <= start`, so a
+ * payload can be unmasked and moved towards the front of its own chunk.
+ *
+ * @param src The bytes to read.
+ * @param start The first byte to read.
+ * @param end One past the last byte to read.
+ * @param dst Where the result goes.
+ * @param at Where in `dst` the result starts.
+ * @param key The key from {@linkcode readMaskKey}.
+ * @param phase How many payload bytes came before `start` (see {@linkcode mask}).
+ *
+ * @example Unmask "Hello" two bytes to the front
+ * ```ts
+ * import { maskInto } from "./mask.ts";
+ * const chunk = new Uint8Array([0, 0, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * maskInto(chunk, 2, 7, chunk, 0, 0x37fa213d, 0);
+ * console.log(new TextDecoder().decode(chunk.subarray(0, 5))); // "Hello"
+ * ```
+ */
+export function maskInto(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  at: number,
+  key: number,
+  phase: number,
+): void {
   const shift = (phase & 3) << 3;
   let k = shift === 0 ? key | 0 : (key << shift) | (key >>> (32 - shift));
-  let i = start;
-  if (end - i >= WORD_THRESHOLD) {
-    while (((buf.byteOffset + i) & 3) !== 0) {
-      buf[i++] ^= k >>> 24;
+  if (end - start >= SIMD_THRESHOLD && simdMaskInto(src, start, end, dst, at, k)) return;
+  let i = start, j = at;
+  // Words need both sides at the same alignment: always so in place, and for moves by a
+  // multiple of 4 (a client header is 4 bytes longer than ours, the masking key).
+  if (
+    end - i >= WORD_THRESHOLD && ((src.byteOffset + i - dst.byteOffset - j) & 3) === 0
+  ) {
+    while (((src.byteOffset + i) & 3) !== 0) {
+      dst[j++] = src[i++] ^ (k >>> 24);
       k = (k << 8) | (k >>> 24);
     }
     const words = (end - i) >>> 2;
     xorWords(
-      new Int32Array(buf.buffer, buf.byteOffset + i, words),
+      new Int32Array(src.buffer, src.byteOffset + i, words),
+      src === dst && i === j ? null : new Int32Array(dst.buffer, dst.byteOffset + j, words),
       LITTLE_ENDIAN ? swapBytes(k) : k,
     );
     i += words << 2;
+    j += words << 2;
   }
   const b0 = k >>> 24, b1 = (k >>> 16) & 0xff, b2 = (k >>> 8) & 0xff, b3 = k & 0xff;
-  for (; i + 4 <= end; i += 4) {
-    buf[i] ^= b0;
-    buf[i + 1] ^= b1;
-    buf[i + 2] ^= b2;
-    buf[i + 3] ^= b3;
+  for (; i + 4 <= end; i += 4, j += 4) {
+    dst[j] = src[i] ^ b0;
+    dst[j + 1] = src[i + 1] ^ b1;
+    dst[j + 2] = src[i + 2] ^ b2;
+    dst[j + 3] = src[i + 3] ^ b3;
   }
-  if (i < end) buf[i++] ^= b0;
-  if (i < end) buf[i++] ^= b1;
-  if (i < end) buf[i] ^= b2;
+  if (i < end) dst[j++] = src[i++] ^ b0;
+  if (i < end) dst[j++] = src[i++] ^ b1;
+  if (i < end) dst[j] = src[i] ^ b2;
 }
 
-// Unrolled by 8: bounds checks and loop overhead dominate a plain loop.
-function xorWords(view: Int32Array, w: number): void {
-  const n = view.length;
+// Unrolled by 8: bounds checks and loop overhead dominate a plain loop. `to` is null in
+// place; otherwise it may overlap `from` only at a lower address (a move to the front).
+function xorWords(from: Int32Array, to: Int32Array | null, w: number): void {
+  const n = from.length, out = to ?? from;
   let j = 0;
   for (; j + 8 <= n; j += 8) {
-    view[j] ^= w;
-    view[j + 1] ^= w;
-    view[j + 2] ^= w;
-    view[j + 3] ^= w;
-    view[j + 4] ^= w;
-    view[j + 5] ^= w;
-    view[j + 6] ^= w;
-    view[j + 7] ^= w;
+    out[j] = from[j] ^ w;
+    out[j + 1] = from[j + 1] ^ w;
+    out[j + 2] = from[j + 2] ^ w;
+    out[j + 3] = from[j + 3] ^ w;
+    out[j + 4] = from[j + 4] ^ w;
+    out[j + 5] = from[j + 5] ^ w;
+    out[j + 6] = from[j + 6] ^ w;
+    out[j + 7] = from[j + 7] ^ w;
   }
-  for (; j < n; j++) view[j] ^= w;
+  for (; j < n; j++) out[j] = from[j] ^ w;
 }
 
 function swapBytes(k: number): number {

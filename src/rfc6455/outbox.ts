@@ -10,6 +10,7 @@
 import { MAX_CONTROL_FRAME, writeCloseFrame, writeControlFrame } from "./control.ts";
 import {
   COPY_LIMIT,
+  headerLength,
   OPCODE,
   pureUtf8Write,
   textFrameCapacity,
@@ -17,6 +18,7 @@ import {
   writeHeader,
   writeTextFrame,
 } from "./encoder.ts";
+import { takeReply } from "./reply.ts";
 import type { OutputSlab } from "./slab.ts";
 
 /**
@@ -136,8 +138,12 @@ export function encodeShared(
   return { buffer: out, start: at, end: body + n };
 }
 
+// Parked bytes above this go out at once rather than waiting for the flush.
+const PARK_LIMIT = 65536;
+
 /**
- * The pending output of one connection: a contiguous region of the shared slab.
+ * The pending output of one connection: a contiguous region of the shared slab, or of a
+ * received chunk for in-place replies (`reply.ts`).
  *
  * @example Two frames, one write
  * ```ts
@@ -153,9 +159,6 @@ export function encodeShared(
  * console.log(writes.length, writes[0]); // 1 Uint8Array [129, 1, 97, 129, 1, 98]
  * ```
  */
-// Parked bytes above this go out at once rather than waiting for the flush.
-const PARK_LIMIT = 65536;
-
 export class Outbox {
   #writer: ChunkWriter;
   #opts: OutboxOptions;
@@ -221,13 +224,20 @@ export class Outbox {
   }
 
   /**
-   * Adds a data frame; a large payload is written by reference, not copied.
+   * Adds a data frame. The payload the message handler was just given (`reply.ts`) gets
+   * its header written in front of it and leaves from where it lies; any other large
+   * payload is written by reference; small ones are copied.
    *
    * @param opcode `OPCODE.text` or `OPCODE.binary`.
    * @param bytes The payload.
    */
   bytes(opcode: number, bytes: Uint8Array): void {
-    const n = bytes.byteLength;
+    const n = bytes.byteLength, reply = takeReply(bytes);
+    if (reply !== null && reply.start - reply.room === headerLength(n)) {
+      const base = reply.base, room = reply.room;
+      writeHeader(base, room, opcode, n);
+      return this.#extend(base, room, reply.start + n);
+    }
     if (n > COPY_LIMIT) {
       const at = this.#reserve(10);
       this.#commit(writeHeader(this.#out!, at, opcode, n));
@@ -282,13 +292,7 @@ export class Outbox {
    * @param frame The frame's place in the slab.
    */
   shared(frame: SlabFrame): void {
-    if (this.#out !== frame.buffer || this.#end !== frame.start) {
-      if (this.#end > this.#start) this.#park();
-      this.#out = frame.buffer;
-      this.#start = frame.start;
-    }
-    this.#end = frame.end;
-    this.#schedule();
+    this.#extend(frame.buffer, frame.start, frame.end);
   }
 
   /** Hands the pending bytes to the writer. */
@@ -322,6 +326,18 @@ export class Outbox {
     return this.#end;
   }
 
+  // Adds `buffer[start..end)`, bytes nobody writes again, to the pending output: when they
+  // follow the pending region, the region just grows.
+  #extend(buffer: Uint8Array, start: number, end: number): void {
+    if (this.#out !== buffer || this.#end !== start) {
+      if (this.#end > this.#start) this.#park();
+      this.#out = buffer;
+      this.#start = start;
+    }
+    this.#end = end;
+    this.#schedule();
+  }
+
   #commit(end: number): void {
     this.#end = end;
     this.#opts.slab.commit(end);
@@ -339,7 +355,10 @@ export class Outbox {
 
   #writeOut(): void {
     const chunk = this.#out!.subarray(this.#start, this.#end);
-    this.#start = this.#end;
+    // Nothing is pending now: holding on to the buffer would only keep a slab or a
+    // received chunk alive.
+    this.#out = null;
+    this.#start = this.#end = 0;
     if (this.#writer.destroyed) return;
     if (!this.#writer.write(chunk)) this.#blocked = true;
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mask, readMaskKey } from "../../src/rfc6455/mask.ts";
+import { mask, maskInto, readMaskKey } from "../../src/rfc6455/mask.ts";
+import { simdAvailable, simdMaskInto } from "../../src/rfc6455/simd.ts";
 
 function naive(buf: Uint8Array, start: number, end: number, key: number, phase: number): void {
   const k = [key >>> 24, (key >>> 16) & 255, (key >>> 8) & 255, key & 255];
@@ -43,4 +44,48 @@ test("mask continues the key across parts when given the phase", () => {
   mask(parts, 0, 133, 0x37fa213d, 0);
   mask(parts, 133, 300, 0x37fa213d, 133);
   assert.deepEqual(parts, whole);
+});
+
+// Sizes around the word and SIMD thresholds, the kernel's 64-byte steps and 64 KiB blocks.
+const SIZES = [0, 1, 3, 127, 128, 130, 1023, 1024, 1029, 4096, 65535, 65536, 65537, 140_001];
+
+test("maskInto moves towards the front of the same buffer like a byte loop", () => {
+  const key = 0x9a3c5e71 | 0;
+  for (const size of SIZES) {
+    for (const shift of [0, 1, 4, 6, 12]) {
+      for (const phase of [0, 3]) {
+        const backing = new Uint8Array(size + 32).map((_, i) => (i * 31 + 7) & 255);
+        const want = backing.slice();
+        naive(want, 20, 20 + size, key, phase);
+        maskInto(backing, 20, 20 + size, backing, 20 - shift, key, phase);
+        const got = backing.subarray(20 - shift, 20 - shift + size);
+        assert.deepEqual(got, want.subarray(20, 20 + size), `size ${size} shift ${shift}`);
+      }
+    }
+  }
+});
+
+test("maskInto writes into another buffer at any offset and phase", () => {
+  const key = 0x01f2e3d4 | 0;
+  for (const size of SIZES) {
+    for (const [from, to] of [[0, 0], [1, 6], [3, 0], [8, 5]]) {
+      const src = new Uint8Array(size + 8).map((_, i) => (i * 17) & 255), want = src.slice();
+      naive(want, from, from + size, key, 2);
+      const dst = new Uint8Array(size + 8).fill(0xee);
+      maskInto(src, from, from + size, dst, to, key, 2);
+      assert.deepEqual(dst.subarray(to, to + size), want.subarray(from, from + size));
+      assert.ok(dst.subarray(0, to).every((b) => b === 0xee), "nothing written before");
+      assert.ok(dst.subarray(to + size).every((b) => b === 0xee), "nothing written after");
+    }
+  }
+});
+
+test("The SIMD kernel loads where WebAssembly SIMD exists and matches a byte loop", () => {
+  // Node.js 16.4 and later compile WebAssembly SIMD.
+  assert.equal(simdAvailable(), true);
+  const src = new Uint8Array(70_000).map((_, i) => (i * 5) & 255), want = src.slice();
+  naive(want, 0, 70_000, 0x37fa213d, 0);
+  const dst = new Uint8Array(70_000);
+  assert.equal(simdMaskInto(src, 0, 70_000, dst, 0, 0x37fa213d), true);
+  assert.deepEqual(dst, want);
 });

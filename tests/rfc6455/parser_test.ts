@@ -73,17 +73,46 @@ describe("FrameParser", () => {
     new FrameParser(rec, parserOptions()).push(chunk);
     const [a, b] = rec.messages as Uint8Array[];
     assert.equal(a.buffer, chunk.buffer);
-    assert.equal(a.byteOffset, 6);
     assert.equal(a.byteLength, 3);
+    assert.deepEqual([...a], [1, 2, 3]);
     assert.equal(b.buffer, chunk.buffer);
     assert.deepEqual([...b], [4]);
   });
 
-  test("FrameParser unmasks in place with a real key", () => {
+  test("FrameParser packs payloads to the front, each behind room for a server header", () => {
+    const rec = new Recorder();
+    // 3 bytes, 200 bytes (16-bit length), then 1 byte: client headers of 6, 8 and 6 bytes.
+    const chunk = partsToBytes([
+      "82 83 00000000 010203",
+      "82 fe 00c8 00000000",
+      { fill: "5a", count: 200 },
+      "82 81 00000000 04",
+    ]);
+    new FrameParser(rec, parserOptions()).push(chunk);
+    const [a, b, c] = rec.messages as Uint8Array[];
+    // Server headers are 2, 4 and 2 bytes: each payload starts that far past the last.
+    assert.deepEqual([a.byteOffset, b.byteOffset, c.byteOffset], [2, 5 + 4, 209 + 2]);
+    assert.deepEqual([...a], [1, 2, 3]);
+    assert.ok(b.every((x) => x === 0x5a));
+    assert.deepEqual([...c], [4]);
+  });
+
+  test("FrameParser unmasks a payload whose header ends a chunk where it lies", () => {
+    const rec = new Recorder();
+    const parser = new FrameParser(rec, parserOptions());
+    parser.push(hex("82 85 37fa213d"));
+    const rest = hex("7f9f4d5158");
+    parser.push(rest);
+    const [m] = rec.messages as Uint8Array[];
+    assert.equal(m.buffer, rest.buffer);
+    assert.equal(new TextDecoder().decode(m), "Hello");
+  });
+
+  test("FrameParser unmasks within the chunk with a real key", () => {
     const chunk = hex("82 85 37fa213d 7f9f4d5158");
     const rec = new Recorder();
     new FrameParser(rec, parserOptions()).push(chunk);
-    assert.deepEqual([...chunk.subarray(6)], [..."Hello"].map((c) => c.charCodeAt(0)));
+    assert.deepEqual([...chunk.subarray(2, 7)], [..."Hello"].map((c) => c.charCodeAt(0)));
   });
 
   test("FrameParser joins fragments into one exact buffer", () => {
@@ -174,4 +203,40 @@ describe("FrameParser", () => {
     p.push(hex("82"));
     assert.equal(p.idle, false);
   });
+});
+
+describe("FrameParser allocate option", () => {
+  test("FrameParser assembles a split payload in a buffer from allocate, exposing no stale byte", () => {
+    const sizes: number[] = [];
+    const dirty = (n: number) => (sizes.push(n), new Uint8Array(n).fill(0xaa));
+    for (const n of [5, 300, 70_000]) {
+      const rec = new Recorder();
+      const parser = new FrameParser(rec, { ...parserOptions(), allocate: dirty });
+      const frame = partsToBytes([
+        n < 126
+          ? `82 ${(0x80 | n).toString(16)}`
+          : n < 65536
+          ? `82 fe ${n.toString(16).padStart(4, "0")}`
+          : `82 ff ${n.toString(16).padStart(16, "0")}`,
+        "37fa213d",
+        { fill: "00", count: n },
+      ]);
+      parser.push(frame.slice(0, frame.length - 2));
+      parser.push(frame.slice(frame.length - 2));
+      const [m] = rec.messages as Uint8Array[];
+      const key = [0x37, 0xfa, 0x21, 0x3d];
+      assert.ok(m.every((b, i) => b === key[i & 3]), `payload of ${n}`);
+      // Everything around the view is zero: the room for a header, and nothing after.
+      const whole = new Uint8Array(m.buffer, 0, m.buffer.byteLength);
+      assert.equal(whole.length, m.byteOffset + n);
+      assert.ok(whole.subarray(0, m.byteOffset).every((b) => b === 0));
+    }
+    assert.deepEqual(sizes, [2 + 5, 4 + 300, 10 + 70_000]);
+  });
+});
+
+test("FrameParser keeps a leading U+FEFF of a text message with the pure decoder", () => {
+  const rec = new Recorder();
+  new FrameParser(rec, parserOptions({}, false)).push(hex("81 83 00000000 efbbbf"));
+  assert.deepEqual(rec.messages, ["\ufeff"]);
 });
