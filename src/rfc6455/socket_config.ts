@@ -32,7 +32,7 @@ export interface NodeWebSocketOptions {
 const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
 // Buffer#toString slices without a view; assembled messages are plain Uint8Arrays.
-const textDecoder = new TextDecoder();
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const nodeDecode: Utf8Decode = (b, s, e) =>
   b instanceof Buffer ? b.toString("utf8", s, e) : textDecoder.decode(b.subarray(s, e));
 

@@ -340,6 +340,26 @@ describe("Autobahn 6: UTF-8", () => {
     await closeNormally(c);
   });
 
+  test("a text message starting with U+FEFF keeps it: whole, fragmented, split across reads", async () => {
+    const c = await client();
+    const bytes = enc("\uFEFFbom first");
+    c.write(clientFrame(TEXT, bytes));
+    await expectFrame(c, TEXT, bytes);
+    c.write(
+      Buffer.concat([
+        clientFrame(TEXT, bytes.subarray(0, 2), { fin: false }),
+        clientFrame(0, bytes.subarray(2)),
+      ]),
+    );
+    await expectFrame(c, TEXT, bytes);
+    const frame = clientFrame(TEXT, bytes);
+    c.write(frame.subarray(0, 4));
+    await sleep(20);
+    c.write(frame.subarray(4));
+    await expectFrame(c, TEXT, bytes);
+    await closeNormally(c);
+  });
+
   // From Autobahn 6.3 and 6.5-6.23: each sent as one frame and as one fragment per byte.
   const valid = [
     "cebae1bdb9cf83cebcceb5",
