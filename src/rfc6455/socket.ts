@@ -11,7 +11,8 @@ import type { Capabilities, Transport, TransportEvents, WriteResult } from "../a
 import { WsxError } from "../errors.ts";
 import { CLOSE } from "./close_codes.ts";
 import { COPY_LIMIT, encodeFrame, encodeText, OPCODE } from "./encoder.ts";
-import { encodeShared, Outbox, type SlabFrame } from "./outbox.ts";
+import { Outbox } from "./outbox.ts";
+import { encodeShared, type SlabFrame } from "./shared_frame.ts";
 import { FrameParser } from "./parser.ts";
 import {
   type Config,

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
 import { encodeFrame, OPCODE } from "../../src/rfc6455/encoder.ts";
-import { type ChunkWriter, encodeShared, Outbox } from "../../src/rfc6455/outbox.ts";
+import { type ChunkWriter, Outbox } from "../../src/rfc6455/outbox.ts";
+import { encodeShared } from "../../src/rfc6455/shared_frame.ts";
 import { OutputSlab } from "../../src/rfc6455/slab.ts";
 import { toHex } from "./_frames.ts";
 

@@ -1,0 +1,72 @@
+/**
+ * Frames encoded once for many connections (broadcast and publish): written into the
+ * shared output slab, then taken by reference by each receiver's outbox
+ * (`Outbox.shared`), so a burst of broadcasts leaves as one contiguous write per
+ * receiver. Pure.
+ *
+ * @module
+ */
+
+import { pureUtf8Write, textFrameCapacity, writeHeader, writeTextFrame } from "./encoder.ts";
+import type { OutboxOptions } from "./outbox.ts";
+
+/**
+ * A frame encoded once into the shared slab for many connections: its bytes are
+ * `buffer[start..end)` and are never written again.
+ *
+ * @example Encode once, send to two outboxes
+ * ```ts
+ * import { encodeShared } from "./shared_frame.ts";
+ * import { OPCODE } from "./encoder.ts";
+ * import { OutputSlab } from "./slab.ts";
+ * const options = { slab: new OutputSlab() };
+ * const frame = encodeShared(options, OPCODE.binary, new Uint8Array([1, 2]));
+ * console.log(frame.end - frame.start); // 4
+ * ```
+ */
+export interface SlabFrame {
+  /** The slab the frame was written into. */
+  readonly buffer: Uint8Array;
+  /** The offset of the frame's first byte. */
+  readonly start: number;
+  /** The offset just after its last byte. */
+  readonly end: number;
+}
+
+/**
+ * Encodes a data frame once into the shared slab, for `Outbox.shared` on any
+ * number of connections.
+ *
+ * @param options The options every outbox of the slab shares.
+ * @param opcode `OPCODE.text` or `OPCODE.binary`.
+ * @param data The payload: a string is written as UTF-8 (with `OPCODE.text`).
+ * @returns Where the frame lies.
+ * @example Encode a text frame once
+ * ```ts
+ * import { encodeShared } from "./shared_frame.ts";
+ * import { OPCODE } from "./encoder.ts";
+ * import { OutputSlab } from "./slab.ts";
+ * const frame = encodeShared({ slab: new OutputSlab() }, OPCODE.text, "hi");
+ * console.log(frame.buffer.subarray(frame.start, frame.end)); // Uint8Array [129, 2, 104, 105]
+ * ```
+ */
+export function encodeShared(
+  options: OutboxOptions,
+  opcode: number,
+  data: string | Uint8Array,
+): SlabFrame {
+  const slab = options.slab;
+  if (typeof data === "string") {
+    slab.reserve(textFrameCapacity(data));
+    const at = slab.tail;
+    const end = writeTextFrame(slab.buffer, at, data, options.utf8Write ?? pureUtf8Write);
+    slab.commit(end);
+    return { buffer: slab.buffer, start: at, end };
+  }
+  const n = data.byteLength;
+  slab.reserve(n + 10);
+  const at = slab.tail, out = slab.buffer, body = writeHeader(out, at, opcode, n);
+  out.set(data, body);
+  slab.commit(body + n);
+  return { buffer: out, start: at, end: body + n };
+}
