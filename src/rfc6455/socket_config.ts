@@ -9,7 +9,8 @@ import { Buffer, isUtf8 } from "node:buffer";
 import type { Utf8Write } from "./encoder.ts";
 import type { OutboxOptions } from "./outbox.ts";
 import { OutputSlab } from "./slab.ts";
-import type { FrameParserOptions, MessageLimits, Utf8Decode } from "./types.ts";
+import type { ParserOptions } from "./parser.ts";
+import type { MessageLimits, Utf8Decode } from "./types.ts";
 
 /**
  * How a `NodeWebSocket` (`socket.ts`) behaves. Share one object between connections.
@@ -30,6 +31,8 @@ export interface NodeWebSocketOptions {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+
+const allocate = (size: number): Uint8Array => Buffer.allocUnsafeSlow(size);
 
 // Buffer#toString slices without a view; assembled messages are plain Uint8Arrays.
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -74,7 +77,7 @@ export const outboxOptions: OutboxOptions = {
  */
 export interface Config {
   /** What the frame parser reads. */
-  readonly parser: FrameParserOptions;
+  readonly parser: ParserOptions;
   /** How long to wait for the peer's close frame, in ms. */
   readonly closeTimeoutMs: number;
 }
@@ -96,7 +99,9 @@ export function configFor(options: NodeWebSocketOptions): Config {
   let config = configs.get(options);
   if (config === undefined) {
     const { limits, maxFragments, closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS } = options;
-    config = { parser: { limits, maxFragments, isUtf8, decodeUtf8: nodeDecode }, closeTimeoutMs };
+    // A split payload's buffer is filled before anyone sees it: no need to zero it.
+    const parser = { limits, maxFragments, isUtf8, decodeUtf8: nodeDecode, allocate };
+    config = { parser, closeTimeoutMs };
     configs.set(options, config);
   }
   return config;
