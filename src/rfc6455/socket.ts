@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream";
 import type { Capabilities, Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
 import { WsxError } from "../errors.ts";
 import { CLOSE } from "./close_codes.ts";
-import { COPY_LIMIT, encodeFrame, encodeText, OPCODE } from "./encoder.ts";
+import { COPY_LIMIT, encodeFrame, OPCODE } from "./encoder.ts";
 import { Outbox } from "./outbox.ts";
 import { encodeShared, type SlabFrame } from "./shared_frame.ts";
 import { FrameParser } from "./parser.ts";
@@ -194,14 +194,12 @@ export class NodeWebSocket implements Transport {
    * @returns The frame, for {@linkcode NodeWebSocket.sendEncoded} on any connection.
    */
   encode(data: string | Uint8Array, isText: boolean): SlabFrame | Uint8Array[] {
+    const opcode = isText ? OPCODE.text : OPCODE.binary;
+    // A short text is written into the slab as UTF-8 directly; anything else as bytes.
     if (typeof data === "string") {
-      if (isText && data.length * 3 <= COPY_LIMIT) {
-        return encodeShared(outboxOptions, OPCODE.text, data);
-      }
-      if (isText) return encodeText(data);
+      if (isText && data.length * 3 <= COPY_LIMIT) return encodeShared(outboxOptions, opcode, data);
       data = Buffer.from(data, "utf8");
     }
-    const opcode = isText ? OPCODE.text : OPCODE.binary;
     if (data.byteLength <= COPY_LIMIT) return encodeShared(outboxOptions, opcode, data);
     return encodeFrame(opcode, data);
   }

@@ -145,6 +145,28 @@ describe("NodeWebSocket", () => {
     });
   });
 
+  test("NodeWebSocket encodes a broadcast into the shared slab unless it is large", async () => {
+    await withServer({}, async (server) => {
+      const pairs = [await connected(server), await connected(server)];
+      const ws = pairs[0][1].ws;
+      // 6,000 characters: more than the slab takes as a string, but few enough bytes.
+      const texts = ["hi", "x".repeat(6000), "é".repeat(9000)];
+      const encoded = texts.map((t) => ws.encode(t, true));
+      assert.deepEqual(encoded.map(Array.isArray), [false, false, true]);
+      for (const frame of encoded) {
+        for (const [, side] of pairs) assert.match(side.ws.sendEncoded(frame), /^(sent|queued)$/);
+      }
+      for (const [c] of pairs) {
+        for (const text of texts) {
+          const f = await c.read();
+          assert.equal(f.opcode, TEXT);
+          assert.equal(Buffer.from(f.payload).toString(), text);
+        }
+        c.destroy();
+      }
+    });
+  });
+
   test("NodeWebSocket parses frames that arrived with the upgrade request (head)", async () => {
     await withServer({}, async (server) => {
       const socket = connect(server.port, "127.0.0.1");
