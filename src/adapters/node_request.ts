@@ -42,18 +42,11 @@ class LazyRequest {
   readonly #rawHeaders: readonly string[];
   #headers: Headers | undefined;
   #full: Request | undefined;
-  #pending: PendingUpgrade | undefined;
 
-  constructor(
-    method: string,
-    url: string,
-    rawHeaders: readonly string[],
-    pending: PendingUpgrade | undefined,
-  ) {
+  constructor(method: string, url: string, rawHeaders: readonly string[]) {
     this.#method = method;
     this.#url = url;
     this.#rawHeaders = rawHeaders;
-    this.#pending = pending;
   }
 
   get method(): string {
@@ -75,13 +68,6 @@ class LazyRequest {
       method: request.#method,
       headers: request.headers,
     });
-  }
-
-  static take(request: object): PendingUpgrade | undefined {
-    if (!(#pending in request)) return undefined;
-    const pending = request.#pending;
-    request.#pending = undefined;
-    return pending;
   }
 }
 
@@ -151,15 +137,15 @@ for (const symbol of Object.getOwnPropertySymbols(new Request("http://localhost/
 // upgrade request is a full `Request` from the start.
 const LAZY_IS_COMPLETE = (() => {
   try {
-    const probe = new LazyRequest("GET", "http://localhost/", [], undefined);
+    const probe = new LazyRequest("GET", "http://localhost/", []);
     return new Request(probe as unknown as Request).url === "http://localhost/";
   } catch {
     return false;
   }
 })();
 
-// The sockets of full requests made where the lazy one is not complete.
-const fullPending = new WeakMap<Request, PendingUpgrade>();
+// The socket of each upgrade request, until an upgrade takes it.
+const pendingOf = new WeakMap<Request, PendingUpgrade>();
 
 /**
  * The absolute URL of a request as undici's `Request` would give it: `http://`, the
@@ -222,11 +208,10 @@ export function lazyRequest(
   if (method !== "GET" && FORBIDDEN_METHODS.has(method.toUpperCase())) {
     throw new TypeError(`'${method}' HTTP method is unsupported.`);
   }
-  if (LAZY_IS_COMPLETE) {
-    return new LazyRequest(method, url, rawHeaders, pending) as unknown as Request;
-  }
-  const request = new Request(url, { method, headers: headersFrom(rawHeaders) });
-  fullPending.set(request, pending);
+  const request = LAZY_IS_COMPLETE
+    ? new LazyRequest(method, url, rawHeaders) as unknown as Request
+    : new Request(url, { method, headers: headersFrom(rawHeaders) });
+  pendingOf.set(request, pending);
   return request;
 }
 
@@ -245,8 +230,7 @@ const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
  * ```
  */
 export function takeUpgrade(request: Request): PendingUpgrade | undefined {
-  const pending = fullPending.get(request);
-  if (pending === undefined) return LazyRequest.take(request);
-  fullPending.delete(request);
+  const pending = pendingOf.get(request);
+  pendingOf.delete(request);
   return pending;
 }
