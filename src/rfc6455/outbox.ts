@@ -106,6 +106,7 @@ export class Outbox {
   #start = 0;
   #end = 0;
   #held = false;
+  #deferred = false;
   #queued = false;
   #blocked = false;
   // Regions set aside when another connection wrote to the slab in between (a broadcast
@@ -144,9 +145,21 @@ export class Outbox {
     this.#held = true;
   }
 
-  /** Stops holding and flushes. */
+  /**
+   * Keeps holding after the chunk, until {@linkcode Outbox.release} at the end of the
+   * event loop's turn (`turn.ts`).
+   *
+   * @returns `true` the first time since the last release: the caller queues the release.
+   */
+  defer(): boolean {
+    if (this.#deferred) return false;
+    this.#deferred = this.#held = true;
+    return true;
+  }
+
+  /** Stops holding (and deferring) and flushes. */
   release(): void {
-    this.#held = false;
+    this.#held = this.#deferred = false;
     this.flush();
   }
 

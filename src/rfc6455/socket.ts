@@ -14,6 +14,7 @@ import { COPY_LIMIT, encodeFrame, OPCODE } from "./encoder.ts";
 import { Outbox } from "./outbox.ts";
 import { encodeShared, type SlabFrame } from "./shared_frame.ts";
 import { FrameParser } from "./parser.ts";
+import { TurnQueue } from "./turn.ts";
 import {
   type Config,
   configFor,
@@ -272,12 +273,22 @@ export class NodeWebSocket implements Transport {
     } finally {
       receiving = outer;
       const outbox = this.#outbox;
+      // The replies leave after every read of this turn (`turn.ts`), in one write.
       if (outbox !== null) {
-        outbox.release();
-        // Nothing is pending after a release; a blocked outbox waits for 'drain'.
-        if (!outbox.blocked && this.#outbox === outbox) this.#outbox = null;
+        if (outbox.pending === 0) this.#endTurn();
+        else if (outbox.defer()) NodeWebSocket.#turn.add(this);
       }
     }
+  }
+
+  static #turn = new TurnQueue<NodeWebSocket>((ws) => ws.#endTurn(), setImmediate);
+
+  #endTurn(): void {
+    const outbox = this.#outbox;
+    if (outbox === null || receiving === this) return;
+    outbox.release();
+    // Nothing is pending after a release; a blocked outbox waits for 'drain'.
+    if (!outbox.blocked && this.#outbox === outbox) this.#outbox = null;
   }
 
   static #Sink = class Sink implements FrameSink {

@@ -163,3 +163,19 @@ test("Outbox keeps order when shared frames and a connection's own frames mix", 
   assert.equal(a.hex, "820101" + "81036f776e" + "820102" + "81017a");
   assert.equal(b.hex, "820101" + "820102" + "823c" + "00".repeat(60) + "81017a");
 });
+
+test("Outbox defer() keeps holding past the chunk until release, queued once", async () => {
+  const w = new Writer();
+  const o = new Outbox(w, { slab: new OutputSlab(1024) });
+  o.hold();
+  o.text("a");
+  assert.equal(o.defer(), true, "the first defer asks to be queued");
+  o.text("b"); // a later write in the same turn joins the held bytes
+  assert.equal(o.defer(), false, "already waiting for the end of the turn");
+  await tick();
+  assert.equal(w.chunks.length, 0, "a deferred outbox does not flush in a microtask");
+  o.release();
+  assert.deepEqual(w.chunks.map(toHex), ["8101618101" + "62"]);
+  assert.equal(o.defer(), true, "released: the next turn queues it again");
+  o.release();
+});

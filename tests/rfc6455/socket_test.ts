@@ -9,6 +9,7 @@ import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { describe, test } from "node:test";
 import { encodeText } from "../../src/rfc6455/encoder.ts";
+import type { NodeWebSocket } from "../../src/rfc6455/socket.ts";
 import { clientFrame, closePayload, RawClient } from "./_client.ts";
 import { type EchoOptions, type EchoServer, type ServerSide, startEchoServer } from "./_harness.ts";
 
@@ -77,6 +78,35 @@ describe("NodeWebSocket", () => {
       assert.ok(chunks >= 1);
       assert.equal(writes.count, chunks, "one write per incoming chunk");
       c.destroy();
+    });
+  });
+
+  test("NodeWebSocket answers the chunks read in one turn after all of that turn's reads", async () => {
+    const log: string[] = [];
+    const onMessage = (ws: NodeWebSocket, data: string | Uint8Array, isText: boolean) => {
+      log.push(`message ${data}`);
+      ws.send(data, isText);
+    };
+    await withServer({ onMessage }, async (server) => {
+      const [a] = await connected(server);
+      const [b] = await connected(server);
+      server.sides.forEach((side, i) => {
+        const socket = side.ws.raw as Duplex;
+        const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+        (socket as { write: unknown }).write = (...args: unknown[]) => {
+          log.push(`write ${"ab"[i]}`);
+          return write(...args);
+        };
+      });
+      // Both writes reach the server's sockets before this turn ends (loopback delivers
+      // within the write), so its next poll reads both in one turn.
+      a.write(clientFrame(TEXT, "a"));
+      b.write(clientFrame(TEXT, "b"));
+      assert.equal(Buffer.from((await a.read()).payload).toString(), "a");
+      assert.equal(Buffer.from((await b.read()).payload).toString(), "b");
+      assert.deepEqual(log, ["message a", "message b", "write a", "write b"]);
+      a.destroy();
+      b.destroy();
     });
   });
 
