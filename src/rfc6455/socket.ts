@@ -257,6 +257,7 @@ export class NodeWebSocket implements Transport {
   #receive(chunk: Uint8Array): void {
     if (this.#state === CLOSED) return;
     this.#events.heard();
+    NodeWebSocket.#turn.due();
     const outer = receiving;
     receiving = this;
     this.#outbox?.hold();
@@ -281,7 +282,12 @@ export class NodeWebSocket implements Transport {
     }
   }
 
-  static #turn = new TurnQueue<NodeWebSocket>((ws) => ws.#endTurn(), setImmediate);
+  // A reply waits at most about a millisecond for the rest of its turn.
+  static #turn = new TurnQueue<NodeWebSocket>((ws) => ws.#endTurn(), {
+    schedule: setImmediate,
+    now: () => performance.now(),
+    budgetMs: 1,
+  });
 
   #endTurn(): void {
     const outbox = this.#outbox;

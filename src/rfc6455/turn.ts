@@ -5,13 +5,32 @@
  * Why: on loopback and in virtual machines the costliest part of a small write is waking
  * the peer that waits for it. Replies written between reads wake a sleeping client once
  * per message; written back to back after the reads, they reach a client that is already
- * awake, and the server's own next wait finds many requests ready. A turn's reads take
- * microseconds, so a reply waits no longer than the rest of the reads already due. Pure:
- * the scheduler is given (`setImmediate` on Node.js, which runs after the poll phase of
- * the same turn, https://nodejs.org/en/learn/asynchronous-work/event-loop-timers-and-nexttick).
+ * awake, and the server's own next wait finds many requests ready. The wait is bounded:
+ * once the first item of a turn has waited `budgetMs` (slow handlers, a long turn),
+ * {@linkcode TurnQueue.due} runs the queue before the next chunk is handled. Pure: the
+ * scheduler and clock are given (`setImmediate` on Node.js, which runs after the poll phase of the same
+ * turn, https://nodejs.org/en/learn/asynchronous-work/event-loop-timers-and-nexttick).
  *
  * @module
  */
+
+/**
+ * How a {@linkcode TurnQueue} schedules and bounds its runs.
+ *
+ * @example Node.js
+ * ```ts
+ * import type { TurnOptions } from "./turn.ts";
+ * const options: TurnOptions = { schedule: setImmediate, now: () => performance.now(), budgetMs: 1 };
+ * ```
+ */
+export interface TurnOptions {
+  /** Runs a function at the end of the current turn. */
+  readonly schedule: (run: () => void) => unknown;
+  /** A clock in milliseconds. */
+  readonly now: () => number;
+  /** How long the oldest item may wait before {@linkcode TurnQueue.due} runs the queue. */
+  readonly budgetMs: number;
+}
 
 /**
  * A queue of items run once at the end of the turn they were added in.
@@ -20,7 +39,11 @@
  * ```ts
  * import { TurnQueue } from "./turn.ts";
  * const seen: string[] = [];
- * const turn = new TurnQueue<string>((item) => void seen.push(item), (run) => setTimeout(run, 0));
+ * const turn = new TurnQueue<string>((item) => void seen.push(item), {
+ *   schedule: (run) => setTimeout(run, 0),
+ *   now: () => performance.now(),
+ *   budgetMs: 1,
+ * });
  * turn.add("a");
  * turn.add("b");
  * setTimeout(() => console.log(seen), 10); // ["a", "b"]
@@ -28,46 +51,63 @@
  */
 export class TurnQueue<T> {
   #run: (item: T) => void;
-  #schedule: (run: () => void) => unknown;
+  #opts: TurnOptions;
   #items: T[] = [];
   #spare: T[] = [];
   #scheduled = false;
+  #since = 0; // when the work that made the oldest waiting item began
+  #checked = 0; // the last due()
 
   /**
    * Creates an empty queue.
    *
    * @param run Called once for each item added, in the order added. An exception it
    * throws is dropped, so that one item cannot keep the others from running.
-   * @param schedule Runs a function at the end of the current turn.
+   * @param options The scheduler, the clock and the wait budget.
    */
-  constructor(run: (item: T) => void, schedule: (run: () => void) => unknown) {
+  constructor(run: (item: T) => void, options: TurnOptions) {
     this.#run = run;
-    this.#schedule = schedule;
+    this.#opts = options;
   }
 
-  /** Items waiting for the end of the turn. */
+  /** Items waiting. */
   get size(): number {
     return this.#items.length;
   }
 
   /**
-   * Adds an item; the first one of a turn schedules the run.
+   * Adds an item; the first one of a turn schedules the run. Its wait counts from the
+   * last {@linkcode TurnQueue.due}, when the work that made it began.
    *
-   * @param item Passed to `run` at the end of the turn.
+   * @param item Passed to `run`.
    */
   add(item: T): void {
-    this.#items.push(item);
+    if (this.#items.push(item) === 1) this.#since = this.#checked;
     if (this.#scheduled) return;
     this.#scheduled = true;
-    this.#schedule(this.#flush);
+    this.#opts.schedule(this.#flush);
   }
 
-  // Items added while running (a run that writes and so reads again) wait for the next
-  // scheduled run rather than growing this one without end.
+  /**
+   * Call before work that makes items (the next chunk's handlers): when the oldest item
+   * has waited the budget, what waits runs now, so that a slow turn does not hold the
+   * replies already made. The batch that follows gets a budget of its own.
+   */
+  due(): void {
+    const now = this.#checked = this.#opts.now();
+    if (this.#items.length > 0 && now - this.#since >= this.#opts.budgetMs) this.#drain();
+  }
+
   #flush = (): void => {
+    this.#scheduled = false;
+    this.#drain();
+  };
+
+  // Items added while running (a run that writes and so reads again) wait for the next
+  // run rather than growing this one without end.
+  #drain(): void {
     const items = this.#items;
     this.#items = this.#spare;
-    this.#scheduled = false;
     for (let i = 0; i < items.length; i++) {
       try {
         this.#run(items[i]);
@@ -77,5 +117,5 @@ export class TurnQueue<T> {
     }
     items.length = 0;
     this.#spare = items;
-  };
+  }
 }

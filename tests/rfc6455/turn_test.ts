@@ -5,16 +5,21 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TurnQueue } from "../../src/rfc6455/turn.ts";
+import { type TurnOptions, TurnQueue } from "../../src/rfc6455/turn.ts";
 
 const turnEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
+const clock = { ms: 0 };
+const node: TurnOptions = { schedule: setImmediate, now: () => clock.ms, budgetMs: 1 };
 
 test("TurnQueue runs what a turn added once, in order, after that turn", async () => {
   const seen: string[] = [];
   let runs = 0;
-  const turn = new TurnQueue<string>((item) => void seen.push(item), (run) => {
-    runs++;
-    setImmediate(run);
+  const turn = new TurnQueue<string>((item) => void seen.push(item), {
+    ...node,
+    schedule: (run) => {
+      runs++;
+      setImmediate(run);
+    },
   });
   turn.add("a");
   turn.add("b");
@@ -36,7 +41,7 @@ test("TurnQueue keeps running the other items when one throws", async () => {
   const turn = new TurnQueue<number>((item) => {
     if (item === 2) throw new Error("broken connection");
     seen.push(item);
-  }, setImmediate);
+  }, node);
   for (let i = 1; i <= 4; i++) turn.add(i);
   await turnEnd();
   assert.deepEqual(seen, [1, 3, 4]);
@@ -47,10 +52,31 @@ test("TurnQueue puts items added while it runs into the next run", async () => {
   const turn: TurnQueue<string> = new TurnQueue<string>((item) => {
     seen.push(item);
     if (item === "first") turn.add("later");
-  }, setImmediate);
+  }, node);
   turn.add("first");
   await turnEnd();
   assert.deepEqual(seen, ["first"]);
   await turnEnd();
   assert.deepEqual(seen, ["first", "later"]);
+});
+
+test("TurnQueue runs at once when the oldest item has waited its budget", async () => {
+  const seen: string[] = [];
+  const turn = new TurnQueue<string>((item) => void seen.push(item), node);
+  clock.ms = 100;
+  turn.due(); // the first chunk's handlers start
+  turn.add("a");
+  clock.ms = 100.5;
+  turn.due();
+  turn.add("b");
+  assert.deepEqual(seen, [], "within the budget: still waiting");
+  clock.ms = 101;
+  turn.due();
+  assert.deepEqual(seen, ["a", "b"], "a slow turn does not hold replies past the budget");
+  turn.add("c");
+  clock.ms = 101.5;
+  turn.due();
+  assert.deepEqual(seen, ["a", "b"], "the next batch has a budget of its own");
+  await turnEnd();
+  assert.deepEqual(seen, ["a", "b", "c"]);
 });
