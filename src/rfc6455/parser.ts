@@ -14,7 +14,7 @@ import { maskInto, readMaskKey } from "./mask.ts";
 import { MessageAssembler } from "./message.ts";
 import { offerReply, withdrawReply } from "./reply.ts";
 import {
-  DEFAULT_MAX_FRAGMENTS,
+  defaultFragmentCap,
   type FrameParserOptions,
   type FrameSink,
   type Utf8Decode,
@@ -167,7 +167,7 @@ export class FrameParser {
       if (!fin) return this.#fail("control-fragmented");
     } else if (op === OP_CONTINUATION) {
       if (this.#msgOpcode === 0) return this.#fail("unexpected-continuation");
-      const cap = this.#opts.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
+      const cap = this.#opts.maxFragments ?? defaultFragmentCap(this.#msgLimit);
       if (++this.#fragments > cap) return this.#fail("too-many-fragments");
     } else if (op <= OP_BINARY) {
       if (this.#msgOpcode !== 0) return this.#fail("expected-continuation");

@@ -75,7 +75,7 @@ export type Utf8Decode = (bytes: Uint8Array, start: number, end: number) => stri
 export interface FrameParserOptions {
   /** The live limits, read when a message starts. */
   readonly limits: MessageLimits;
-  /** The most frames one message may span. @default {1024} */
+  /** The most frames one message may span. @default {defaultFragmentCap(maxMsgSize)} */
   readonly maxFragments?: number;
   /** A native whole-buffer UTF-8 check for long runs. @default {undefined} (pure JS) */
   readonly isUtf8?: Utf8Check;
@@ -84,12 +84,32 @@ export interface FrameParserOptions {
 }
 
 /**
- * The fragment cap used when {@linkcode FrameParserOptions.maxFragments} is not set.
+ * The least fragment cap used when {@linkcode FrameParserOptions.maxFragments} is not set;
+ * see {@linkcode defaultFragmentCap}.
  *
- * @example Read the default cap
+ * @example Read the least default cap
  * ```ts
  * import { DEFAULT_MAX_FRAGMENTS } from "./types.ts";
  * console.log(DEFAULT_MAX_FRAGMENTS); // 1024
  * ```
  */
 export const DEFAULT_MAX_FRAGMENTS = 1024;
+
+/**
+ * The fragment cap when none is set: one frame per 64 bytes of `maxMsgSize`, and at least
+ * {@linkcode DEFAULT_MAX_FRAGMENTS}. A raised `maxMsgSize` admits the messages peers
+ * really send in small fragments (the Autobahn TestSuite's cases 9.3 and 9.4 send 4 MiB
+ * in 64-byte frames), while frames too small to be worth their header stay refused.
+ *
+ * @param maxMsgSize The message size limit in force.
+ * @returns The most frames one message may span.
+ *
+ * @example
+ * ```ts
+ * import { defaultFragmentCap } from "./types.ts";
+ * console.log(defaultFragmentCap(262144), defaultFragmentCap(4 << 20)); // 4096 65536
+ * ```
+ */
+export function defaultFragmentCap(maxMsgSize: number): number {
+  return Math.max(DEFAULT_MAX_FRAGMENTS, Math.floor(maxMsgSize / 64));
+}

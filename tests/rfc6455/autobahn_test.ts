@@ -16,7 +16,8 @@ let server: EchoServer;
 let big: EchoServer;
 before(async () => {
   server = await startEchoServer({ maxMsgSize: 1 << 20 });
-  big = await startEchoServer({ maxMsgSize: 32 << 20, maxFragments: 100000 });
+  // Only the size limit is raised: the default fragment cap grows with it.
+  big = await startEchoServer({ maxMsgSize: 32 << 20 });
 });
 after(async () => {
   await server.close();
@@ -619,6 +620,38 @@ describe("Autobahn 9: limits and performance", () => {
         await expectFrame(c, opcode, payload, 30000);
       }
       await closeNormally(c);
+    });
+
+    test(`9.${opcode === TEXT ? 3 : 4} with maxMsgSize exactly 4 MiB, 65,536 fragments of 64 B pass and one more fails with 1008`, async () => {
+      const exact = await startEchoServer({ maxMsgSize: 4 << 20 });
+      try {
+        const payload = new Uint8Array(4 << 20).map((_, i) =>
+          opcode === TEXT ? 0x61 + (i % 26) : i
+        );
+        const fragments = (bytes: Uint8Array, size: number) => {
+          const frames: Uint8Array[] = [];
+          for (let i = 0; i < bytes.length; i += size) {
+            const last = i + size >= bytes.length;
+            frames.push(
+              clientFrame(i === 0 ? opcode : 0, bytes.subarray(i, i + size), { fin: last }),
+            );
+          }
+          return Buffer.concat(frames);
+        };
+        const c = await client(exact);
+        c.write(fragments(payload, 64));
+        await expectFrame(c, opcode, payload, 30000);
+        await closeNormally(c);
+        // 65,537 frames: the same message with one empty fragment in front.
+        const d = await client(exact);
+        d.write(clientFrame(opcode, new Uint8Array(0), { fin: false }));
+        const rest = fragments(payload, 64);
+        rest[0] = 0x00; // the first of these frames now continues the message
+        d.write(rest);
+        await expectFailure(d, 1008);
+      } finally {
+        await exact.close();
+      }
     });
 
     test(`9.${opcode === TEXT ? 5 : 6} a 1 MiB ${opcode === TEXT ? "text" : "binary"} message sent in chunks of 64 B to 4 KiB is echoed`, async () => {
