@@ -109,6 +109,7 @@ export class Outbox {
   #deferred = false;
   #queued = false;
   #blocked = false;
+  #latestPong: Uint8Array | null = null;
   // Regions set aside when another connection wrote to the slab in between (a broadcast
   // loop): they leave together at the flush, in one corked write, not one syscall each.
   #parked: Uint8Array[] | null = null;
@@ -135,9 +136,12 @@ export class Outbox {
     return this.#blocked;
   }
 
-  /** Records that the writer drained. */
+  /** Records that the writer drained; sends the answer to the latest ping held meanwhile. */
   drained(): void {
     this.#blocked = false;
+    const pong = this.#latestPong;
+    this.#latestPong = null;
+    if (pong !== null) this.control(OPCODE.pong, pong);
   }
 
   /** Holds writes until {@linkcode Outbox.release}: call around one incoming chunk. */
@@ -214,6 +218,19 @@ export class Outbox {
   }
 
   /**
+   * Answers a ping. While the writer refuses more (a peer that sends pings but reads
+   * nothing), only the latest answer is kept and sent on drain: RFC 6455 section 5.5.3
+   * lets an endpoint answer only the most recent ping, and this way a ping flood cannot
+   * grow our memory.
+   *
+   * @param payload The ping's payload, at most 125 bytes.
+   */
+  pong(payload: Uint8Array): void {
+    if (!this.#blocked) return this.control(OPCODE.pong, payload);
+    this.#latestPong = payload.slice();
+  }
+
+  /**
    * Adds a close frame.
    *
    * @param code The close code; one not allowed on the wire sends no payload.
@@ -258,6 +275,7 @@ export class Outbox {
 
   /** Drops the pending bytes: the connection is gone. */
   discard(): void {
+    this.#latestPong = null;
     this.#out = null;
     this.#start = this.#end = 0;
     this.#parked = null;

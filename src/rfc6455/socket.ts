@@ -307,7 +307,7 @@ export class NodeWebSocket implements Transport {
     }
     ping(payload: Uint8Array): void {
       // RFC 6455 section 5.5.2: answer with a pong carrying the same payload.
-      if (this.#ws.#state === OPEN) this.#ws.#out().control(OPCODE.pong, payload);
+      if (this.#ws.#state === OPEN) this.#ws.#out().pong(payload);
     }
     pong(): void {
       this.#ws.#events.pong();

@@ -179,3 +179,24 @@ test("Outbox defer() keeps holding past the chunk until release, queued once", a
   assert.equal(o.defer(), true, "released: the next turn queues it again");
   o.release();
 });
+
+test("Outbox keeps only the latest pong while the writer refuses more, and sends it on drain", () => {
+  const w = new Writer();
+  const o = new Outbox(w, { slab: new OutputSlab(1024) });
+  o.hold();
+  o.pong(Uint8Array.of(1));
+  w.accept = false;
+  o.release(); // the write is refused: blocked
+  assert.equal(o.blocked, true);
+  o.hold();
+  o.pong(Uint8Array.of(2));
+  o.pong(Uint8Array.of(3));
+  assert.equal(o.pending, 0, "nothing queued for pongs while blocked");
+  o.release();
+  assert.equal(w.chunks.length, 1);
+  w.accept = true;
+  o.hold();
+  o.drained();
+  o.release();
+  assert.deepEqual(w.chunks.map(toHex), ["8a0101", "8a0103"], "the latest ping's answer only");
+});

@@ -366,6 +366,28 @@ describe("NodeWebSocket", () => {
     });
   });
 
+  test("NodeWebSocket holds one pong, not one per ping, for a peer that pings but never reads", async () => {
+    const seen: string[] = [];
+    const onMessage = (_ws: NodeWebSocket, data: string | Uint8Array) => void seen.push(`${data}`);
+    await withServer({ onMessage }, async (server) => {
+      const [c, side] = await connected(server);
+      c.socket.pause();
+      // 160,000 pings of 125 bytes: answered one by one they would make 20 MB of pongs,
+      // far more than the kernel's socket buffers take.
+      const batch = Buffer.concat(
+        Array.from({ length: 1000 }, (_, i) => clientFrame(PING, new Uint8Array(125).fill(i))),
+      );
+      for (let i = 0; i < 160; i++) {
+        if (!c.socket.write(batch)) await once(c.socket, "drain");
+      }
+      c.send(TEXT, "done");
+      for (let i = 0; i < 2000 && seen.length === 0; i++) await sleep(5);
+      assert.deepEqual(seen, ["done"], "every ping was parsed");
+      assert.ok(side.ws.bufferedAmount < 1 << 20, `${side.ws.bufferedAmount} bytes held`);
+      c.destroy();
+    });
+  });
+
   test("NodeWebSocket queues under backpressure and reports drain", async () => {
     await withServer({}, async (server) => {
       const [c, side] = await connected(server);
