@@ -31,7 +31,7 @@ import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/se
 import { bindRequest } from "../core/upgrade.ts";
 import { awaitsFirstChunk, takeUpgradesFirst } from "./node_fast_upgrade.ts";
 import { HeadTimeouts } from "./node_head_timeout.ts";
-import { toRequest, writeResponse } from "./node_http.ts";
+import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
 import {
   failed,
   type Fetch,
@@ -173,9 +173,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT"
       ? "408 Request Timeout"
       : "400 Bad Request";
-    if (socket.writable) {
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else socket.destroy();
+    endThenDestroy(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   const address = await listen(server, port, hostname);

@@ -31,6 +31,8 @@ export interface PendingUpgrade {
   readonly socket: Duplex;
   /** Bytes read past the request head (the start of the WebSocket stream). */
   readonly head: Uint8Array;
+  /** Why the request cannot become a WebSocket, if it cannot: `upgrade()` answers 400. */
+  readonly refusal?: string;
 }
 
 // The full request, indexed by the names forwarded to it.

@@ -67,11 +67,21 @@ export class NodeUpgrader implements Upgrader {
     this.group = group;
   }
 
-  /** Completes the upgrade; a request that did not ask for one gets a 400. */
+  /**
+   * Completes the upgrade; a request that did not ask for one, or cannot have one (see
+   * {@linkcode refusalOf}), gets a 400.
+   */
   accept<U>(request: Request, plan: UpgradePlan<U>): Response {
     const pending = takeUpgrade(request);
     if (pending === undefined) {
       return new Response("WebSocket upgrade needs an HTTP/1.1 upgrade request", { status: 400 });
+    }
+    if (pending.refusal !== undefined) {
+      this.group.stats.refusedUpgrades++;
+      return new Response(pending.refusal, {
+        status: 400,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
     }
     const { socket, head } = pending;
     if (socket.destroyed) return upgradedResponse();
@@ -140,6 +150,9 @@ function settle(request: Request, response: Response, socket: Duplex): void {
  * @param target The request target.
  * @param rawHeaders Names and values, alternating.
  * @param head Bytes read past the request head.
+ * @param refusal Why the request cannot become a WebSocket, if it cannot (from
+ * {@linkcode refusalOf}): `upgrade()` then answers 400, the request handler may answer
+ * otherwise.
  * @example
  * ```ts
  * import { handleUpgrade } from "./node_upgrade.ts";
@@ -153,10 +166,12 @@ export function handleUpgrade(
   target: string,
   rawHeaders: readonly string[],
   head: Uint8Array,
+  refusal?: string,
 ): void {
   let request: Request;
   try {
-    request = lazyRequest(method, requestUrl(target, rawHeaders), rawHeaders, { socket, head });
+    const url = requestUrl(target, rawHeaders);
+    request = lazyRequest(method, url, rawHeaders, { socket, head, refusal });
   } catch (error) {
     reportError(error, "upgrade");
     return void socket.destroy();
@@ -173,6 +188,37 @@ export function handleUpgrade(
     (value) => settle(request, value, socket),
     (error) => settle(request, failed(error), socket),
   );
+}
+
+/**
+ * Why a request `node:http` emits as an upgrade cannot become a WebSocket, if it cannot.
+ * RFC 6455 asks for HTTP/1.1 or later
+ * ([section 4.1](https://www.rfc-editor.org/rfc/rfc6455#section-4.1),
+ * [4.2.1](https://www.rfc-editor.org/rfc/rfc6455#section-4.2.1)). And a GET upgrade has no body: `node:http` stops at the head of an
+ * upgrade, so a body would be read as WebSocket frames. (Heads taken by
+ * `node_fast_upgrade.ts` are HTTP/1.1 without a body.)
+ *
+ * @param message The request `node:http` parsed.
+ * @returns The reason, for a 400, or undefined.
+ * @example
+ * ```ts
+ * import { refusalOf } from "./node_upgrade.ts";
+ * ```
+ */
+export function refusalOf(message: IncomingMessage): string | undefined {
+  const { httpVersionMajor: major, httpVersionMinor: minor } = message;
+  if (major < 1 || (major === 1 && minor < 1)) {
+    return `Unsupported HTTP version: a WebSocket upgrade needs HTTP/1.1 or later, got "HTTP/${message.httpVersion}"`;
+  }
+  const coding = message.headers["transfer-encoding"];
+  if (coding !== undefined) {
+    return `Invalid upgrade request: a GET upgrade has no body, got "Transfer-Encoding: ${coding}"`;
+  }
+  const length = message.headers["content-length"];
+  if (length !== undefined && Number(length) !== 0) {
+    return `Invalid upgrade request: a GET upgrade has no body, got "Content-Length: ${length}"`;
+  }
+  return undefined;
 }
 
 /**
@@ -198,6 +244,6 @@ export function listenForUpgrades(
     heads?.done(message.socket);
     socket.on("error", destroySelf);
     const { method = "GET", url = "/", rawHeaders } = message;
-    handleUpgrade(upgrader, fetch, socket, method, url, rawHeaders, head);
+    handleUpgrade(upgrader, fetch, socket, method, url, rawHeaders, head, refusalOf(message));
   });
 }
