@@ -4,6 +4,7 @@
  * @module
  */
 
+import { messageData } from "./data.ts";
 import type { Capabilities, WriteResult } from "../adapters/adapter.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import { publish as publishTopic } from "./topics.ts";
@@ -102,9 +103,10 @@ export class WebSocketConnection<U = unknown> {
   }
 
   /**
-   * Sends a message. Never throws.
+   * Sends a message. Throws only for data of another type.
    *
-   * @param data The message.
+   * @param data The message; an `ArrayBuffer` or another `ArrayBufferView` is sent as its
+   * bytes.
    * @param isText A text frame when true, binary when false. @default {typeof data === "string"}
    * @returns `"sent"` or `"queued"` on success; `"dropped"` over the outbound cap with the
    * `"drop"` policy; `"closed"` once the connection is closing or closed.
@@ -116,7 +118,7 @@ export class WebSocketConnection<U = unknown> {
    * ```
    */
   write(data: string | Uint8Array, isText: boolean = typeof data === "string"): WriteResult {
-    return this.#d.write(data, isText);
+    return this.#d.write(messageData(data), isText);
   }
 
   /**
@@ -219,7 +221,7 @@ export class WebSocketConnection<U = unknown> {
     isText: boolean = typeof data === "string",
     options: { readonly excludeSelf?: boolean } = {},
   ): void {
-    publishTopic(topic, data, isText, options.excludeSelf ? this.#d.uuid : undefined);
+    publishTopic(topic, messageData(data), isText, options.excludeSelf ? this.#d.uuid : undefined);
   }
 
   /** `"open"`, `"closing"` or `"closed"`. */

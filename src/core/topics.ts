@@ -7,6 +7,7 @@
  * @module
  */
 
+import { messageData } from "./data.ts";
 import type { WriteResult } from "../adapters/adapter.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import type { ServerGroup } from "./group.ts";
@@ -271,6 +272,7 @@ export function publish(
   exclude?: number,
 ): void {
   checkTopic(topic);
+  data = messageData(data);
   guard(engine.publish({ topic, data, isText, origin: PROCESS_ID, exclude }), "pub/sub publish");
 }
 
@@ -294,7 +296,7 @@ export function broadcast(
   isText: boolean = typeof data === "string",
 ): number {
   const skip = originator?.getUuid();
-  return sendAll(registry.members(), data, isText, (d) => d.uuid === skip);
+  return sendAll(registry.members(), messageData(data), isText, (d) => d.uuid === skip);
 }
 
 /**

@@ -147,6 +147,22 @@ function command(ws: WebSocketConnection<Udata>, data: string | Uint8Array): voi
       }, 100);
       break;
     }
+    case "shapes": {
+      // Bytes in every shape the platform has: all arrive as their bytes. Another type
+      // throws a TypeError.
+      const bytes = new TextEncoder().encode("hi there");
+      ws.write(bytes.slice(0, 2).buffer, true);
+      ws.write(new DataView(bytes.buffer, 3, 5), false);
+      ws.write(new Uint16Array([0x6968]), false);
+      ws.write(Uint8Array.from({ length: 64 }, (_, i) => i).buffer, false);
+      try {
+        ws.write(42 as unknown as string);
+        ws.write("no-error");
+      } catch (error) {
+        ws.write(`${(error as Error).name}: ${(error as Error).message}`);
+      }
+      break;
+    }
     case "facil":
       // The seed's function forms on the global object.
       Websocket.write(

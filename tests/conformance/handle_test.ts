@@ -57,6 +57,24 @@ describe(`connection handle on ${runtime}`, { timeout: 120_000 }, () => {
     assert.ok(fx.eventsOf(id).filter((e) => e.type === "message").every((e) => e.same === true));
   });
 
+  test("write sends an ArrayBuffer, a DataView or another typed array as its bytes", async () => {
+    const ws = await connect(fx.url("/ws/cmd"));
+    ws.send("shapes");
+    const [ab, view, u16, all, wrong] = [
+      await nextMessage(ws),
+      await nextMessage(ws),
+      await nextMessage(ws),
+      await nextMessage(ws),
+      await nextMessage(ws),
+    ];
+    assert.deepEqual([ab.isBinary, ab.data.toString()], [false, "hi"]);
+    assert.deepEqual([view.isBinary, view.data.toString()], [true, "there"]);
+    assert.deepEqual([u16.isBinary, [...u16.data]], [true, [0x68, 0x69]]);
+    assert.deepEqual([...all.data], Array.from({ length: 64 }, (_, i) => i));
+    assert.match(wrong.data.toString(), /^TypeError: Cannot send message: data must be a string/);
+    ws.close();
+  });
+
   test("write after close reports failure without throwing", async () => {
     const id = newId();
     const ws = await connect(fx.url(`/ws/cmd?id=${id}`));
