@@ -64,6 +64,7 @@ export {
   settings,
 } from "./src/core/settings.ts";
 export { WebSocketConnection } from "./src/core/connection.ts";
+export type { MessageData, SendData } from "./src/core/data.ts";
 export { type ErrorReporter, setErrorReporter } from "./src/core/report.ts";
 export type {
   ProcessInfo,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { messageData } from "./data.ts";
+import { messageData, type SendData } from "./data.ts";
 import type { Capabilities, WriteResult } from "../adapters/adapter.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import { publish as publishTopic } from "./topics.ts";
@@ -117,7 +117,7 @@ export class WebSocketConnection<U = unknown> {
    * if (ws.write("hello") === "closed") console.log("gone");
    * ```
    */
-  write(data: string | Uint8Array, isText: boolean = typeof data === "string"): WriteResult {
+  write(data: SendData, isText: boolean = typeof data === "string"): WriteResult {
     return this.#d.write(messageData(data), isText);
   }
 
@@ -217,7 +217,7 @@ export class WebSocketConnection<U = unknown> {
    */
   publish(
     topic: string,
-    data: string | Uint8Array,
+    data: SendData,
     isText: boolean = typeof data === "string",
     options: { readonly excludeSelf?: boolean } = {},
   ): void {

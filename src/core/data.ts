@@ -20,6 +20,18 @@
 export type MessageData = string | Uint8Array;
 
 /**
+ * What `write`, `publish` and `broadcast` accept: a string, or bytes as an `ArrayBuffer`
+ * or any `ArrayBufferView` (`Uint8Array`, `Buffer`, `DataView`, other typed arrays).
+ *
+ * @example
+ * ```ts
+ * import type { SendData } from "./data.ts";
+ * const data: SendData = new Float32Array([1.5]).buffer;
+ * ```
+ */
+export type SendData = string | ArrayBuffer | ArrayBufferView;
+
+/**
  * The message as a string or a `Uint8Array` over the same memory (no copy).
  *
  * @param data What the caller passed.

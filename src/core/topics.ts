@@ -7,7 +7,7 @@
  * @module
  */
 
-import { messageData } from "./data.ts";
+import { messageData, type SendData } from "./data.ts";
 import type { WriteResult } from "../adapters/adapter.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import type { ServerGroup } from "./group.ts";
@@ -267,13 +267,13 @@ export function unsubscribe(driver: ConnectionDriver<unknown>, topic: string): b
  */
 export function publish(
   topic: string,
-  data: string | Uint8Array,
+  data: SendData,
   isText: boolean = typeof data === "string",
   exclude?: number,
 ): void {
   checkTopic(topic);
-  data = messageData(data);
-  guard(engine.publish({ topic, data, isText, origin: PROCESS_ID, exclude }), "pub/sub publish");
+  const message = { topic, data: messageData(data), isText, origin: PROCESS_ID, exclude };
+  guard(engine.publish(message), "pub/sub publish");
 }
 
 /**
@@ -292,7 +292,7 @@ export function publish(
  */
 export function broadcast(
   originator: { getUuid(): number } | null,
-  data: string | Uint8Array,
+  data: SendData,
   isText: boolean = typeof data === "string",
 ): number {
   const skip = originator?.getUuid();

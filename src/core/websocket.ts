@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SendData } from "./data.ts";
 import type { WriteResult } from "../adapters/adapter.ts";
 import type { UpgradeSettings } from "../types.ts";
 import type { WebSocketConnection } from "./connection.ts";
@@ -27,7 +28,7 @@ export interface WebsocketGlobal extends Settings {
   /** Upgrades a request; see {@linkcode upgrade}. */
   upgrade<U = unknown>(request: Request, settings: UpgradeSettings<U>): Response;
   /** `ws.write(data, isText)`. */
-  write(ws: WebSocketConnection<unknown>, data: string | Uint8Array, isText?: boolean): WriteResult;
+  write(ws: WebSocketConnection<unknown>, data: SendData, isText?: boolean): WriteResult;
   /** `ws.close(code, reason)`. */
   close(ws: WebSocketConnection<unknown>, code?: number, reason?: string): void;
   /** `ws.getUdata()`. */
@@ -50,11 +51,11 @@ export interface WebsocketGlobal extends Settings {
   /** Sends to every connection of the process but the originator; see {@linkcode broadcast}. */
   broadcast(
     originator: WebSocketConnection<unknown> | null,
-    data: string | Uint8Array,
+    data: SendData,
     isText?: boolean,
   ): number;
   /** Publishes to a topic in every process sharing the engine; see {@linkcode publish}. */
-  publish(topic: string, data: string | Uint8Array, isText?: boolean, exclude?: number): void;
+  publish(topic: string, data: SendData, isText?: boolean, exclude?: number): void;
   /** Open connections in every process sharing the engine; see {@linkcode clusterCount}. */
   clusterCount(): Promise<number>;
 }
