@@ -3,8 +3,9 @@
  *
  * Limits of the runtime (see the README): Deno hands over whole messages, so
  * `maxMsgSize` is checked after a message arrived; Deno cannot send a ping on request,
- * so a connection's `timeout` becomes Deno's own `idleTimeout` keepalive; pongs are
- * not reported.
+ * so a connection's `timeout` drives Deno's own `idleTimeout` keepalive (the first ping
+ * after `timeout` seconds without an inbound message or pong, the close `timeout`
+ * seconds after an unanswered ping; `pongTimeout` cannot apply); pongs are not reported.
  *
  * @example Hello World on Deno
  * ```ts
@@ -82,8 +83,22 @@ const CAPABILITIES: Capabilities = Object.freeze({
   headersOn101: true,
 });
 
-// Deno closes a connection whose keepalive ping went unanswered with this reason.
+// Deno closes a connection whose keepalive ping went unanswered with a 1001 close frame
+// and this reason, then ends the TCP connection without waiting for the peer.
 const DENO_PING_TIMEOUT = "No response from ping frame.";
+
+/**
+ * Deno's `idleTimeout` for a connection's `timeout` in seconds. Deno sends its ping
+ * `idleTimeout / 2` seconds after the last inbound message or pong (its own pings and
+ * our writes do not count) and closes `idleTimeout / 2` seconds after an unanswered
+ * ping, so twice the timeout gives the first ping after `timeout` seconds of silence, as
+ * the shared tick does on Bun and Node, and waits `timeout` seconds for the answer (the
+ * default `pongTimeout`). 0 stays 0: Deno never pings.
+ * See https://github.com/denoland/deno/blob/main/ext/websocket/01_websocket.js
+ */
+function denoIdleTimeout(timeoutSeconds: number): number {
+  return timeoutSeconds * 2;
+}
 
 class DenoTransport implements Transport {
   readonly capabilities: Capabilities = CAPABILITIES;
@@ -145,7 +160,7 @@ class DenoUpgrader implements Upgrader {
       protocol: plan.protocol,
     });
     const { socket, response } = deno().upgradeWebSocket(request, {
-      idleTimeout: driver.timeoutSeconds,
+      idleTimeout: denoIdleTimeout(driver.timeoutSeconds),
     });
     // Set the chosen protocol ourselves: Deno's own check splits the offer on ", " only
     // and refuses "a,b" as sent by some clients.
@@ -160,7 +175,11 @@ class DenoUpgrader implements Upgrader {
       else driver.message(new Uint8Array(data as ArrayBuffer), false);
     };
     socket.onclose = (event: CloseEvent) => {
-      if (event.reason === DENO_PING_TIMEOUT) driver.fail("ping-timeout");
+      // Deno already sent its 1001 close frame: onClose reports that close, as the peer
+      // saw it, rather than the 1006 of a cut socket (the ping-timeout entry of ERRORS).
+      if (event.reason === DENO_PING_TIMEOUT && !event.wasClean) {
+        driver.group.stats.pingTimeouts++;
+      }
       // Deno reports an abnormal end as code 0; RFC 6455 section 7.1.5 calls it 1006.
       driver.closed(event.code === 0 ? 1006 : event.code, event.reason);
     };

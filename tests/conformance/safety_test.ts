@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import {
   ask,
@@ -12,22 +13,84 @@ import {
   startFixture,
 } from "./_harness.ts";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Reads a raw client's socket to the end, answering nothing: the server's first close
+ * frame, or null when the socket ended without one.
+ */
+function closeFrameOf(
+  socket: Socket,
+  rest: Buffer,
+): Promise<{ code: number; reason: string } | null> {
+  return new Promise((resolve) => {
+    let buffered = rest;
+    const scan = () => {
+      while (buffered.length >= 2) {
+        let length = buffered[1] & 0x7f, at = 2;
+        if (length === 126) {
+          [length, at] = [buffered.length < 4 ? Infinity : buffered.readUInt16BE(2), 4];
+        } else if (length === 127) {
+          [length, at] = [
+            buffered.length < 10 ? Infinity : Number(buffered.readBigUInt64BE(2)),
+            10,
+          ];
+        }
+        if (buffered.length < at + length) return;
+        const payload = buffered.subarray(at, at + length);
+        if ((buffered[0] & 0x0f) === 8) {
+          return resolve(
+            payload.length < 2
+              ? { code: 1005, reason: "" }
+              : { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString() },
+          );
+        }
+        buffered = buffered.subarray(at + length);
+      }
+    };
+    socket.on("data", (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      scan();
+    });
+    socket.once("close", () => resolve(null));
+    socket.on("error", () => {});
+    socket.resume();
+    scan();
+  });
+}
+
 describe(`dead peers and backpressure on ${runtime}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());
 
-  test("a peer that never answers pings is closed, and onClose says why, even while the server writes", async () => {
+  test("a peer that never answers pings is closed after timeout + pongTimeout, even while the server writes, and onClose reports the close the peer saw", async () => {
     await fx.post("/settings", { timeout: 1, pongTimeout: 1 });
     try {
       const id = newId();
-      const { socket, status } = await rawUpgrade(fx.port, `/ws/cmd?id=${id}`);
+      const { socket, status, rest } = await rawUpgrade(fx.port, `/ws/cmd?id=${id}`);
       assert.equal(status, 101);
       socket.write(maskedFrame(1, "stream"));
-      socket.resume(); // reads everything, answers nothing
+      const silentFrom = Date.now();
+      const seen = closeFrameOf(socket, rest); // reads everything, answers nothing
       const event = await fx.waitEvent(id, "close", 8000);
-      assert.equal(event.code, 1006);
-      assert.match(String(event.reason), /^Ping timeout/);
+      const silence = Date.now() - silentFrom;
+      assert.ok(
+        silence >= 1800,
+        `closed after ${silence} ms of silence, timeout 1 s + pongTimeout 1 s`,
+      );
+      const frame = await Promise.race([seen, sleep(3000).then(() => "socket still open")]);
+      // Bun and Node cut the socket (1006); Deno's keepalive sends its own close frame.
+      const expected = runtime === "deno"
+        ? { code: 1001, reason: "No response from ping frame." }
+        : null;
+      assert.deepEqual(frame, expected);
+      if (frame === null) {
+        assert.equal(event.code, 1006);
+        assert.match(String(event.reason), /^Ping timeout/);
+      } else {
+        assert.deepEqual({ code: event.code, reason: event.reason }, frame);
+      }
       const stats = (await fx.get("/stats")).body;
       assert.ok(stats.pingTimeouts >= 1, "counted in stats.pingTimeouts");
       socket.destroy();

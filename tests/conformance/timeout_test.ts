@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type WebSocket from "ws";
-import { connect, type Fixture, newId, runtime, startFixture } from "./_harness.ts";
+import { connect, type Fixture, newId, nextMessage, runtime, startFixture } from "./_harness.ts";
 
 function pinged(ws: WebSocket, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -35,6 +35,27 @@ describe(`timeout pings on ${runtime}`, { timeout: 120_000 }, () => {
       assert.equal(fresh.readyState, fresh.OPEN);
       fresh.close();
       old.close();
+    } finally {
+      await fx.post("/settings", { timeout: 40 });
+    }
+  });
+
+  test("the first ping comes after timeout seconds of silence, not before", async () => {
+    // The timeout is silence from the peer: Bun and Node see it on the shared tick of
+    // about a second (so up to a tick or two late), Deno through its own keepalive.
+    await fx.post("/settings", { timeout: 2 });
+    try {
+      const ws = await connect(fx.url("/ws/echo"));
+      const reply = nextMessage(ws);
+      ws.send("last words");
+      const silentFrom = Date.now();
+      await reply;
+      const ping = await pinged(ws, 6000);
+      const silence = Date.now() - silentFrom;
+      ws.close();
+      assert.equal(ping, true, "pinged within 6 s");
+      assert.ok(silence >= 1800, `first ping after ${silence} ms of silence, timeout 2 s`);
+      assert.ok(silence <= 4500, `first ping after ${silence} ms of silence, timeout 2 s`);
     } finally {
       await fx.post("/settings", { timeout: 40 });
     }

@@ -10,6 +10,27 @@ import {
   startFixture,
 } from "./_harness.ts";
 
+/** Sends one raw request and returns what came back until the server closed or went quiet. */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = "";
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(request));
+    const done = () => {
+      clearTimeout(quiet);
+      socket.destroy();
+      resolve(reply);
+    };
+    socket.on("data", (chunk: Buffer) => {
+      reply += chunk.toString("latin1");
+      clearTimeout(quiet);
+      quiet = setTimeout(done, 200);
+    });
+    socket.once("close", done);
+    socket.once("error", reject);
+  });
+}
+
 describe(`upgrade control and handshake abuse on ${runtime}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
@@ -28,6 +49,27 @@ describe(`upgrade control and handshake abuse on ${runtime}`, { timeout: 120_000
     ws.send("in");
     assert.equal((await reply).data.toString(), "in");
     ws.close();
+  });
+
+  test("a POST or PUT upgrade gets 405 with Allow: GET; with a body Deno answers its own 400 first", async () => {
+    for (const [method, extra] of [["POST", ""], ["PUT", ""], ["POST", "Content-Length: 0\r\n"]]) {
+      const what = `${method} ${JSON.stringify(extra)}`;
+      const reply = await rawRequest(
+        fx.port,
+        `${method} /ws/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+          `Sec-WebSocket-Version: 13\r\n${extra}\r\n`,
+      );
+      // Deno's HTTP/1.1 parser refuses an upgrade request that announces a body
+      // (Content-Length, even 0, or Transfer-Encoding) before any handler runs.
+      if (runtime === "deno" && extra !== "") {
+        assert.match(reply, /^HTTP\/1\.1 400 /, what);
+        continue;
+      }
+      assert.match(reply, /^HTTP\/1\.1 405 /, what);
+      assert.match(reply, /\r\nallow: GET\r\n/i, what);
+      assert.match(reply, /Method not allowed/, what);
+    }
   });
 
   test("allowedOrigins answers 403 to other browser origins", async () => {
