@@ -34,7 +34,7 @@ import {
   wasUpgraded,
 } from "../core/upgrade.ts";
 import { asBytes, asText } from "./convert.ts";
-import { BUN_TOO_BIG, type BunSocket, BunTransport } from "./bun_transport.ts";
+import { bunCloseInfo, type BunSocket, BunTransport } from "./bun_transport.ts";
 import { onShutdownSignals } from "./signals.ts";
 import { bunSpawn } from "../pubsub/_spawn.ts";
 import { type EnvAccess, SINGLE, workerFrom } from "../pubsub/_worker.ts";
@@ -96,10 +96,20 @@ interface BunApi {
 
 const driverOf = (ws: BunSocket) => ws.data as ConnectionDriver<unknown>;
 
+// Bun refuses a maxPayloadLength outside JSC's 52-bit integers (2^51 and above: "expects
+// maxPayloadLength to be an integer"), and Bun's source has at times stored it in 32 bits
+// (`@truncate`). 2^51-1 is the largest value Bun takes and is all ones in any narrower
+// field, so Bun never refuses a message the process could hold (Bun's buffers stop at
+// 2^32 bytes); the core enforces the exact setting.
+const BUN_MAX_PAYLOAD_LENGTH = 2 ** 51 - 1;
+const payloadLengthFor = (maxMsgSize: number): number =>
+  maxMsgSize < 2 ** 32 ? maxMsgSize : BUN_MAX_PAYLOAD_LENGTH;
+
 /**
  * The `websocket` handlers for `Bun.serve`, wired to the wsx core.
  *
- * @returns A fresh handler object; its `maxPayloadLength` is `maxMsgSize` now.
+ * @returns A fresh handler object; its `maxPayloadLength` is `maxMsgSize` now (2^51 - 1,
+ * the largest value Bun accepts, for a `maxMsgSize` of 2^32 or more).
  * @example Your own Bun.serve with wsx upgrades
  * ```ts
  * import { websocketHandler } from "./bun.ts";
@@ -109,7 +119,7 @@ const driverOf = (ws: BunSocket) => ws.data as ConnectionDriver<unknown>;
  */
 export function websocketHandler(): BunWebSocketHandler {
   return {
-    maxPayloadLength: settings.maxMsgSize,
+    maxPayloadLength: payloadLengthFor(settings.maxMsgSize),
     idleTimeout: 0,
     sendPings: false,
     backpressureLimit: 0x7fff_ffff,
@@ -124,8 +134,11 @@ export function websocketHandler(): BunWebSocketHandler {
     },
     close(ws, code, reason) {
       const driver = driverOf(ws);
-      if (code === 1006 && reason === BUN_TOO_BIG) driver.fail("message-too-big");
-      driver.closed(code, reason);
+      const [closeCode, closeReason] = bunCloseInfo(code, reason);
+      // Bun calls this inside ws.close(), before the closing handshake; Node and Deno
+      // report later. Deferred, onClose never runs inside close(), and at shutdown every
+      // onShutdown runs before any onClose.
+      queueMicrotask(() => driver.closed(closeCode, closeReason));
     },
     drain(ws) {
       driverOf(ws).drain();

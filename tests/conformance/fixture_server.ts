@@ -3,8 +3,8 @@
  * prints `READY {"port":N}` once listening and one `EVENT {...}` line for every server
  * callback of a connection opened with `?id=`, so the suite sees what the server saw.
  *
- * Paths: `/` Hello World; `/ws/echo`, `/ws/cmd`, `/ws/slow-open`, `/ws/throw`,
- * `/ws/headers`, `/ws/protocol` upgrade; `/settings`, `/count`, `/each`, `/stats`,
+ * Paths: `/` Hello World; `/ws/echo`, `/ws/cmd`, `/ws/slow-open`, `/ws/close-in-open`,
+ * `/ws/throw`, `/ws/headers`, `/ws/protocol` upgrade; `/settings`, `/count`, `/each`, `/stats`,
  * `/shutdown` control the server.
  *
  * @module
@@ -26,6 +26,8 @@ type Udata = { id: string | null; tag: string };
 const print = (line: string) => console.log(line);
 const byId = new Map<string, WebSocketConnection<Udata>>();
 if (!process?.env?.WSX_FIXTURE_DEBUG) setErrorReporter(() => {});
+// Settings in force before the server starts (JSON), for cases that must hold from the start.
+if (process?.env?.WSX_FIXTURE_SETTINGS) configure(JSON.parse(process.env.WSX_FIXTURE_SETTINGS));
 
 function record(
   ws: WebSocketConnection<Udata>,
@@ -131,6 +133,12 @@ function command(ws: WebSocketConnection<Udata>, data: string | Uint8Array): voi
     case "count":
       ws.write(String(count()));
       break;
+    case "empty":
+      // Empty messages are messages: each write reports "sent" like any other.
+      record(ws, "empty-written", {
+        results: [ws.write("", true), ws.write("", false), ws.write(new Uint8Array(0))],
+      });
+      break;
     case "burst": {
       // Numbered messages, written at once: none may be lost by a shutdown that follows.
       for (let i = 0; i < Number(arg); i++) ws.write(`m${i}`);
@@ -224,6 +232,15 @@ const routes: Record<string, (url: URL) => UpgradeSettings<Udata>> = {
         record(ws, "open-done");
       },
       onMessage: echo,
+    }),
+  "/ws/close-in-open": (url) =>
+    withRecording({
+      udata: udataFor(url),
+      onOpen(ws) {
+        ws.close(4100, "closed in onOpen");
+        // onClose must not have run yet: it never runs inside close().
+        record(ws, "after-close-in-open");
+      },
     }),
   "/ws/throw": (url) =>
     withRecording({

@@ -75,6 +75,21 @@ describe(`connection handle on ${runtime}`, { timeout: 120_000 }, () => {
     ws.close();
   });
 
+  test('an empty text or binary message is sent, and write says "sent"', async () => {
+    const id = newId();
+    const ws = await connect(fx.url(`/ws/cmd?id=${id}`));
+    ws.send("empty");
+    const got = [await nextMessage(ws), await nextMessage(ws), await nextMessage(ws)];
+    assert.deepEqual(got.map((m) => [m.isBinary, m.data.length]), [
+      [false, 0],
+      [true, 0],
+      [true, 0],
+    ]);
+    const event = await fx.waitEvent(id, "empty-written");
+    assert.deepEqual(event.results, ["sent", "sent", "sent"]);
+    ws.close();
+  });
+
   test("write after close reports failure without throwing", async () => {
     const id = newId();
     const ws = await connect(fx.url(`/ws/cmd?id=${id}`));

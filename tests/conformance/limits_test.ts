@@ -88,6 +88,39 @@ describe(`maxMsgSize and settings on ${runtime}`, { timeout: 120_000 }, () => {
     }
   });
 
+  test("every documented maxMsgSize up to 2^53-1 works, set while serving or before the start", async () => {
+    const ws = await connect(fx.url(`/ws/echo?id=${newId()}`));
+    try {
+      for (const size of [2 ** 31 - 1, 2 ** 32, 2 ** 51, Number.MAX_SAFE_INTEGER]) {
+        const res = await fx.post("/settings", { maxMsgSize: size });
+        assert.deepEqual([res.status, res.body.maxMsgSize], [200, size]);
+        // The connection that was open, and one opened after the change, still echo.
+        const late = await connect(fx.url(`/ws/echo?id=${newId()}`));
+        for (const client of [ws, late]) {
+          const reply = nextMessage(client);
+          client.send(new Uint8Array(1500));
+          assert.equal((await reply).data.length, 1500, `echo under maxMsgSize ${size}`);
+        }
+        late.close();
+      }
+    } finally {
+      ws.close();
+      await fx.post("/settings", { maxMsgSize: 1000 });
+    }
+    const started = await startFixture({
+      WSX_FIXTURE_SETTINGS: JSON.stringify({ maxMsgSize: Number.MAX_SAFE_INTEGER }),
+    });
+    try {
+      const client = await connect(started.url("/ws/echo"));
+      const reply = nextMessage(client);
+      client.send("started with the largest maxMsgSize");
+      assert.equal((await reply).data.toString(), "started with the largest maxMsgSize");
+      client.close();
+    } finally {
+      await started.stop();
+    }
+  });
+
   test("invalid settings throw TypeError or RangeError naming the setting and the allowed values", async () => {
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ maxMsgSize: 0 }, "RangeError", /maxMsgSize.*integer from 1/],

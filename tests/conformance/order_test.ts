@@ -10,6 +10,7 @@ import {
   startFixture,
 } from "./_harness.ts";
 import net from "node:net";
+import WebSocket from "ws";
 
 describe(`ordering and closing on ${runtime}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
@@ -63,6 +64,32 @@ describe(`ordering and closing on ${runtime}`, { timeout: 120_000 }, () => {
     const event = await fx.waitEvent(id, "close");
     assert.equal(event.code, 4002);
     assert.equal(event.reason, "server bye");
+  });
+
+  test("onClose never runs inside close(): it follows once close() has returned", async () => {
+    const inMessage = newId();
+    const ws = await connect(fx.url(`/ws/cmd?id=${inMessage}`));
+    const done = closed(ws);
+    ws.send("close 4002 from onMessage");
+    assert.equal((await done).code, 4002);
+    await fx.waitEvent(inMessage, "close");
+    assert.deepEqual(fx.eventsOf(inMessage).map((e) => e.type), [
+      "open",
+      "write-after-close",
+      "close",
+    ]);
+
+    const inOpen = newId();
+    const client = new WebSocket(fx.url(`/ws/close-in-open?id=${inOpen}`));
+    const code = await new Promise((resolve) => client.once("close", resolve));
+    assert.equal(code, 4100);
+    const event = await fx.waitEvent(inOpen, "close");
+    assert.deepEqual([event.code, event.reason], [4100, "closed in onOpen"]);
+    assert.deepEqual(fx.eventsOf(inOpen).map((e) => e.type), [
+      "open",
+      "after-close-in-open",
+      "close",
+    ]);
   });
 
   test("a dropped TCP connection reaches onClose as 1006", async () => {

@@ -79,6 +79,13 @@ describe(`graceful shutdown on ${runtime}`, { timeout: 120_000 }, () => {
       );
       assert.deepEqual(types, ["shutdown", "close"], `server callbacks of ${c.id}`);
     }
+    // Every connection hears onShutdown before any connection's onClose runs.
+    const order = fx.events.map((e) => e.type).filter((t) => t === "shutdown" || t === "close");
+    assert.equal(order.filter((t) => t === "shutdown").length, total + 1);
+    assert.ok(
+      order.lastIndexOf("shutdown") < order.indexOf("close"),
+      `onShutdown and onClose interleave: the first close is event ${order.indexOf("close")}`,
+    );
     stuck.socket.destroy();
   });
 });
