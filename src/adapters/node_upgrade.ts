@@ -86,9 +86,6 @@ export class NodeUpgrader implements Upgrader {
     const { socket, head } = pending;
     if (socket.destroyed) return upgradedResponse();
     const key = request.headers.get("sec-websocket-key")!.trim();
-    socket.write(
-      buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, plan.headers),
-    );
     const driver = new ConnectionDriver<U>({
       handlers: plan.handlers,
       udata: plan.udata,
@@ -96,6 +93,9 @@ export class NodeUpgrader implements Upgrader {
       protocol: plan.protocol,
     });
     const engine = new NodeWebSocket(socket, head, driver, engineOptions);
+    engine.greet(
+      buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, plan.headers),
+    );
     driver.bind(engine);
     driver.open();
     engine.start();

@@ -207,6 +207,17 @@ export class Outbox {
   }
 
   /**
+   * Adds bytes that are not a frame: the handshake's response, as UTF-8 (what a socket
+   * writes for a string).
+   *
+   * @param text The bytes, as a string.
+   */
+  raw(text: string): void {
+    const at = this.#reserve(text.length * 3);
+    this.#commit(at + (this.#opts.utf8Write ?? pureUtf8Write)(text, this.#out!, at));
+  }
+
+  /**
    * Adds a ping or pong frame.
    *
    * @param opcode `OPCODE.ping` or `OPCODE.pong`.

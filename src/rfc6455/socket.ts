@@ -124,6 +124,20 @@ export class NodeWebSocket implements Transport {
     return this.#socket;
   }
 
+  /**
+   * Sends the opening handshake's response ahead of everything else: it leaves at the end
+   * of the turn (`turn.ts`), in one write with what `onOpen` and the first replies send.
+   * Call once, before {@linkcode NodeWebSocket.start}.
+   *
+   * @param response The complete `101 Switching Protocols` response.
+   */
+  greet(response: string): void {
+    const outbox = this.#out();
+    outbox.hold();
+    outbox.raw(response);
+    if (outbox.defer()) NodeWebSocket.#turn.add(this);
+  }
+
   /** Starts reading: parses `head` first, then the socket. Call once, after `events.open()`. */
   start(): void {
     const socket = this.#socket;

@@ -1,0 +1,52 @@
+// The 101 response leaves with what onOpen sends: one socket write, at the end of the
+// turn (src/rfc6455/socket.ts `greet`, src/rfc6455/turn.ts). Counted on the server's real
+// sockets by wrapping net.Socket's write for the length of the test.
+import assert from "node:assert/strict";
+import { connect, Socket } from "node:net";
+import { test } from "node:test";
+import { serve } from "../../src/adapters/node.ts";
+import { upgrade } from "../../src/core/upgrade.ts";
+import type { UpgradeSettings } from "../../src/types.ts";
+
+const HEAD = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+test("The 101 and onOpen's first messages leave in one socket write", async () => {
+  const greeting: UpgradeSettings<undefined> = {
+    onOpen: (ws) => {
+      ws.write("hello");
+      ws.write("world");
+    },
+  };
+  const server = await serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    onRequest: (req) => upgrade(req, greeting),
+  });
+  const writes: string[] = [];
+  const write = Socket.prototype.write;
+  const client = connect(server.port, "127.0.0.1");
+  Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+    // The server's side of our connection only (the test runner writes on sockets too).
+    if (this !== client && this.remotePort === client.localPort) {
+      writes.push(Buffer.from(chunk as Uint8Array).toString("latin1"));
+    }
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof Socket.prototype.write;
+  try {
+    await new Promise((resolve) => client.once("connect", resolve));
+    client.write(HEAD);
+    let text = "";
+    client.on("data", (chunk: Buffer) => text += chunk.toString("latin1"));
+    for (let i = 0; i < 200 && !text.endsWith("world"); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.match(text, /^HTTP\/1\.1 101 /);
+    assert.ok(text.endsWith("\x81\x05hello\x81\x05world"), JSON.stringify(text.slice(-20)));
+    assert.equal(writes.length, 1, `server socket writes: ${JSON.stringify(writes)}`);
+  } finally {
+    Socket.prototype.write = write;
+    client.destroy();
+    await server.shutdown({ timeoutMs: 500 });
+  }
+});
