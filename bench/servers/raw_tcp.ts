@@ -1,7 +1,8 @@
 /**
- * A raw TCP echo server on `node:net`: every chunk is written back unchanged. It does no
- * framing at all, so it is the floor of Node.js's socket layer that any WebSocket
- * server on Node.js sits on.
+ * A raw TCP echo server on `node:net`: every chunk is written back unchanged, as it
+ * arrives. It does no framing at all, so it shows what Node.js's socket layer costs a
+ * naive echo (one write per chunk read); wsx's engine, which writes a turn's replies
+ * after the turn's reads, can go below it.
  *
  * @module
  */
