@@ -7,7 +7,15 @@
  * @module
  */
 
-import { pureUtf8Write, textFrameCapacity, writeHeader, writeTextFrame } from "./encoder.ts";
+import {
+  COPY_LIMIT,
+  encodeFrame,
+  OPCODE,
+  pureUtf8Write,
+  textFrameCapacity,
+  writeHeader,
+  writeTextFrame,
+} from "./encoder.ts";
 import type { OutboxOptions } from "./outbox.ts";
 
 /**
@@ -69,4 +77,36 @@ export function encodeShared(
   out.set(data, body);
   slab.commit(body + n);
   return { buffer: out, start: at, end: body + n };
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Encodes a message once for many connections (broadcast and publish): into the shared
+ * slab when small (a short text as UTF-8 directly), else as a header and the payload by
+ * reference (`encodeFrame`).
+ *
+ * @param options The options every outbox of the slab shares.
+ * @param data The message.
+ * @param isText A text frame when true.
+ * @returns The frame, for `Outbox.shared` (a {@linkcode SlabFrame}) or `Outbox.frame`.
+ * @example A short text lands in the slab
+ * ```ts
+ * import { encodeForMany } from "./shared_frame.ts";
+ * import { OutputSlab } from "./slab.ts";
+ * console.log(Array.isArray(encodeForMany({ slab: new OutputSlab() }, "hi", true))); // false
+ * ```
+ */
+export function encodeForMany(
+  options: OutboxOptions,
+  data: string | Uint8Array,
+  isText: boolean,
+): SlabFrame | Uint8Array[] {
+  const opcode = isText ? OPCODE.text : OPCODE.binary;
+  if (typeof data === "string") {
+    if (isText && data.length * 3 <= COPY_LIMIT) return encodeShared(options, opcode, data);
+    data = options.encodeUtf8?.(data) ?? textEncoder.encode(data);
+  }
+  if (data.byteLength <= COPY_LIMIT) return encodeShared(options, opcode, data);
+  return encodeFrame(opcode, data);
 }

@@ -10,14 +10,15 @@ import type { Duplex } from "node:stream";
 import type { Capabilities, Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
 import { WsxError } from "../errors.ts";
 import { CLOSE } from "./close_codes.ts";
-import { COPY_LIMIT, encodeFrame, OPCODE } from "./encoder.ts";
+import { OPCODE } from "./encoder.ts";
 import { Outbox } from "./outbox.ts";
-import { encodeShared, type SlabFrame } from "./shared_frame.ts";
+import { encodeForMany, type SlabFrame } from "./shared_frame.ts";
 import { FrameParser } from "./parser.ts";
 import { TurnQueue } from "./turn.ts";
 import {
   type Config,
   configFor,
+  NODE_CAPABILITIES,
   type NodeWebSocketOptions,
   outboxOptions,
 } from "./socket_config.ts";
@@ -31,15 +32,6 @@ const OPEN = 0, CLOSING = 1, CLOSED = 2;
 const ERROR_GRACE_MS = 1000;
 
 const EMPTY = new Uint8Array(0);
-
-const CAPABILITIES: Capabilities = Object.freeze({
-  ping: true,
-  inboundControlFrames: true,
-  pongs: true,
-  enforcesMaxMsgSize: true,
-  runtimeKeepalive: false,
-  headersOn101: true,
-});
 
 // The engine rides on its socket so one set of listener functions serves every
 // connection: no closures per connection.
@@ -111,7 +103,7 @@ export class NodeWebSocket implements Transport {
 
   /** What this engine does natively: everything but runtime keepalive. */
   get capabilities(): Capabilities {
-    return CAPABILITIES;
+    return NODE_CAPABILITIES;
   }
 
   /** Bytes accepted by {@linkcode NodeWebSocket.send} and not yet flushed to the kernel. */
@@ -209,14 +201,7 @@ export class NodeWebSocket implements Transport {
    * @returns The frame, for {@linkcode NodeWebSocket.sendEncoded} on any connection.
    */
   encode(data: string | Uint8Array, isText: boolean): SlabFrame | Uint8Array[] {
-    const opcode = isText ? OPCODE.text : OPCODE.binary;
-    // A short text is written into the slab as UTF-8 directly; anything else as bytes.
-    if (typeof data === "string") {
-      if (isText && data.length * 3 <= COPY_LIMIT) return encodeShared(outboxOptions, opcode, data);
-      data = Buffer.from(data, "utf8");
-    }
-    if (data.byteLength <= COPY_LIMIT) return encodeShared(outboxOptions, opcode, data);
-    return encodeFrame(opcode, data);
+    return encodeForMany(outboxOptions, data, isText);
   }
 
   /**
@@ -271,7 +256,7 @@ export class NodeWebSocket implements Transport {
   #receive(chunk: Uint8Array): void {
     if (this.#state === CLOSED) return;
     this.#events.heard();
-    NodeWebSocket.#turn.due();
+    const started = NodeWebSocket.#turn.due();
     const outer = receiving;
     receiving = this;
     this.#outbox?.hold();
@@ -291,7 +276,7 @@ export class NodeWebSocket implements Transport {
       // The replies leave after every read of this turn (`turn.ts`), in one write.
       if (outbox !== null) {
         if (outbox.pending === 0) this.#endTurn();
-        else if (outbox.defer()) NodeWebSocket.#turn.add(this);
+        else if (outbox.defer()) NodeWebSocket.#turn.add(this, started);
       }
     }
   }

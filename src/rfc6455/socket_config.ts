@@ -6,6 +6,7 @@
  */
 
 import { Buffer, isUtf8 } from "node:buffer";
+import type { Capabilities } from "../adapters/adapter.ts";
 import type { Utf8Write } from "./encoder.ts";
 import type { OutboxOptions } from "./outbox.ts";
 import { OutputSlab } from "./slab.ts";
@@ -106,3 +107,21 @@ export function configFor(options: NodeWebSocketOptions): Config {
   }
   return config;
 }
+
+/**
+ * What the Node.js engine does natively: everything but runtime keepalive.
+ *
+ * @example
+ * ```ts
+ * import { NODE_CAPABILITIES } from "./socket_config.ts";
+ * console.log(NODE_CAPABILITIES.pongs); // true
+ * ```
+ */
+export const NODE_CAPABILITIES: Capabilities = Object.freeze({
+  ping: true,
+  inboundControlFrames: true,
+  pongs: true,
+  enforcesMaxMsgSize: true,
+  runtimeKeepalive: false,
+  headersOn101: true,
+});

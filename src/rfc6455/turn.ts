@@ -56,7 +56,6 @@ export class TurnQueue<T> {
   #spare: T[] = [];
   #scheduled = false;
   #since = 0; // when the work that made the oldest waiting item began
-  #checked = 0; // the last due()
 
   /**
    * Creates an empty queue.
@@ -76,13 +75,14 @@ export class TurnQueue<T> {
   }
 
   /**
-   * Adds an item; the first one of a turn schedules the run. Its wait counts from the
-   * last {@linkcode TurnQueue.due}, when the work that made it began.
+   * Adds an item; the first one of a turn schedules the run.
    *
    * @param item Passed to `run`.
+   * @param startedAt When the work that made it began (what {@linkcode TurnQueue.due}
+   * returned before it), for the budget. @default {now}
    */
-  add(item: T): void {
-    if (this.#items.push(item) === 1) this.#since = this.#checked;
+  add(item: T, startedAt: number = this.#opts.now()): void {
+    if (this.#items.push(item) === 1) this.#since = startedAt;
     if (this.#scheduled) return;
     this.#scheduled = true;
     this.#opts.schedule(this.#flush);
@@ -92,10 +92,13 @@ export class TurnQueue<T> {
    * Call before work that makes items (the next chunk's handlers): when the oldest item
    * has waited the budget, what waits runs now, so that a slow turn does not hold the
    * replies already made. The batch that follows gets a budget of its own.
+   *
+   * @returns The time now, for {@linkcode TurnQueue.add}.
    */
-  due(): void {
-    const now = this.#checked = this.#opts.now();
+  due(): number {
+    const now = this.#opts.now();
     if (this.#items.length > 0 && now - this.#since >= this.#opts.budgetMs) this.#drain();
+    return now;
   }
 
   #flush = (): void => {

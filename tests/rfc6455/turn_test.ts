@@ -64,19 +64,32 @@ test("TurnQueue runs at once when the oldest item has waited its budget", async 
   const seen: string[] = [];
   const turn = new TurnQueue<string>((item) => void seen.push(item), node);
   clock.ms = 100;
-  turn.due(); // the first chunk's handlers start
-  turn.add("a");
+  turn.add("a", turn.due()); // the first chunk's handlers start at 100
   clock.ms = 100.5;
-  turn.due();
-  turn.add("b");
+  turn.add("b", turn.due());
   assert.deepEqual(seen, [], "within the budget: still waiting");
   clock.ms = 101;
   turn.due();
   assert.deepEqual(seen, ["a", "b"], "a slow turn does not hold replies past the budget");
-  turn.add("c");
+  turn.add("c", 101);
   clock.ms = 101.5;
   turn.due();
   assert.deepEqual(seen, ["a", "b"], "the next batch has a budget of its own");
   await turnEnd();
   assert.deepEqual(seen, ["a", "b", "c"]);
+});
+
+test("TurnQueue counts an item added without due() from when it was added", () => {
+  const seen: string[] = [];
+  const turn = new TurnQueue<string>((item) => void seen.push(item), node);
+  clock.ms = 200;
+  turn.due(); // an earlier chunk that replied nothing
+  clock.ms = 300;
+  turn.add("greeting"); // the 101, added outside any chunk
+  clock.ms = 300.5;
+  turn.due();
+  assert.deepEqual(seen, [], "not counted from the stale due() at 200");
+  clock.ms = 301;
+  turn.due();
+  assert.deepEqual(seen, ["greeting"]);
 });
