@@ -35,16 +35,26 @@ async function connected(server: EchoServer): Promise<[RawClient, ServerSide]> {
   return [c, server.sides.at(-1)!];
 }
 
-// Counts socket.write calls on the server side of a connection.
-function countWrites(side: ServerSide): { count: number } {
+// Calls `seen` on every socket.write on the server side of a connection.
+function onWrite(side: ServerSide, seen: () => void): void {
   const socket = side.ws.raw as Duplex;
-  const counter = { count: 0 };
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   (socket as { write: unknown }).write = (...args: unknown[]) => {
-    counter.count++;
+    seen();
     return write(...args);
   };
+}
+
+// Counts socket.write calls on the server side of a connection.
+function countWrites(side: ServerSide): { count: number } {
+  const counter = { count: 0 };
+  onWrite(side, () => void counter.count++);
   return counter;
+}
+
+// Logs "write a", "write b", ... for the server sides of the connections, in accept order.
+function logWrites(server: EchoServer, log: string[]): void {
+  server.sides.forEach((side, i) => onWrite(side, () => void log.push(`write ${"ab"[i]}`)));
 }
 
 describe("NodeWebSocket", () => {
@@ -90,14 +100,7 @@ describe("NodeWebSocket", () => {
     await withServer({ onMessage }, async (server) => {
       const [a] = await connected(server);
       const [b] = await connected(server);
-      server.sides.forEach((side, i) => {
-        const socket = side.ws.raw as Duplex;
-        const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-        (socket as { write: unknown }).write = (...args: unknown[]) => {
-          log.push(`write ${"ab"[i]}`);
-          return write(...args);
-        };
-      });
+      logWrites(server, log);
       // Both writes reach the server's sockets before this turn ends (loopback delivers
       // within the write), so its next poll reads both in one turn. A turn that takes
       // over 1 ms (this process descheduled on a busy machine) flushes early by design:
@@ -127,14 +130,7 @@ describe("NodeWebSocket", () => {
     await withServer({ onMessage }, async (server) => {
       const [a] = await connected(server);
       const [b] = await connected(server);
-      server.sides.forEach((side, i) => {
-        const socket = side.ws.raw as Duplex;
-        const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-        (socket as { write: unknown }).write = (...args: unknown[]) => {
-          log.push(`write ${"ab"[i]}`);
-          return write(...args);
-        };
-      });
+      logWrites(server, log);
       a.write(clientFrame(TEXT, "a"));
       b.write(clientFrame(TEXT, "b"));
       assert.equal(Buffer.from((await a.read()).payload).toString(), "a");
