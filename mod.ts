@@ -82,4 +82,4 @@ export type {
   WebSocketHandlers,
   WriteResult,
 } from "./src/types.ts";
-export type { Capabilities } from "./src/adapters/adapter.ts";
+export type { Capabilities } from "./src/core/transport.ts";

@@ -6,7 +6,7 @@
 
 import type { WebSocketConnection } from "./core/connection.ts";
 
-export type { WriteResult } from "./adapters/adapter.ts";
+export type { WriteResult } from "./core/transport.ts";
 
 /**
  * A cookie to set on the 101 response of an upgrade.

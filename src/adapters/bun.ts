@@ -36,8 +36,8 @@ import {
 import { asBytes, asText } from "./convert.ts";
 import { bunCloseInfo, type BunSocket, BunTransport } from "./bun_transport.ts";
 import { onShutdownSignals } from "./signals.ts";
-import { bunSpawn } from "../pubsub/_spawn.ts";
-import { type EnvAccess, SINGLE, workerFrom } from "../pubsub/_worker.ts";
+import { bunSpawn } from "../cluster/spawn.ts";
+import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
 
 export type { ServeOptions, WsxServer } from "../core/server.ts";
 export type { BunSocket } from "./bun_transport.ts";
@@ -248,7 +248,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   const spawn = processes > 1 && !worker ? bunSpawn(processes) : undefined;
   const port = worker?.port ?? checked.port;
   // Loaded only then: it brings node:net along.
-  const copies = processes > 1 ? await import("../pubsub/_copies.ts") : undefined;
+  const copies = processes > 1 ? await import("../cluster/copies.ts") : undefined;
   const bound: { upgrader?: Upgrader } = {};
   const fetch = async (request: Request): Promise<Response | undefined> => {
     bindRequest(request, bound.upgrader!);

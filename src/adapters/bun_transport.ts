@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Capabilities, Transport, WriteResult } from "./adapter.ts";
+import type { Capabilities, Transport, WriteResult } from "../core/transport.ts";
 import { asBytes, asText } from "./convert.ts";
 import { ERRORS, type WsxErrorCode } from "../errors.ts";
 

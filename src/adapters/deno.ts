@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { Capabilities, Transport, WriteResult } from "./adapter.ts";
+import type { Capabilities, Transport, WriteResult } from "../core/transport.ts";
 import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
@@ -36,8 +36,8 @@ import {
 } from "../core/upgrade.ts";
 import { asBytes, asText } from "./convert.ts";
 import { onShutdownSignals } from "./signals.ts";
-import { denoSpawn } from "../pubsub/_spawn.ts";
-import { type EnvAccess, SINGLE, workerFrom } from "../pubsub/_worker.ts";
+import { denoSpawn } from "../cluster/spawn.ts";
+import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
 
 export type { ServeOptions, WsxServer } from "../core/server.ts";
 
@@ -237,7 +237,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   const spawn = processes > 1 && !worker ? denoSpawn(processes, hostname) : undefined;
   const port = worker?.port ?? checked.port;
   // Loaded only then: it brings node:net along.
-  const copies = processes > 1 ? await import("../pubsub/_copies.ts") : undefined;
+  const copies = processes > 1 ? await import("../cluster/copies.ts") : undefined;
   const group = new ServerGroup(null);
   group.allowedOrigins = checked.allowedOrigins;
   const upgrader = new DenoUpgrader(group);

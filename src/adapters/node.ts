@@ -40,8 +40,8 @@ import {
   NodeUpgrader,
 } from "./node_upgrade.ts";
 import { onShutdownSignals } from "./signals.ts";
-import { clusterWorker, obeyPrimary, startPrimary } from "../pubsub/_cluster.ts";
-import { SINGLE } from "../pubsub/_worker.ts";
+import { clusterWorker, obeyPrimary, startPrimary } from "../cluster/node_cluster.ts";
+import { SINGLE } from "../cluster/worker.ts";
 
 export type { ServeOptions, WsxServer } from "../core/server.ts";
 export type { Fetch } from "./node_upgrade.ts";

@@ -5,7 +5,7 @@
  */
 
 import { messageData, type SendData } from "./data.ts";
-import type { Capabilities, WriteResult } from "../adapters/adapter.ts";
+import type { Capabilities, WriteResult } from "./transport.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import { publish as publishTopic } from "./topics.ts";
 

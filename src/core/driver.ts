@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
+import type { Transport, TransportEvents, WriteResult } from "./transport.ts";
 import { ERRORS, WsxError, type WsxErrorCode } from "../errors.ts";
 import type { WebSocketHandlers } from "../types.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";

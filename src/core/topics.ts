@@ -8,7 +8,7 @@
  */
 
 import { messageData, type SendData } from "./data.ts";
-import type { WriteResult } from "../adapters/adapter.ts";
+import type { WriteResult } from "./transport.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import type { ServerGroup } from "./group.ts";
 import { registry } from "./registry.ts";

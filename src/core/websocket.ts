@@ -6,7 +6,7 @@
  */
 
 import type { SendData } from "./data.ts";
-import type { WriteResult } from "../adapters/adapter.ts";
+import type { WriteResult } from "./transport.ts";
 import type { UpgradeSettings } from "../types.ts";
 import type { WebSocketConnection } from "./connection.ts";
 import { count, each } from "./each.ts";

@@ -7,7 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
-import type { Capabilities, Transport, TransportEvents, WriteResult } from "../adapters/adapter.ts";
+import type { Capabilities, Transport, TransportEvents, WriteResult } from "../core/transport.ts";
 import { WsxError } from "../errors.ts";
 import { CLOSE } from "./close_codes.ts";
 import { OPCODE } from "./encoder.ts";

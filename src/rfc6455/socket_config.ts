@@ -6,7 +6,7 @@
  */
 
 import { Buffer, isUtf8 } from "node:buffer";
-import type { Capabilities } from "../adapters/adapter.ts";
+import type { Capabilities } from "../core/transport.ts";
 import type { Utf8Write } from "./encoder.ts";
 import type { OutboxOptions } from "./outbox.ts";
 import { OutputSlab } from "./slab.ts";

@@ -1,5 +1,5 @@
 /** A manual clock and a recording transport for core unit tests (the seam, not a socket). */
-import type { Capabilities, Transport, WriteResult } from "../../src/adapters/adapter.ts";
+import type { Capabilities, Transport, WriteResult } from "../../src/core/transport.ts";
 import type { Clock } from "../../src/core/clock.ts";
 
 export class ManualClock implements Clock {

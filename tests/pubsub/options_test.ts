@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { checkServeOptions } from "../../src/core/server.ts";
 import { reportOnce } from "../../src/pubsub/_redis_options.ts";
-import { parseWorker, workerFrom } from "../../src/pubsub/_worker.ts";
+import { parseWorker, workerFrom } from "../../src/cluster/worker.ts";
 import { RedisEngine, type RedisEngineOptions } from "../../src/pubsub/redis.ts";
 
 const onRequest = () => new Response("");

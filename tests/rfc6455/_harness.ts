@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { TransportEvents } from "../../src/adapters/adapter.ts";
+import type { TransportEvents } from "../../src/core/transport.ts";
 import {
   acceptValue,
   buildAcceptResponse,

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { describe, test } from "node:test";
-import type { TransportEvents } from "../../src/adapters/adapter.ts";
+import type { TransportEvents } from "../../src/core/transport.ts";
 import { NodeWebSocket } from "../../src/rfc6455/socket.ts";
 import { RawClient } from "./_client.ts";
 import { startEchoServer } from "./_harness.ts";

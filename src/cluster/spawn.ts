@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Spawn, SpawnedCopy } from "./_copies.ts";
-import { WORKER_ENV } from "./_worker.ts";
+import type { Spawn, SpawnedCopy } from "./copies.ts";
+import { WORKER_ENV } from "./worker.ts";
 
 interface BunChild {
   readonly exited: Promise<number>;

@@ -19,7 +19,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import type { ShutdownOptions } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import type { WsxServer } from "../core/server.ts";
-import { primaryPlace, WORKER_ENV, type WorkerPlace } from "./_worker.ts";
+import { primaryPlace, WORKER_ENV, type WorkerPlace } from "./worker.ts";
 
 /** How long a copy may take from spawn to listening, in ms. */
 const START_TIMEOUT_MS = 60_000;

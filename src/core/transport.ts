@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { WriteResult } from "./adapter.ts";
+ * import type { WriteResult } from "./transport.ts";
  * const ok = (r: WriteResult): boolean => r === "sent" || r === "queued";
  * ```
  */
@@ -25,7 +25,7 @@ export type WriteResult = "sent" | "queued" | "dropped" | "closed";
  *
  * @example
  * ```ts
- * import type { Capabilities } from "./adapter.ts";
+ * import type { Capabilities } from "./transport.ts";
  * const caps: Capabilities = {
  *   ping: true, inboundControlFrames: true, pongs: true,
  *   enforcesMaxMsgSize: true, runtimeKeepalive: false, headersOn101: true,
@@ -52,7 +52,7 @@ export interface Capabilities {
  *
  * @example A transport that discards everything
  * ```ts
- * import type { Transport } from "./adapter.ts";
+ * import type { Transport } from "./transport.ts";
  * const t: Transport = {
  *   capabilities: {
  *     ping: false, inboundControlFrames: false, pongs: false,
@@ -102,7 +102,7 @@ export interface Transport {
  *
  * @example
  * ```ts
- * import type { TransportEvents } from "./adapter.ts";
+ * import type { TransportEvents } from "./transport.ts";
  * const events: TransportEvents = {
  *   open() {}, message(data, isText) { console.log(isText, data); },
  *   heard() {}, pong() {}, drain() {}, closed(code, reason) { console.log(code, reason); },

@@ -14,7 +14,7 @@ import type { ShutdownOptions } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import type { WsxServer } from "../core/server.ts";
 import { createStats } from "../core/stats.ts";
-import { parseWorker, primaryPlace, WORKER_ENV, type WorkerPlace } from "./_worker.ts";
+import { parseWorker, primaryPlace, WORKER_ENV, type WorkerPlace } from "./worker.ts";
 
 /** How long a worker may take from fork to listening, in ms. */
 const START_TIMEOUT_MS = 60_000;
