@@ -1,7 +1,8 @@
 // After `npm install` changes package-lock.json, run `node scripts/complete-lock.mjs
-// package-lock.json`: it adds lock entries for the optional Deno platform packages that
-// our registry mirror does not serve, so that `npm ci` sees a complete lock and skips them
-// as foreign platforms.
+// package-lock.json`: it adds lock entries for the optional Deno platform packages that a
+// registry (or a mirror of one) did not serve, so that `npm ci` sees a complete lock and
+// skips them as foreign platforms. The entries have the shape `npm install` itself writes
+// (`dev: true`, no `resolved`), so a later `npm install` leaves the lock as it is.
 import { readFileSync, writeFileSync } from "node:fs";
 const file = process.argv[2];
 const lock = JSON.parse(readFileSync(file, "utf8"));
@@ -16,15 +17,7 @@ const version = lock.packages["node_modules/deno"].optionalDependencies["@deno/l
 for (const [name, { os, cpu }] of Object.entries(platforms)) {
   const key = `node_modules/${name}`;
   if (lock.packages[key]) continue;
-  const base = name.split("/")[1];
-  lock.packages[key] = {
-    version,
-    resolved: `https://registry.npmjs.org/${name}/-/${base}-${version}.tgz`,
-    cpu,
-    license: "MIT",
-    optional: true,
-    os,
-  };
+  lock.packages[key] = { version, cpu, dev: true, license: "MIT", optional: true, os };
 }
 const sorted = Object.fromEntries(
   Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),

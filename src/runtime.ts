@@ -1,6 +1,6 @@
 /**
  * The one place wsx tells the runtimes apart, for the runtime-neutral `serve()`.
- * Prefer the explicit entry points (`wsx/deno`, `wsx/bun`, `wsx/node`) in applications.
+ * Prefer the explicit entry points (`@wsx/wsx/deno`, `@wsx/wsx/bun`, `@wsx/wsx/node`) in applications.
  *
  * @module
  */

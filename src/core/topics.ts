@@ -180,7 +180,7 @@ let engine: PubSubEngine = new InProcessEngine();
 engine.start(deliverLocal);
 
 /**
- * Replaces the pub/sub engine (for example with the Redis engine of `wsx/redis`); the
+ * Replaces the pub/sub engine (for example with the Redis engine of `@wsx/wsx/redis`); the
  * topics this process subscribes to move over, and the old engine is closed.
  *
  * @param next The new engine.

@@ -234,7 +234,7 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
 }
 
 /**
- * Upgrades a request received by a wsx server (or by `Deno.serve` once `wsx/deno` is
+ * Upgrades a request received by a wsx server (or by `Deno.serve` once `@wsx/wsx/deno` is
  * loaded) and returns the response to give back: the 101 on Deno, a placeholder on Bun
  * and Node, or an error response (426, 400, 405, 503) for a request that cannot upgrade.
  *
@@ -253,7 +253,7 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
   const upgrader = bound.get(request) ?? fallback;
   if (upgrader === undefined) {
     throw new TypeError(
-      "Cannot upgrade: the request did not come from a wsx server (use serve() from wsx/deno, wsx/bun or wsx/node)",
+      "Cannot upgrade: the request did not come from a wsx server (use serve() from @wsx/wsx/deno, @wsx/wsx/bun or @wsx/wsx/node)",
     );
   }
   const plan = planUpgrade(request, settings);

@@ -2,10 +2,10 @@
  * WebSocket routes for Hono, with the same connection handle, registry, `each`/`count`,
  * limits and timeouts as direct use. Middleware before the route runs as usual; the route
  * can refuse an upgrade by returning a `Response`. Serve the app with the adapter's
- * wrapper: `Deno.serve(fetchHandler(app.fetch))` (`wsx/deno`),
+ * wrapper: `Deno.serve(fetchHandler(app.fetch))` (`@wsx/wsx/deno`),
  * `Bun.serve({ fetch: fetchHandler(app.fetch), websocket: websocketHandler() })`
- * (`wsx/bun`), or `attach(serve({ fetch: app.fetch }), app.fetch)` with
- * `@hono/node-server` (`wsx/node`).
+ * (`@wsx/wsx/bun`), or `attach(serve({ fetch: app.fetch }), app.fetch)` with
+ * `@hono/node-server` (`@wsx/wsx/node`).
  *
  * @example A chat route behind an auth check
  * ```ts ignore

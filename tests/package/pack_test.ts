@@ -20,7 +20,8 @@ import WebSocket from "ws";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const NPM_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund"];
-const SUBPATHS = ["wsx", "wsx/node", "wsx/bun", "wsx/deno", "wsx/serve", "wsx/hono"];
+const NAME = "@wsx/wsx";
+const SUBPATHS = [NAME, ...["node", "bun", "deno", "serve", "hono"].map((s) => `${NAME}/${s}`)];
 
 const children = new Set<ChildProcess>();
 process.on("exit", () => {
@@ -58,8 +59,8 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promi
   });
 }
 
-const HELLO = `import { Websocket } from "wsx";
-import { serve } from "wsx/node";
+const HELLO = `import { Websocket } from "@wsx/wsx";
+import { serve } from "@wsx/wsx/node";
 
 const server = await serve({
   port: 0,
@@ -82,8 +83,8 @@ for (const name of ${JSON.stringify(SUBPATHS)}) {
 console.log(JSON.stringify(kinds));
 `;
 
-const TYPES_CHECK = `import { Websocket, type WebSocketConnection, type WsxServer } from "wsx";
-import { serve } from "wsx/node";
+const TYPES_CHECK = `import { Websocket, type WebSocketConnection, type WsxServer } from "@wsx/wsx";
+import { serve } from "@wsx/wsx/node";
 
 type User = { name: string };
 const server: WsxServer = await serve({
@@ -192,19 +193,19 @@ describe("the npm package", { timeout: 300_000 }, () => {
     const pkg = { name: "wsx-pack-check", private: true, type: "module" };
     await writeFile(join(project, "package.json"), JSON.stringify(pkg, null, 2));
     await run("npm", ["install", ...NPM_FLAGS, tarball], project, 120_000);
-    assert.ok(existsSync(join(project, "node_modules", "wsx", "dist", "mod.js")));
+    assert.ok(existsSync(join(project, "node_modules", "@wsx", "wsx", "dist", "mod.js")));
   });
 
   test("every subpath of the exports map loads in plain Node.js", async () => {
     await writeFile(join(project, "subpaths.mjs"), SUBPATH_CHECK);
     const kinds = JSON.parse(await run(process.execPath, ["subpaths.mjs"], project, 20_000));
-    assert.equal(kinds["wsx"].Websocket, "object");
-    assert.equal(kinds["wsx"].upgrade, "function");
-    assert.equal(kinds["wsx"].each, "function");
-    for (const adapter of ["wsx/node", "wsx/bun", "wsx/deno", "wsx/serve"]) {
+    assert.equal(kinds[NAME].Websocket, "object");
+    assert.equal(kinds[NAME].upgrade, "function");
+    assert.equal(kinds[NAME].each, "function");
+    for (const adapter of ["node", "bun", "deno", "serve"].map((s) => `${NAME}/${s}`)) {
       assert.equal(kinds[adapter].serve, "function", `${adapter} exports serve`);
     }
-    assert.equal(kinds["wsx/hono"].websocket, "function");
+    assert.equal(kinds[`${NAME}/hono`].websocket, "function");
   });
 
   test("a Hello World .mjs serves HTTP and echoes over WebSocket", async () => {
