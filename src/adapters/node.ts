@@ -20,7 +20,9 @@
  * @module
  */
 
-import { createServer, type Server } from "node:http";
+import { createServer, Server } from "node:http";
+import type { Http2SecureServer, Http2Server } from "node:http2";
+import { Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import process from "node:process";
 import type { Duplex } from "node:stream";
@@ -73,28 +75,39 @@ export interface Attachment {
 }
 
 /**
- * Handles WebSocket upgrades on an `http.Server` that wsx did not start, such as the one
- * `@hono/node-server` returns: every upgrade request goes through `fetch` (your Hono
- * app's `app.fetch`), which upgrades it with `upgrade()` or the Hono helper, or answers it.
+ * Handles WebSocket upgrades on a `node:http` or `node:https` server that wsx did not
+ * start, such as the one `@hono/node-server`'s `serve()` returns (its `ServerType` is
+ * accepted as it is): every upgrade request goes through `fetch` (your Hono app's
+ * `app.fetch`), which upgrades it with `upgrade()` or the Hono helper, or answers it.
+ * The server keeps serving its other requests and keeps listening after `shutdown()`.
  *
- * @param server The Node.js server.
+ * @param server The Node.js server (HTTP/1.1: an HTTP/2 server has no `upgrade` event).
  * @param fetch The request handler.
  * @param options `allowedOrigins`, as for {@linkcode serve}.
- * @returns Counters and shutdown for the upgraded connections.
+ * @returns `{ stats, shutdown }` for the upgraded connections (not the server).
+ * @throws {TypeError} For an HTTP/2 server, or anything else that is not a `node:http`
+ * or `node:https` server.
  * @example With @hono/node-server
  * ```ts ignore
  * import { serve } from "@hono/node-server";
- * import { attach } from "./node.ts";
+ * import { attach } from "@wsx/wsx/node";
  * declare const app: { fetch: (request: Request) => Response | Promise<Response> };
- * const server = serve({ fetch: app.fetch, port: 8080 });
- * attach(server as import("node:http").Server, app.fetch);
+ * const { stats, shutdown } = attach(serve({ fetch: app.fetch, port: 8080 }), app.fetch);
+ * setInterval(() => console.log(`${stats.open} open`), 10_000);
+ * process.once("SIGTERM", () => shutdown({ reason: "restarting" }));
  * ```
  */
 export function attach(
-  server: Server,
+  server: Server | Http2Server | Http2SecureServer,
   fetch: Fetch,
   options: { readonly allowedOrigins?: readonly string[] } = {},
 ): Attachment {
+  // node:https's Server is a tls.Server that behaves as an http.Server, not a subclass.
+  if (!(server instanceof Server || server instanceof HttpsServer)) {
+    throw new TypeError(
+      "Cannot attach: the server must be a node:http or node:https server (an HTTP/2 server has no 'upgrade' event)",
+    );
+  }
   const checked = checkServeOptions({ onRequest: fetch, allowedOrigins: options.allowedOrigins });
   const group = new ServerGroup(server);
   group.allowedOrigins = checked.allowedOrigins;
