@@ -1,6 +1,7 @@
 /**
- * The seed's global `Websocket` object: settings as properties, and every connection
- * function also as a plain function taking the handle first.
+ * The seed's global `Websocket` object: settings as properties, and every method of the
+ * connection handle but `publish` also as a plain function taking the handle first
+ * (`Websocket.publish` is the server-side `publish(topic, ...)`).
  *
  * @module
  */
@@ -39,6 +40,14 @@ export interface WebsocketGlobal extends Settings {
   getUuid(ws: WebSocketConnection<unknown>): number;
   /** `ws.getServer()`. */
   getServer(ws: WebSocketConnection<unknown>): unknown;
+  /** `ws.terminate()`. */
+  terminate(ws: WebSocketConnection<unknown>): void;
+  /** `ws.subscribe(topic)`: `false` when already subscribed (or not open). */
+  subscribe(ws: WebSocketConnection<unknown>, topic: string): boolean;
+  /** `ws.unsubscribe(topic)`: `false` when it was not subscribed. */
+  unsubscribe(ws: WebSocketConnection<unknown>, topic: string): boolean;
+  /** `ws.isSubscribed(topic)`. */
+  isSubscribed(ws: WebSocketConnection<unknown>, topic: string): boolean;
   /** Runs a task for every open connection but the originator; see {@linkcode each}. */
   each<A>(
     originator: WebSocketConnection<unknown> | null,
@@ -54,16 +63,20 @@ export interface WebsocketGlobal extends Settings {
     data: SendData,
     isText?: boolean,
   ): number;
-  /** Publishes to a topic in every process sharing the engine; see {@linkcode publish}. */
+  /**
+   * Publishes to a topic in every process sharing the engine; see {@linkcode publish}.
+   * Unlike the other functions it takes no handle: for `ws.publish(...)`, call the method.
+   */
   publish(topic: string, data: SendData, isText?: boolean, exclude?: number): void;
   /** Open connections in every process sharing the engine; see {@linkcode clusterCount}. */
   clusterCount(): Promise<number>;
 }
 
 /**
- * The seed's `Websocket` object: `maxMsgSize` and `timeout` (validated on assignment),
- * `upgrade`, `write`, `close`, `getUdata`, `setUdata`, `getUuid`, `getServer`, `each`
- * and `count`, plus `broadcast`, `publish` and `clusterCount` of the topics module.
+ * The seed's `Websocket` object: the settings (validated on assignment), `upgrade`,
+ * `write`, `close`, `terminate`, `getUdata`, `setUdata`, `getUuid`, `getServer`,
+ * `subscribe`, `unsubscribe`, `isSubscribed`, `each` and `count`, plus `broadcast`,
+ * `publish` and `clusterCount` of the topics module.
  *
  * @example
  * ```ts
@@ -112,6 +125,10 @@ export const Websocket: WebsocketGlobal = Object.freeze<WebsocketGlobal>({
   setUdata: (ws, udata) => ws.setUdata(udata),
   getUuid: (ws) => ws.getUuid(),
   getServer: (ws) => ws.getServer(),
+  terminate: (ws) => ws.terminate(),
+  subscribe: (ws, topic) => ws.subscribe(topic),
+  unsubscribe: (ws, topic) => ws.unsubscribe(topic),
+  isSubscribed: (ws, topic) => ws.isSubscribed(topic),
   each,
   count,
   broadcast,
