@@ -27,6 +27,7 @@ if (timeout) Websocket.timeout = Number(timeout);
 
 const server = await serve({
   port: Number(env("PORT") ?? 8080),
+  hostname: env("HOST") || "127.0.0.1",
   shutdownOnSignals: true,
   onRequest(request) {
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {

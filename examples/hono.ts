@@ -4,7 +4,8 @@
  *
  *   npm run hono:node   npm run hono:deno   npm run hono:bun
  *
- * PORT (default 8080; 0 picks a free port) comes from the environment.
+ * PORT (default 8080; 0 picks a free port) and HOST (default 127.0.0.1, this machine only;
+ * 0.0.0.0 for every interface) come from the environment.
  *
  * @module
  */
@@ -56,25 +57,28 @@ app.get(
 );
 app.get("/ws/refuse", websocket(() => new Response("Not today", { status: 403 })));
 
-function portFromEnv(): number {
+function env(name: string): string | undefined {
   const g = globalThis as {
     Deno?: { env: { get(n: string): string | undefined } };
     process?: { env: Record<string, string | undefined> };
   };
-  return Number((g.Deno ? g.Deno.env.get("PORT") : g.process?.env.PORT) ?? 8080);
+  return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
 }
 
-async function listen(port: number): Promise<number> {
+async function listen(port: number, hostname: string): Promise<number> {
   switch (detectRuntime()) {
     case "deno": {
       const { fetchHandler } = await import("../src/adapters/deno.ts");
       const deno = (globalThis as unknown as {
         Deno: {
-          serve(o: { port: number; onListen(a: { port: number }): void }, h: unknown): unknown;
+          serve(
+            o: { port: number; hostname: string; onListen(a: { port: number }): void },
+            h: unknown,
+          ): unknown;
         };
       }).Deno;
       return await new Promise((resolve) =>
-        deno.serve({ port, onListen: (a) => resolve(a.port) }, fetchHandler(app.fetch))
+        deno.serve({ port, hostname, onListen: (a) => resolve(a.port) }, fetchHandler(app.fetch))
       );
     }
     case "bun": {
@@ -82,19 +86,19 @@ async function listen(port: number): Promise<number> {
       const bun = (globalThis as unknown as {
         Bun: { serve(o: Record<string, unknown>): { port: number } };
       }).Bun;
-      return bun.serve({ port, fetch: fetchHandler(app.fetch), websocket: websocketHandler() })
-        .port;
+      const websocket = websocketHandler();
+      return bun.serve({ port, hostname, fetch: fetchHandler(app.fetch), websocket }).port;
     }
     case "node": {
       const { serve } = await import("@hono/node-server");
       const { attach } = await import("../src/adapters/node.ts");
       return await new Promise((resolve) => {
-        const server = serve({ fetch: app.fetch, port }, (info) => resolve(info.port));
-        attach(server as import("node:http").Server, app.fetch);
+        const server = serve({ fetch: app.fetch, port, hostname }, (info) => resolve(info.port));
+        attach(server, app.fetch);
       });
     }
   }
 }
 
-const port = await listen(portFromEnv());
+const port = await listen(Number(env("PORT") ?? 8080), env("HOST") || "127.0.0.1");
 console.log(`Hono and wsx on http://localhost:${port}/ (WebSocket: /ws/echo?token=<name>)`);

@@ -7,8 +7,8 @@
  * everyone as JSON `{type: "message", from, text}`; joins and leaves as
  * `{type: "join" | "leave", name}`. The client sends `{"text": "..."}`.
  *
- * PORT (default 8080; 0 picks a free port) and HOST (default 0.0.0.0) come from the
- * environment.
+ * PORT (default 8080; 0 picks a free port) and HOST (default 127.0.0.1, this machine only;
+ * 0.0.0.0 for every interface) come from the environment.
  *
  * @module
  */
@@ -110,7 +110,7 @@ function onRequest(request: Request): Response {
 
 const server = await serve({
   port: Number(env("PORT") || 8080),
-  hostname: env("HOST") ?? "0.0.0.0",
+  hostname: env("HOST") || "127.0.0.1",
   shutdownOnSignals: true,
   onRequest,
 });
