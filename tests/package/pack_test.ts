@@ -1,6 +1,7 @@
 /**
  * The npm package as a Node.js user gets it: build, `npm pack`, install the tarball into a
- * fresh project, then run a plain `.mjs` Hello World (no tsx) and type-check a `.ts` user.
+ * fresh project, then run a plain `.mjs` Hello World (no tsx) and type-check a `.ts` user,
+ * and every `ts`/`js` block of the README with the checker of the runtime it names.
  *
  *   node --import tsx --test tests/package/pack_test.ts
  *
@@ -10,16 +11,26 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import WebSocket from "ws";
+import { readmeSnippets, type Snippet, writeSnippets } from "./_snippets.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const NPM_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund"];
+const tsc = join(root, "node_modules", ".bin", "tsc");
+const deno = join(root, "node_modules", ".bin", "deno");
+// What a reader installs next to the package for the README's snippets: the optional
+// peers and the runtimes' types, at the versions this repository is tested with.
+const SNIPPET_DEPS = ["hono", "@hono/node-server", "ioredis", "@types/node", "@types/bun"];
+// A Node.js user's strict NodeNext project, and a Bun user's as `bun init` writes it
+// (skipLibCheck: bun-types and @types/node 20 disagree on a few globals).
+const NODE_TSC = ["--noEmit", "--strict", "--target", "es2022", "--module", "nodenext"];
+const BUN_TSC = ["--noEmit", "--strict", "--target", "esnext", "--lib", "esnext", "--skipLibCheck"];
 const NAME = "@wsx/wsx";
 const SUBPATHS = [NAME, ...["node", "bun", "deno", "serve", "hono"].map((s) => `${NAME}/${s}`)];
 
@@ -237,5 +248,52 @@ describe("the npm package", { timeout: 300_000 }, () => {
       project,
       60_000,
     );
+  });
+
+  describe("the README's code blocks, pasted into the project", () => {
+    let snippets: Snippet[] = [];
+
+    before(async () => {
+      snippets = readmeSnippets(await readFile(join(root, "README.md"), "utf8"));
+      const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
+      const deps = SNIPPET_DEPS.map((name) => `${name}@${pkg.devDependencies[name]}`);
+      await run("npm", ["install", ...NPM_FLAGS, ...deps], project, 120_000);
+    });
+
+    test("every ts and js block names its runtime, and each runtime has some", () => {
+      for (const runtime of ["node", "bun", "deno"]) {
+        assert.ok(snippets.some((s) => s.runtime === runtime), `a "${runtime}" block`);
+      }
+    });
+
+    test("the node blocks type-check with @types/node (strict, NodeNext)", async () => {
+      const files = await writeSnippets(snippets, "node", join(project, "readme-node"));
+      const args = [...NODE_TSC, "--types", "node", "--allowJs", "--checkJs", ...files];
+      await run(tsc, args, project, 120_000);
+    });
+
+    test("the bun blocks type-check with @types/bun", async () => {
+      const files = await writeSnippets(snippets, "bun", join(project, "readme-bun"));
+      const args = [...BUN_TSC, "--module", "preserve", "--types", "bun", ...files];
+      await run(tsc, [...args, "--moduleResolution", "bundler"], project, 120_000);
+    });
+
+    test("the deno blocks pass deno check, from JSR's sources and from npm", async () => {
+      // jsr:@wsx/wsx serves the files deno.json exports: map the names to them.
+      const config = JSON.parse(await readFile(join(root, "deno.json"), "utf8"));
+      const imports: Record<string, string> = { ...config.imports };
+      for (const [subpath, file] of Object.entries<string>(config.exports)) {
+        imports[`@wsx/wsx${subpath.slice(1)}`] = pathToFileURL(join(root, file)).href;
+      }
+      const jsr = { imports, nodeModulesDir: "manual" };
+      await writeFile(join(project, "deno.json"), JSON.stringify(jsr, null, 2));
+      const fromJsr = await writeSnippets(snippets, "deno", join(project, "readme-deno"));
+      await run(deno, ["check", ...fromJsr], project, 120_000);
+      // npm:@wsx/wsx: the same names resolve to the installed package.
+      const dir = join(project, "readme-deno-npm");
+      const fromNpm = await writeSnippets(snippets, "deno", dir);
+      await writeFile(join(dir, "deno.json"), JSON.stringify({ nodeModulesDir: "manual" }));
+      await run(deno, ["check", ...fromNpm], dir, 120_000);
+    });
   });
 });
