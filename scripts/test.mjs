@@ -88,7 +88,7 @@ const phases = [
   })),
   {
     group: "package",
-    name: "npm package: build, pack, install, run with plain node",
+    name: "npm package: build, pack, install, run with plain node; README blocks type-checked",
     cmd: nodeTest(["tests/package/pack_test.ts"]),
     parse: "tap",
   },
