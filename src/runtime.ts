@@ -41,3 +41,52 @@ export function detectRuntime(globals: unknown = globalThis): RuntimeName {
   if (typeof g.process?.versions?.node === "string") return "node";
   throw new TypeError("Unsupported runtime: expected Deno, Bun or Node.js");
 }
+
+/**
+ * The oldest Deno and Bun versions wsx runs on: the release lines its test suite runs
+ * (package.json's devDependencies). wsx's engine relies on their `node:http` upgrade
+ * event handing over real `node:net` sockets, on `node:http`'s request-head limits and
+ * on `node:cluster` workers sharing a port, which older lines did not all provide.
+ *
+ * @example
+ * ```ts
+ * import { MIN_VERSIONS } from "./runtime.ts";
+ * console.log(MIN_VERSIONS.deno); // "2.9.0"
+ * ```
+ */
+export const MIN_VERSIONS: Readonly<Record<"deno" | "bun", string>> = Object.freeze({
+  deno: "2.9.0",
+  bun: "1.4.0",
+});
+
+function atLeast(version: string, floor: string): boolean {
+  const have = version.split(/[.+-]/, 3).map(Number);
+  const need = floor.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((have[i] || 0) !== need[i]) return (have[i] || 0) > need[i];
+  }
+  return true;
+}
+
+/**
+ * Throws when this is a Deno or Bun older than {@linkcode MIN_VERSIONS}.
+ *
+ * @param globals The global object to look at (tests pass their own).
+ * @throws {Error} Naming the runtime, its version and the one needed.
+ * @example
+ * ```ts
+ * import { checkRuntimeVersion } from "./runtime.ts";
+ * checkRuntimeVersion(); // passes on a supported runtime
+ * ```
+ */
+export function checkRuntimeVersion(globals: unknown = globalThis): void {
+  const runtime = detectRuntime(globals);
+  if (runtime === "node") return;
+  const g = globals as RuntimeGlobals;
+  const version = String(runtime === "deno" ? g.Deno?.version?.deno : g.Bun?.version);
+  const floor = MIN_VERSIONS[runtime];
+  if (!atLeast(version, floor)) {
+    const name = runtime === "deno" ? "Deno" : "Bun";
+    throw new Error(`Cannot serve on ${name} ${version}: wsx needs ${name} ${floor} or later`);
+  }
+}

@@ -1,5 +1,8 @@
 /**
- * The Bun adapter: `Bun.serve` with its native WebSocket handlers behind the wsx core.
+ * The Bun adapter: `Bun.serve` with its native WebSocket handlers behind the wsx core
+ * (`serve()`'s default on Bun, and {@linkcode fetchHandler} with
+ * {@linkcode websocketHandler} for an application's own `Bun.serve`);
+ * `serve({ transport: "engine" })` runs wsx's engine over Bun's `node:http` instead.
  * `maxMsgSize` is pushed down to Bun's `maxPayloadLength` (kept in step when the
  * setting changes), Bun's own idle timer is switched off (it counts outbound writes as
  * signs of life) and the core's shared tick pings instead.
@@ -36,6 +39,7 @@ import {
 import { asBytes, asText } from "./convert.ts";
 import { bunCloseInfo, type BunSocket, BunTransport } from "./bun_transport.ts";
 import { onShutdownSignals } from "./signals.ts";
+import { checkRuntimeVersion } from "../runtime.ts";
 import { bunSpawn } from "../cluster/spawn.ts";
 import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
 
@@ -226,9 +230,12 @@ export function fetchHandler(
 }
 
 /**
- * Starts `Bun.serve` with wsx upgrades: the seed's `start_http_server`.
+ * Starts a server with wsx upgrades: the seed's `start_http_server`. By default it runs
+ * `Bun.serve` with Bun's own WebSocket server (see the README for what it does
+ * differently); `transport: "engine"` runs wsx's engine over Bun's `node:http` instead,
+ * which behaves as on Node.js and Deno.
  *
- * @param options Port, hostname and the request handler.
+ * @param options Port, hostname, the request handler and the transport.
  * @returns The running server.
  * @example
  * ```ts
@@ -239,6 +246,9 @@ export function fetchHandler(
  */
 export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
+  checkRuntimeVersion();
+  // Loaded only when chosen: the native path stays free of node: modules.
+  if (checked.transport === "engine") return (await import("./node.ts")).serve(options);
   const { hostname, processes } = checked;
   const bun = (globalThis as { Bun?: BunApi }).Bun;
   if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
@@ -284,6 +294,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     raw: server,
     stats: group.stats,
     capabilities: { handshakeTimeout: "runtime" },
+    transport: "native",
     process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
       stopping ??= group.shutdown(shutdownOptions).then(async () => {

@@ -1,7 +1,9 @@
 /**
- * The Deno adapter: `Deno.serve` and `Deno.upgradeWebSocket` behind the wsx core.
+ * The Deno adapter. `serve()` runs wsx's engine over Deno's `node:http` by default;
+ * `Deno.serve` and `Deno.upgradeWebSocket` (the native transport) serve an application's
+ * own `Deno.serve` ({@linkcode fetchHandler}) and `serve({ transport: "native" })`.
  *
- * Limits of the runtime (see the README): Deno hands over whole messages, so
+ * Limits of the native transport (see the README): Deno hands over whole messages, so
  * `maxMsgSize` is checked after a message arrived; Deno cannot send a ping on request,
  * so a connection's `timeout` drives Deno's own `idleTimeout` keepalive (the first ping
  * after `timeout` seconds without an inbound message or pong, the close `timeout`
@@ -36,6 +38,7 @@ import {
 } from "../core/upgrade.ts";
 import { asBytes, asText } from "./convert.ts";
 import { onShutdownSignals } from "./signals.ts";
+import { checkRuntimeVersion } from "../runtime.ts";
 import { denoSpawn } from "../cluster/spawn.ts";
 import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
 
@@ -217,9 +220,12 @@ const plainGroup = new ServerGroup(null);
 setFallbackUpgrader(new DenoUpgrader(plainGroup));
 
 /**
- * Starts `Deno.serve` with wsx upgrades: the seed's `start_http_server`.
+ * Starts a server with wsx upgrades: the seed's `start_http_server`. By default it runs
+ * wsx's engine over Deno's `node:http` (the same behaviour as on Node.js and Bun);
+ * `transport: "native"` runs `Deno.serve` with `Deno.upgradeWebSocket` instead (see the
+ * README for what that server does differently).
  *
- * @param options Port, hostname and the request handler.
+ * @param options Port, hostname, the request handler and the transport.
  * @returns The running server, once it listens.
  * @example
  * ```ts
@@ -230,6 +236,9 @@ setFallbackUpgrader(new DenoUpgrader(plainGroup));
  */
 export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
+  checkRuntimeVersion();
+  // Loaded only when chosen: the native path stays free of node: modules.
+  if (checked.transport !== "native") return (await import("./node.ts")).serve(options);
   const { hostname, processes } = checked;
   const api = (globalThis as unknown as { Deno: DenoSignals }).Deno;
   // Several processes: every one listens with reusePort, the first starts the others.
@@ -264,6 +273,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     raw: server,
     stats: group.stats,
     capabilities: { handshakeTimeout: "none" },
+    transport: "native",
     process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
       stopping ??= group.shutdown(shutdownOptions).then(() => server.shutdown());

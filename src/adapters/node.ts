@@ -1,6 +1,8 @@
 /**
- * The Node.js adapter: `node:http` serves requests, and upgraded sockets are handed to
- * wsx's own RFC 6455 engine (`src/rfc6455/`), with no WebSocket library at run time. On
+ * wsx's engine: `node:http` serves requests, and upgraded sockets are handed to wsx's
+ * own RFC 6455 engine (`src/rfc6455/`), with no WebSocket library at run time. It is
+ * the Node.js adapter and `serve()`'s default on Deno (a choice on Bun), which run it
+ * through their own `node:http`, `node:net` and `node:cluster`. On
  * a server `serve()` starts, upgrade heads that arrive whole and plain in a connection's
  * first chunk are answered before `node:http` parses them (`node_fast_upgrade.ts`).
  *
@@ -42,6 +44,7 @@ import {
   NodeUpgrader,
 } from "./node_upgrade.ts";
 import { onShutdownSignals } from "./signals.ts";
+import { checkRuntimeVersion } from "../runtime.ts";
 import { clusterWorker, obeyPrimary, startPrimary } from "../cluster/node_cluster.ts";
 import { SINGLE } from "../cluster/worker.ts";
 
@@ -139,6 +142,12 @@ function listen(server: Server, port: number, hostname: string): Promise<Address
  */
 export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
+  if (checked.transport === "native") {
+    throw new RangeError(
+      'Invalid "transport": wsx/node runs wsx\'s engine only (Node.js has no native WebSocket server), expected "engine", got "native"',
+    );
+  }
+  checkRuntimeVersion();
   const { port, hostname } = checked;
   // Several processes: the first forks node:cluster workers, which share the port.
   const worker = checked.processes > 1 ? clusterWorker(checked.processes) : undefined;
@@ -197,6 +206,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     raw: server,
     stats: group.stats,
     capabilities: { handshakeTimeout: "configurable" },
+    transport: "engine",
     process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
       stopping ??= (async () => {

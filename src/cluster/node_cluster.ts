@@ -144,6 +144,7 @@ export async function startPrimary(processes: number): Promise<WsxServer> {
     // The primary holds no connection: its counters stay zero.
     stats: createStats(),
     capabilities: { handshakeTimeout: "configurable" },
+    transport: "engine",
     process: primaryPlace(processes),
     shutdown(options) {
       stopping ??= stopWorkers(workers, options);

@@ -48,7 +48,28 @@ export interface ServeOptions {
    * @default {1}
    */
   readonly processes?: number;
+  /**
+   * Which WebSocket server runs: `"engine"`, wsx's own RFC 6455 engine over the runtime's
+   * `node:http` server and `node:net` sockets (the same behaviour on every runtime), or
+   * `"native"`, the runtime's own WebSocket server (`Deno.serve` with
+   * `Deno.upgradeWebSocket`, `Bun.serve`; Node.js has none). The README lists what the
+   * native servers do differently. @default {"engine"} on Node.js and Deno, `"native"` on Bun
+   */
+  readonly transport?: ServeTransport;
 }
+
+/**
+ * The WebSocket servers `serve()` can run: wsx's engine or the runtime's own.
+ *
+ * @example
+ * ```ts
+ * import type { ServeTransport } from "./server.ts";
+ * const transport: ServeTransport = "engine";
+ * ```
+ */
+export type ServeTransport = "engine" | "native";
+
+const TRANSPORTS: readonly ServeTransport[] = ["engine", "native"];
 
 /**
  * Server options after checking, with defaults applied.
@@ -69,6 +90,8 @@ export interface CheckedServeOptions {
   readonly handshakeTimeoutMs: number;
   /** Server processes sharing the port. */
   readonly processes: number;
+  /** The transport asked for, or undefined for the runtime's default. */
+  readonly transport: ServeTransport | undefined;
 }
 
 /**
@@ -133,6 +156,8 @@ export interface WsxServer {
   readonly capabilities: ServerCapabilities;
   /** This process's place among the processes serving the port. */
   readonly process: ProcessInfo;
+  /** The WebSocket server that runs: wsx's `"engine"` or the runtime's `"native"` one. */
+  readonly transport: ServeTransport;
   /** Graceful shutdown: refuses new upgrades with 503, closes every connection, stops listening. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
@@ -188,9 +213,16 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
       `Invalid "processes": expected an integer from 1 to 256, got ${processes}`,
     );
   }
+  const transport = options.transport;
+  if (transport !== undefined && !TRANSPORTS.includes(transport)) {
+    throw new TypeError(
+      `Invalid "transport": expected "engine" or "native", got ${JSON.stringify(transport)}`,
+    );
+  }
   return {
     port,
     hostname,
+    transport,
     allowedOrigins: origins ? new Set(origins.map((o) => o.toLowerCase())) : undefined,
     handshakeTimeoutMs,
     processes,

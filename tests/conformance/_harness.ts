@@ -14,6 +14,21 @@ export type Runtime = "deno" | "bun" | "node";
 
 export const runtime: Runtime = (process.env.WSX_RUNTIME ?? "node") as Runtime;
 
+export type Transport = "engine" | "native";
+
+/**
+ * The transport under test (`WSX_TRANSPORT`): wsx's engine, or the runtime's native
+ * server (Deno, Bun). Unset, the runtime's default: the engine, except on Bun.
+ */
+export const transport: Transport =
+  (process.env.WSX_TRANSPORT ?? (runtime === "bun" ? "native" : "engine")) as Transport;
+
+/** What the suite runs against, for test names: `deno`, `deno-native`, `bun`, `bun-native`, `node`. */
+export const target: string = transport === "native" ? `${runtime}-native` : runtime;
+
+/** Deno's native server: no close frame on protocol errors, no head timeout, no pongs. */
+export const denoNative: boolean = runtime === "deno" && transport === "native";
+
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 
@@ -130,7 +145,7 @@ export async function startFixture(env: Record<string, string> = {}): Promise<Fi
   );
   const child = spawn(cmd, args, {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, WSX_TRANSPORT: transport, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -294,7 +309,7 @@ export async function startExample(
   );
   const child = spawn(cmd, args, {
     cwd: root,
-    env: { ...process.env, PORT: "0", ...env },
+    env: { ...process.env, PORT: "0", WS_TRANSPORT: transport, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const stop = () => void child.kill("SIGKILL");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type WebSocket from "ws";
-import { closed, connect, type Fixture, newId, runtime, startFixture } from "./_harness.ts";
+import { closed, connect, type Fixture, newId, startFixture, target } from "./_harness.ts";
 
-describe(`each and count on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`each and count on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());

@@ -6,11 +6,11 @@ import {
   type Fixture,
   newId,
   nextMessage,
-  runtime,
   startFixture,
+  target,
 } from "./_harness.ts";
 
-describe(`echo on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`echo on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());

@@ -5,7 +5,7 @@
  *
  * Paths: `/` Hello World; `/ws/echo`, `/ws/cmd`, `/ws/slow-open`, `/ws/close-in-open`,
  * `/ws/throw`, `/ws/headers`, `/ws/protocol` upgrade; `/settings`, `/count`, `/each`, `/stats`,
- * `/shutdown` control the server.
+ * `/memory`, `/shutdown` control the server. `WSX_TRANSPORT` picks the transport.
  *
  * @module
  */
@@ -310,7 +310,10 @@ async function control(url: URL, request: Request): Promise<Response> {
     case "/stats":
       return json(server.stats);
     case "/caps":
-      return json(server.capabilities);
+      return json({ ...server.capabilities, transport: server.transport });
+    case "/memory":
+      // Resident set size, for the tests that bound what many large messages cost.
+      return json({ rss: process.memoryUsage().rss });
     case "/shutdown": {
       const timeoutMs = Number(url.searchParams.get("timeoutMs") ?? 5000);
       server.shutdown({ timeoutMs }).then(() => {
@@ -322,8 +325,11 @@ async function control(url: URL, request: Request): Promise<Response> {
   return new Response("Not Found", { status: 404 });
 }
 
+const transport = process?.env?.WSX_TRANSPORT as "engine" | "native" | undefined;
+
 const server = await serve({
   port: 0,
+  transport: transport || undefined,
   hostname: "127.0.0.1",
   allowedOrigins: ["http://good.example"],
   handshakeTimeoutMs: 2000,

@@ -9,11 +9,11 @@ import {
   type Fixture,
   newId,
   nextMessage,
-  runtime,
   startFixture,
+  target,
 } from "./_harness.ts";
 
-describe(`connection handle on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`connection handle on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { closed, connect, nextMessage, runtime, startExample } from "./_harness.ts";
+import { closed, connect, nextMessage, startExample, target } from "./_harness.ts";
 
-describe(`the seed's Hello World on ${runtime}`, { timeout: 60_000 }, () => {
+describe(`the seed's Hello World on ${target}`, { timeout: 60_000 }, () => {
   let port = 0;
   let stop = () => {};
   before(

@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  ask,
-  closed,
-  connect,
-  nextMessage,
-  rawUpgrade,
-  runtime,
-  startExample,
-} from "./_harness.ts";
+import { ask, closed, connect, nextMessage, rawUpgrade, startExample, target } from "./_harness.ts";
 
-describe(`Hono routes on ${runtime}`, { timeout: 60_000 }, () => {
+describe(`Hono routes on ${target}`, { timeout: 60_000 }, () => {
   let port = 0;
   let stop = () => {};
   before(async () => ({ port, stop } = await startExample("examples/hono.ts")));

@@ -6,11 +6,11 @@ import {
   type Fixture,
   newId,
   nextMessage,
-  runtime,
   startFixture,
+  target,
 } from "./_harness.ts";
 
-describe(`maxMsgSize and settings on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`maxMsgSize and settings on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => {
     fx = await startFixture();

@@ -6,13 +6,13 @@ import {
   type Fixture,
   newId,
   nextMessage,
-  runtime,
   startFixture,
+  target,
 } from "./_harness.ts";
 import net from "node:net";
 import WebSocket from "ws";
 
-describe(`ordering and closing on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`ordering and closing on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ERRORS, type WsxErrorCode } from "../../src/errors.ts";
-import { type Fixture, newId, rawUpgrade, runtime, startFixture } from "./_harness.ts";
+import { denoNative, type Fixture, newId, rawUpgrade, startFixture, target } from "./_harness.ts";
 
 // Client frames as hex, masked with the key 00000000 so that payloads read in clear.
 const KEY = "00000000";
@@ -32,16 +32,18 @@ function closeCodeIn(bytes: Buffer): number | undefined {
   return bytes.readUInt16BE(2);
 }
 
-describe(`protocol errors on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`protocol errors on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());
 
   for (const [name, frames, expected] of cases) {
     test(`${name} closes with the code sent on the wire, and onClose reports it`, async (t) => {
-      if (runtime === "deno") {
-        // Deno's server sends no close frame for a protocol error and reports only 1006.
-        return t.skip("Deno does not report protocol errors (1006, no close frame)");
+      if (denoNative) {
+        // Deno's native server sends no close frame for a protocol error and reports only 1006.
+        return t.skip(
+          "Deno's native server does not report protocol errors (1006, no close frame)",
+        );
       }
       const id = newId();
       const { socket, status, rest } = await rawUpgrade(fx.port, `/ws/echo?id=${id}`);

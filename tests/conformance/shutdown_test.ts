@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type WebSocket from "ws";
-import { connect, type Fixture, newId, rawUpgrade, runtime, startFixture } from "./_harness.ts";
+import { connect, type Fixture, newId, rawUpgrade, startFixture, target } from "./_harness.ts";
 
-describe(`graceful shutdown on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`graceful shutdown on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type WebSocket from "ws";
-import { connect, type Fixture, newId, nextMessage, runtime, startFixture } from "./_harness.ts";
+import { connect, type Fixture, newId, nextMessage, startFixture, target } from "./_harness.ts";
 
 function pinged(ws: WebSocket, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -13,7 +13,7 @@ function pinged(ws: WebSocket, ms: number): Promise<boolean> {
   });
 }
 
-describe(`timeout pings on ${runtime}`, { timeout: 120_000 }, () => {
+describe(`timeout pings on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());

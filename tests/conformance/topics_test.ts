@@ -7,8 +7,8 @@ import {
   connect,
   type Fixture,
   nextMessage,
-  runtime,
   startFixture,
+  target,
 } from "./_harness.ts";
 
 /** Messages that arrive within `ms`. */
@@ -23,7 +23,7 @@ async function drain(ws: WebSocket, ms = 300): Promise<string[]> {
   }
 }
 
-describe(`topics on ${runtime}`, { timeout: 60_000 }, () => {
+describe(`topics on ${target}`, { timeout: 60_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
   after(() => fx.stop());
