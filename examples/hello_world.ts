@@ -4,13 +4,15 @@
  *
  *   npm run hello:deno   npm run hello:bun   npm run hello:node
  *
- * PORT (default 8080), WS_MAX_MSG_SIZE and WS_TIMEOUT come from the environment.
+ * PORT (default 8080), WS_MAX_MSG_SIZE and WS_TIMEOUT come from the environment, and
+ * WS_TRANSPORT where a runtime offers both: `engine` (wsx's own, the default on Node.js
+ * and Deno) or `native` (the runtime's own WebSocket server, the default on Bun).
  *
  * @module
  */
 
 import { Websocket } from "../mod.ts";
-import { serve } from "../src/serve.ts";
+import { serve, type ServeOptions } from "../src/serve.ts";
 
 function env(name: string): string | undefined {
   const g = globalThis as {
@@ -25,9 +27,13 @@ if (maxMsgSize) Websocket.maxMsgSize = Number(maxMsgSize);
 const timeout = env("WS_TIMEOUT");
 if (timeout) Websocket.timeout = Number(timeout);
 
+// serve() checks the value and names the allowed ones.
+const transport = (env("WS_TRANSPORT") || undefined) as ServeOptions["transport"];
+
 const server = await serve({
   port: Number(env("PORT") ?? 8080),
   hostname: env("HOST") || "127.0.0.1",
+  transport,
   shutdownOnSignals: true,
   onRequest(request) {
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
@@ -40,4 +46,6 @@ const server = await serve({
     return new Response("Hello World!");
   },
 });
-console.log(`Hello World on http://localhost:${server.port}/ (WebSocket echo on the same port)`);
+console.log(
+  `Hello World on http://localhost:${server.port}/ (WebSocket echo on the same port, ${server.transport})`,
+);

@@ -5,7 +5,11 @@
  *   npm run hono:node   npm run hono:deno   npm run hono:bun
  *
  * PORT (default 8080; 0 picks a free port) and HOST (default 127.0.0.1, this machine only;
- * 0.0.0.0 for every interface) come from the environment.
+ * 0.0.0.0 for every interface) come from the environment, and on Deno and Bun
+ * WS_TRANSPORT: `engine` serves the app with wsx's `serve()` (wsx's engine, Deno's
+ * default), `native` with the runtime's own `Deno.serve`/`Bun.serve` and wsx's native
+ * adapter (Bun's default). On Node.js the app runs on `@hono/node-server` with
+ * `attach()`, wsx's engine on the application's own server.
  *
  * @module
  */
@@ -66,7 +70,13 @@ function env(name: string): string | undefined {
 }
 
 async function listen(port: number, hostname: string): Promise<number> {
-  switch (detectRuntime()) {
+  const runtime = detectRuntime();
+  const transport = env("WS_TRANSPORT") || (runtime === "bun" ? "native" : "engine");
+  if (runtime !== "node" && transport === "engine") {
+    const { serve } = await import("../src/serve.ts");
+    return (await serve({ port, hostname, transport: "engine", onRequest: app.fetch })).port;
+  }
+  switch (runtime) {
     case "deno": {
       const { fetchHandler } = await import("../src/adapters/deno.ts");
       const deno = (globalThis as unknown as {

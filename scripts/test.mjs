@@ -2,7 +2,7 @@
 // The whole suite, as `npm test` runs it: quality gates, unit tests, the shared
 // conformance suite against a real server on Deno, Bun and Node, and each runtime's own
 // WebSocket client. Prints a summary per runtime and a closing "N passed, N failed".
-// Usage: node scripts/test.mjs [--only=gates,unit,deno,bun,node]
+// Usage: node scripts/test.mjs [--only=gates,unit,deno,deno-native,bun,bun-native,node]
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -66,11 +66,21 @@ const phases = [
     cmd: nodeTest([...files("tests/core"), ...files("tests/rfc6455")], nodeWebSocket),
     parse: "tap",
   },
-  ...["deno", "bun", "node"].map((rt) => ({
-    group: rt,
-    name: `conformance suite against a ${rt} server`,
+  // wsx's engine on every runtime (groups deno, bun, node), and the native servers of
+  // Deno and Bun (groups deno-native, bun-native).
+  ...[
+    ["deno", "engine"],
+    ["deno", "native"],
+    ["bun", "engine"],
+    ["bun", "native"],
+    ["node", "engine"],
+  ].map(([rt, transport]) => ({
+    group: transport === "native" ? `${rt}-native` : rt,
+    name: transport === "native"
+      ? `conformance suite against ${rt}'s native WebSocket server`
+      : `conformance suite against wsx's engine on ${rt}`,
     cmd: nodeTest(files("tests/conformance")),
-    env: { WSX_RUNTIME: rt },
+    env: { WSX_RUNTIME: rt, WSX_TRANSPORT: transport },
     parse: "tap",
   })),
   {
@@ -169,7 +179,7 @@ for (const phase of phases) {
 console.log("\nSummary per runtime:");
 for (const [group, row] of summary) {
   console.log(
-    `  ${group.padEnd(6)} ${String(row.passed).padStart(5)} passed ${
+    `  ${group.padEnd(11)} ${String(row.passed).padStart(5)} passed ${
       String(row.failed).padStart(4)
     } failed`,
   );
