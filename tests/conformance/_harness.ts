@@ -36,11 +36,18 @@ const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 export function commandFor(rt: Runtime, file: string): [string, string[]] {
   switch (rt) {
     case "deno":
-      return [bin("deno"), ["run", "--allow-net", "--allow-env", "--allow-read", file]];
+      return [bin("deno"), [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--v8-flags=--expose-gc",
+        file,
+      ]];
     case "bun":
       return [bin("bun"), ["run", file]];
     case "node":
-      return [process.execPath, ["--import", "tsx", file]];
+      return [process.execPath, ["--expose-gc", "--import", "tsx", file]];
   }
 }
 
