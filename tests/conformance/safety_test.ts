@@ -10,7 +10,6 @@ import {
   newId,
   nextMessage,
   rawUpgrade,
-  runtime,
   startFixture,
   target,
 } from "./_harness.ts";

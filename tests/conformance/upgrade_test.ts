@@ -7,7 +7,6 @@ import {
   type Fixture,
   nextMessage,
   rawUpgrade,
-  runtime,
   startFixture,
   target,
   transport,
