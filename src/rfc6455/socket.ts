@@ -330,6 +330,10 @@ export class NodeWebSocket implements Transport {
     if (this.#state === CLOSED) return;
     if (this.#state === OPEN) this.#out().close(err.closeCode, err.message);
     this.#finish(err.closeCode, err.message, ERROR_GRACE_MS);
+    // Nothing the peer sends now matters: stop reading, so that a peer streaming a
+    // refused message is held back by TCP rather than read and dropped (which costs
+    // memory on Deno's node:net until the socket is gone).
+    this.#socket.pause();
   }
 
   // Ends the socket after our close frame, so the peer reads it, and reports at once.

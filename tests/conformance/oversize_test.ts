@@ -14,12 +14,7 @@ const ANNOUNCED = 60 * 1024 * 1024;
 // 40 MiB in all, more than the bound: a server that buffered it would fail.
 const STREAMED = 5 * 1024 * 1024;
 const CLIENTS = 8;
-// On Deno the engine's RSS grows by about the amount streamed (40 MiB here) before the
-// sockets are gone, though every message is refused at its header: Deno's node:net keeps
-// reading what the peers send during the close handshake's grace period. Still far
-// below Deno's native server (which buffers every message whole), but above the bound
-// of Node.js and Bun; the README notes it.
-const RSS_BOUND = (runtime === "deno" ? 64 : 32) * 1024 * 1024;
+const RSS_BOUND = 32 * 1024 * 1024;
 
 /** A masked binary frame header announcing `length` bytes (64-bit length). */
 function hugeHeader(length: number): Buffer {
@@ -91,8 +86,7 @@ describe(`messages announced far over maxMsgSize on ${target}`, { timeout: 120_0
 
   test(`${CLIENTS} clients streaming 60 MiB messages at once: all closed with 1009, RSS bounded`, async (t) => {
     if (denoNative) return t.skip("Deno's native server buffers a message before wsx sees it");
-    // Warm up the paths an oversize close takes, one client after another, so that their
-    // first use (and the allocator's first growth, about 8 MiB on Deno) is not counted.
+    // Warm up the paths an oversize close takes, so that their first use is not counted.
     for (let i = 0; i < 2; i++) {
       const warm = await rawUpgrade(fx.port, "/ws/echo");
       const warmed = closeCode(warm.socket, warm.rest);
