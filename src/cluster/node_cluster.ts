@@ -14,6 +14,7 @@ import type { ShutdownOptions } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import type { WsxServer } from "../core/server.ts";
 import { createStats } from "../core/stats.ts";
+import { mayRunDeno } from "./spawn.ts";
 import { parseWorker, primaryPlace, WORKER_ENV, type WorkerPlace } from "./worker.ts";
 
 /** How long a worker may take from fork to listening, in ms. */
@@ -115,6 +116,8 @@ async function stopWorkers(workers: readonly Worker[], options: ShutdownOptions 
  * @throws {Error} When a worker exits or does not listen in time (the others are stopped).
  */
 export async function startPrimary(processes: number): Promise<WsxServer> {
+  // Deno's node:cluster starts workers with Deno.Command: say which flag that needs.
+  mayRunDeno(processes, "node:cluster workers");
   const workers: Worker[] = [];
   for (let index = 1; index <= processes; index++) {
     workers.push(cluster.fork({ [WORKER_ENV]: `${index}/${processes}` }));

@@ -113,6 +113,27 @@ function permissionFlags(
 }
 
 /**
+ * Checks that this Deno process may start the Deno executable (`--allow-run`); a no-op
+ * on other runtimes.
+ *
+ * @param processes The `processes` option, for messages.
+ * @param what What would be started, for messages.
+ * @returns The Deno executable's path (empty off Deno).
+ * @throws {Error} Naming the flag, without it.
+ */
+export function mayRunDeno(processes: number, what: string): string {
+  const { Deno } = globalThis as unknown as Partial<DenoGlobals>;
+  if (Deno === undefined) return "";
+  const execPath = Deno.execPath();
+  if (Deno.permissions.querySync({ name: "run", command: execPath }).state !== "granted") {
+    throw new Error(
+      `Cannot serve "processes": ${processes} on Deno: starting ${what} needs --allow-run=${execPath}`,
+    );
+  }
+  return execPath;
+}
+
+/**
  * Deno: `deno run --no-prompt --unstable-net <permissions> <main module> <args>`, after
  * checking that this process may start the Deno executable.
  *
@@ -124,12 +145,7 @@ function permissionFlags(
 export function denoSpawn(processes: number, hostname: string): Spawn {
   const { Deno } = globalThis as unknown as DenoGlobals;
   needsLinux(Deno.build.os, processes);
-  const execPath = Deno.execPath();
-  if (Deno.permissions.querySync({ name: "run", command: execPath }).state !== "granted") {
-    throw new Error(
-      `Cannot serve "processes": ${processes} on Deno: starting copies of the program needs --allow-run=${execPath}`,
-    );
-  }
+  const execPath = mayRunDeno(processes, "copies of the program");
   const granted = (name: PermissionName) =>
     Deno.permissions.querySync({ name }).state === "granted";
   return (env, place): SpawnedCopy => {

@@ -35,16 +35,19 @@ export interface ServeOptions {
   readonly allowedOrigins?: readonly string[];
   /**
    * Longest time a client may take to send its request head, in ms; slower ones are cut
-   * off (slowloris). Node.js and Bun (Bun counts whole seconds of idleness). @default {10000}
+   * off (slowloris). wsx's engine on every runtime, and Bun's native server (which counts
+   * whole seconds of idleness); not Deno's native server. @default {10000}
    */
   readonly handshakeTimeoutMs?: number;
   /**
-   * Server processes sharing the port, 1 to 256. Node.js forks workers with `node:cluster`
-   * (the first process supervises them and serves nothing itself); Bun and Deno start
-   * copies of the entry script that listen with `reusePort` (Linux only; the first
-   * process serves too; Deno also needs `--unstable-net` and `--allow-run`). Every
-   * process runs the whole script: `count()` and `each()` stay per process, and topics
-   * reach every process only through a shared engine such as `RedisEngine`.
+   * Server processes sharing the port, 1 to 256. With wsx's engine (every runtime) the
+   * first process forks workers with `node:cluster` and supervises them, serving nothing
+   * itself (Deno also needs `--allow-run` for its own executable). With the native
+   * transport (Bun, Deno) it starts copies of the entry script that listen with
+   * `reusePort` and serves too (Deno also needs `--unstable-net` and `--allow-run`).
+   * Linux only off Node.js: the kernel spreads connections (SO_REUSEPORT). Every process
+   * runs the whole script: `count()` and `each()` stay per process, and topics reach every
+   * process only through a shared engine such as `RedisEngine`.
    * @default {1}
    */
   readonly processes?: number;
@@ -106,10 +109,10 @@ export interface CheckedServeOptions {
 export interface ProcessInfo {
   /**
    * `"single"` with `processes: 1`; `"primary"` in the process that started the others
-   * (on Node.js it serves no connection itself); `"worker"` in every process it started.
+   * (with wsx's engine it serves no connection itself); `"worker"` in every process it started.
    */
   readonly role: "single" | "primary" | "worker";
-  /** 0 in the primary; 1 to `processes` in Node.js workers, 1 to `processes - 1` on Bun and Deno. */
+  /** 0 in the primary; 1 to `processes` in `node:cluster` workers, 1 to `processes - 1` in copies. */
   readonly index: number;
   /** How many processes serve connections on the port. */
   readonly processes: number;
@@ -126,8 +129,9 @@ export interface ProcessInfo {
  */
 export interface ServerCapabilities {
   /**
-   * A slow request head is cut off: after `handshakeTimeoutMs` (`"configurable"`), after
-   * a delay the runtime fixes (`"runtime"`: Bun, about 10 s), or not at all (`"none"`: Deno).
+   * A slow request head is cut off: after `handshakeTimeoutMs` (`"configurable"`: wsx's
+   * engine on every runtime), after a delay the runtime fixes (`"runtime"`: Bun's native
+   * server, about 10 s), or not at all (`"none"`: Deno's native server).
    */
   readonly handshakeTimeout: "configurable" | "runtime" | "none";
 }
@@ -148,7 +152,10 @@ export interface WsxServer {
   readonly port: number;
   /** The address it listens on. */
   readonly hostname: string;
-  /** The runtime's server object (`Deno.HttpServer`, Bun's `Server`, Node's `http.Server`). */
+  /**
+   * The server object: `node:http`'s `Server` with wsx's engine (on every runtime), or the
+   * runtime's own (`Deno.HttpServer`, Bun's `Server`) with the native transport.
+   */
   readonly raw: unknown;
   /** Counters, live. */
   readonly stats: ServerStats;

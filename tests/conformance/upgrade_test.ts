@@ -38,6 +38,24 @@ describe(`upgrade control and handshake abuse on ${target}`, { timeout: 120_000 
   before(async () => fx = await startFixture());
   after(() => fx.stop());
 
+  test("the server and its connections report the transport and what it can do", async () => {
+    const caps = (await fx.get("/caps")).body;
+    assert.equal(caps.transport, transport);
+    const ws = await connect(fx.url("/ws/cmd"));
+    const reply = nextMessage(ws);
+    ws.send("rtt");
+    const { pongs } = JSON.parse((await reply).data.toString());
+    ws.close();
+    if (transport === "engine") {
+      // wsx's engine behaves the same on every runtime.
+      assert.equal(caps.handshakeTimeout, "configurable");
+      assert.equal(pongs, true);
+    } else {
+      assert.equal(caps.handshakeTimeout, denoNative ? "none" : "runtime");
+      assert.equal(pongs, !denoNative);
+    }
+  });
+
   test("an async hook refuses with 401 and WWW-Authenticate, or 403, and accepts a good token", async () => {
     const unauthorized = await rawUpgrade(fx.port, "/ws/auth?token=bad");
     assert.equal(unauthorized.status, 401);

@@ -3,7 +3,9 @@ import { describe, test } from "node:test";
 import { headerPairs, serializeCookie } from "../../src/core/headers.ts";
 import { checkCloseArgs, exceedsLimit, utf8Length } from "../../src/core/limits.ts";
 import { checkUpgradeRequest, planUpgrade } from "../../src/core/upgrade.ts";
-import { detectRuntime } from "../../src/runtime.ts";
+import { checkRuntimeVersion, detectRuntime } from "../../src/runtime.ts";
+import { checkServeOptions } from "../../src/core/server.ts";
+import { serve as nodeServe } from "../../src/adapters/node.ts";
 
 const handshake = {
   upgrade: "websocket",
@@ -88,5 +90,44 @@ describe("core helpers", () => {
     );
     assert.equal(detectRuntime({ process: { versions: { node: "20" } } }), "node");
     assert.throws(() => detectRuntime({}), TypeError);
+  });
+
+  test('serve()\'s transport is "engine" or "native", unset by default', () => {
+    const onRequest = () => new Response("");
+    assert.equal(checkServeOptions({ onRequest }).transport, undefined);
+    assert.equal(checkServeOptions({ onRequest, transport: "native" }).transport, "native");
+    assert.throws(
+      () => checkServeOptions({ onRequest, transport: "uws" as never }),
+      (error: Error) =>
+        error instanceof TypeError &&
+        /^Invalid "transport": expected "engine" or "native", got "uws"$/.test(error.message),
+    );
+  });
+
+  test("on Node.js, serve() refuses the native transport, naming the one it has", async () => {
+    await assert.rejects(
+      nodeServe({ port: 0, onRequest: () => new Response(""), transport: "native" }),
+      (error: Error) =>
+        error instanceof RangeError &&
+        /"transport".*expected "engine", got "native"/.test(error.message),
+    );
+  });
+
+  test("Deno and Bun older than the floor are refused with their version and the floor", () => {
+    const deno = (v: string) => ({ Deno: { version: { deno: v } } });
+    const bun = (v: string) => ({ Bun: { version: v } });
+    for (const ok of [deno("2.9.0"), deno("2.9.6"), deno("3.0.0"), bun("1.4.0"), bun("1.10.1")]) {
+      checkRuntimeVersion(ok);
+    }
+    checkRuntimeVersion({ process: { versions: { node: "20.0.0" } } });
+    assert.throws(
+      () => checkRuntimeVersion(deno("2.8.9")),
+      /^Error: Cannot serve on Deno 2\.8\.9: wsx needs Deno 2\.9\.0 or later$/,
+    );
+    assert.throws(
+      () => checkRuntimeVersion(bun("1.3.12")),
+      /^Error: Cannot serve on Bun 1\.3\.12: wsx needs Bun 1\.4\.0 or later$/,
+    );
+    assert.throws(() => checkRuntimeVersion(deno("1.46.3")), /Deno 2\.9\.0 or later/);
   });
 });

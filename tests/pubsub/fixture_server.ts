@@ -1,7 +1,7 @@
 /**
  * The server of the pub/sub tests, the same file on Deno, Bun and Node: a wsx server
  * whose topics go through a `RedisEngine` (`REDIS_URL`), on `WSX_PROCESSES` processes
- * (default 1). The first process prints `READY {"port":N,...}` once every process
+ * (default 1), with the transport `WSX_TRANSPORT` (the runtime's default). The first process prints `READY {"port":N,...}` once every process
  * listens; every process prints `SHUTDOWN {...}` when its server has shut down.
  *
  * `/ws` upgrades; its text commands: `sub t`, `unsub t`, `pub t text`, `pubbin t` (every
@@ -67,6 +67,7 @@ const server = await serve({
   port: Number(env("PORT") ?? 0),
   hostname: "127.0.0.1",
   processes: Number(env("WSX_PROCESSES") ?? 1),
+  transport: (env("WSX_TRANSPORT") || undefined) as "engine" | "native" | undefined,
   shutdownOnSignals: { timeoutMs: 2000 },
   async onRequest(request) {
     const url = new URL(request.url);

@@ -1,6 +1,7 @@
 /**
  * Separate wsx server processes on Node.js sharing one real Redis through RedisEngine,
- * and `serve({ processes: 2 })`: one port, two node:cluster workers.
+ * and `serve({ processes: 2 })` with wsx's engine on Node.js, Deno and Bun: one port, two
+ * node:cluster workers.
  *
  * @module
  */
@@ -155,64 +156,80 @@ describe("RedisEngine across Node.js server processes", { timeout: 120_000 }, ()
   });
 });
 
-describe("serve({ processes: 2 }) on Node.js: one port, two workers", { timeout: 120_000 }, () => {
-  let redis: RedisServer;
-  let server: ServerProcess;
-  const clients: Client[] = [];
-  before(async () => {
-    redis = await RedisServer.start();
-    server = await ServerProcess.start("node", { REDIS_URL: redis.url, WSX_PROCESSES: "2" });
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server?.stop();
-    await redis?.stop();
-  });
+// wsx's engine runs node:cluster on every runtime: Deno's and Bun's node:cluster
+// workers share the port (SO_REUSEPORT on Linux), the primary supervises.
+for (const runtime of ["node", "deno", "bun"] as const) {
+  describe(
+    `serve({ processes: 2 }) with wsx's engine on ${runtime}: one port, two node:cluster workers`,
+    { timeout: 120_000 },
+    () => {
+      let redis: RedisServer;
+      let server: ServerProcess;
+      const clients: Client[] = [];
+      before(async () => {
+        redis = await RedisServer.start();
+        server = await ServerProcess.start(runtime, {
+          REDIS_URL: redis.url,
+          WSX_PROCESSES: "2",
+          WSX_TRANSPORT: "engine",
+        });
+      });
+      after(async () => {
+        for (const client of clients) client.close();
+        await server?.stop();
+        await redis?.stop();
+      });
 
-  test("the primary serves nothing itself; clients land on both workers", async () => {
-    assert.match(server.lines[0], /"role":"primary"/);
-    const byPid = await clientsOnEachProcess(server.url(), 2);
-    clients.push(...byPid.values());
-    assert.ok(![...byPid.keys()].includes(`who:${server.pid}`));
-  });
+      test("the primary serves nothing itself; clients land on both workers", async () => {
+        assert.match(server.lines[0], /"role":"primary"/);
+        const byPid = await clientsOnEachProcess(server.url(), 2);
+        clients.push(...byPid.values());
+        assert.ok(![...byPid.keys()].includes(`who:${server.pid}`));
+      });
 
-  test("clients on different workers receive each other's publishes, binary intact", async () => {
-    const [a, b] = clients;
-    await subscribeAll(redis, [a, b], "pair", 2);
-    a.ws.send("pub pair hi-from-a");
-    assert.deepEqual(await b.drain(), ["hi-from-a"]);
-    assert.deepEqual(await a.drain(), ["hi-from-a"]);
-    b.ws.send("pubbin pair");
-    for (const client of [a, b]) assert.deepEqual([...(await client.next()).data], EVERY_BYTE);
-  });
+      test("clients on different workers receive each other's publishes, binary intact", async () => {
+        const [a, b] = clients;
+        await subscribeAll(redis, [a, b], "pair", 2);
+        a.ws.send("pub pair hi-from-a");
+        assert.deepEqual(await b.drain(), ["hi-from-a"]);
+        assert.deepEqual(await a.drain(), ["hi-from-a"]);
+        b.ws.send("pubbin pair");
+        for (const client of [a, b]) assert.deepEqual([...(await client.next()).data], EVERY_BYTE);
+      });
 
-  test("clusterCount() sees the connections of both workers", async () => {
-    assert.equal(
-      await waitFor(
-        async () => {
-          const answer = await clients[0].ask("ccount");
-          return answer === "ccount:2" ? answer : undefined;
-        },
-        10_000,
-        "ccount:2",
-      ),
-      "ccount:2",
-    );
-  });
+      test("clusterCount() sees the connections of both workers", async () => {
+        assert.equal(
+          await waitFor(
+            async () => {
+              const answer = await clients[0].ask("ccount");
+              return answer === "ccount:2" ? answer : undefined;
+            },
+            10_000,
+            "ccount:2",
+          ),
+          "ccount:2",
+        );
+      });
 
-  test("SIGTERM to the primary shuts every worker down gracefully, then it exits", async () => {
-    const pids = await Promise.all(clients.map((c) => c.ask("who")));
-    const closes = clients.map((c) =>
-      new Promise<number>((resolve) => c.ws.once("close", (code: number) => resolve(code)))
-    );
-    process.kill(server.pid, "SIGTERM");
-    assert.deepEqual(await Promise.all(closes), [1001, 1001]);
-    await waitFor(() => server.running ? undefined : true, 15_000, "the primary to exit");
-    for (const who of pids) {
-      await waitFor(() => alive(Number(who.slice(4))) ? undefined : true, 5000, `${who} to exit`);
-    }
-  });
-});
+      test("SIGTERM to the primary shuts every worker down gracefully, then it exits", async () => {
+        const pids = await Promise.all(clients.map((c) => c.ask("who")));
+        const closes = clients.map((c) =>
+          new Promise<number>((resolve) => c.ws.once("close", (code: number) => resolve(code)))
+        );
+        process.kill(server.pid, "SIGTERM");
+        assert.deepEqual(await Promise.all(closes), [1001, 1001]);
+        await waitFor(() => server.running ? undefined : true, 15_000, "the primary to exit");
+        for (const who of pids) {
+          await waitFor(
+            () => alive(Number(who.slice(4))) ? undefined : true,
+            5000,
+            `${who} to exit`,
+          );
+        }
+      });
+    },
+  );
+}
 
 describe(
   "serve({ processes: 2 }) on Node.js when a worker cannot listen",

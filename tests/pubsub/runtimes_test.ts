@@ -80,7 +80,7 @@ describe(
 
 for (const runtime of ["bun", "deno"] as const) {
   describe(
-    `serve({ processes: 2 }) on ${runtime}: reusePort, one port`,
+    `serve({ processes: 2, transport: "native" }) on ${runtime}: reusePort, one port`,
     { timeout: 120_000 },
     () => {
       let redis: RedisServer;
@@ -88,7 +88,11 @@ for (const runtime of ["bun", "deno"] as const) {
       let pair: Client[] = [];
       before(async () => {
         redis = await RedisServer.start();
-        server = await ServerProcess.start(runtime, { REDIS_URL: redis.url, WSX_PROCESSES: "2" });
+        server = await ServerProcess.start(runtime, {
+          REDIS_URL: redis.url,
+          WSX_PROCESSES: "2",
+          WSX_TRANSPORT: "native",
+        });
       });
       after(async () => {
         for (const client of pair) client.close();
@@ -139,8 +143,8 @@ describe(
     before(async () => redis = await RedisServer.start());
     after(() => redis?.stop());
 
-    test("no --allow-run: the start fails with a message naming the flag", async () => {
-      const env = { REDIS_URL: redis.url, WSX_PROCESSES: "2" };
+    test("native, no --allow-run: the start fails with a message naming the flag", async () => {
+      const env = { REDIS_URL: redis.url, WSX_PROCESSES: "2", WSX_TRANSPORT: "native" };
       const flags = ["--unstable-net", "--allow-net", "--allow-env", "--allow-read"];
       const { code, stderr } = await denoFixtureFails(flags, env);
       assert.notEqual(code, 0);
@@ -150,8 +154,19 @@ describe(
       );
     });
 
-    test("no --unstable-net: the start fails with Deno's message naming the flag", async () => {
-      const env = { REDIS_URL: redis.url, WSX_PROCESSES: "2" };
+    test("engine, no --allow-run: the start fails with a message naming the flag", async () => {
+      const env = { REDIS_URL: redis.url, WSX_PROCESSES: "2", WSX_TRANSPORT: "engine" };
+      const flags = ["--allow-net", "--allow-env", "--allow-read"];
+      const { code, stderr } = await denoFixtureFails(flags, env);
+      assert.notEqual(code, 0);
+      assert.match(
+        stderr,
+        /Cannot serve "processes": 2 on Deno: starting node:cluster workers needs --allow-run=\//,
+      );
+    });
+
+    test("native, no --unstable-net: the start fails with Deno's message naming the flag", async () => {
+      const env = { REDIS_URL: redis.url, WSX_PROCESSES: "2", WSX_TRANSPORT: "native" };
       const flags = ["--allow-net", "--allow-env", "--allow-read", "--allow-run"];
       const { code, stderr } = await denoFixtureFails(flags, env);
       assert.notEqual(code, 0);
