@@ -148,11 +148,11 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     );
   }
   checkRuntimeVersion();
-  const { port, hostname } = checked;
+  const { hostname } = checked;
   // Several processes: the first forks node:cluster workers, which share the port.
   const worker = checked.processes > 1 ? clusterWorker(checked.processes) : undefined;
   if (checked.processes > 1 && !worker) {
-    return withSignals(await startPrimary(checked.processes), options);
+    return withSignals(await startPrimary(checked.processes, checked.port, hostname), options);
   }
   const server = createServer({
     // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
@@ -198,7 +198,8 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     endThenDestroy(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  const address = await listen(server, port, hostname);
+  // Deno's and Bun's workers are told the port their primary picked.
+  const address = await listen(server, worker?.port || checked.port, hostname);
   let stopping: Promise<void> | undefined;
   const wsxServer: WsxServer = {
     port: address.port,

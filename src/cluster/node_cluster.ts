@@ -9,6 +9,7 @@
  */
 
 import cluster, { type Worker } from "node:cluster";
+import { type AddressInfo, createServer } from "node:net";
 import process from "node:process";
 import type { ShutdownOptions } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
@@ -109,18 +110,45 @@ async function stopWorkers(workers: readonly Worker[], options: ShutdownOptions 
 }
 
 /**
+ * The port workers listen on. Node.js's primary holds the listening socket, so port 0
+ * is one port for all; Deno's and Bun's workers each bind their own socket with
+ * SO_REUSEPORT, so port 0 would give each its own: a free port is picked for them first.
+ */
+function sharedPort(port: number, hostname: string): Promise<number> {
+  const versions = process.versions as { bun?: string; deno?: string };
+  if (port !== 0 || (versions.bun === undefined && versions.deno === undefined)) {
+    return Promise.resolve(port);
+  }
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, hostname, () => {
+      const picked = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(picked));
+    });
+  });
+}
+
+/**
  * In the first process: forks `processes` workers and resolves once every one listens.
  *
  * @param processes How many workers.
+ * @param port The port to share (0: a free one).
+ * @param hostname The address workers listen on.
  * @returns A handle whose `shutdown()` shuts every worker down gracefully.
  * @throws {Error} When a worker exits or does not listen in time (the others are stopped).
  */
-export async function startPrimary(processes: number): Promise<WsxServer> {
+export async function startPrimary(
+  processes: number,
+  port = 0,
+  hostname = "0.0.0.0",
+): Promise<WsxServer> {
   // Deno's node:cluster starts workers with Deno.Command: say which flag that needs.
   mayRunDeno(processes, "node:cluster workers");
+  const shared = await sharedPort(port, hostname);
   const workers: Worker[] = [];
   for (let index = 1; index <= processes; index++) {
-    workers.push(cluster.fork({ [WORKER_ENV]: `${index}/${processes}` }));
+    workers.push(cluster.fork({ [WORKER_ENV]: `${index}/${processes}/${shared}` }));
   }
   let addresses;
   try {
