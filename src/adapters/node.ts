@@ -183,6 +183,9 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   });
   listenForUpgrades(server, upgrader, options.onRequest, heads);
   // Upgrade heads that arrive whole and plain are answered before node:http parses them.
+  // Deno's node:http is Node's, connection listener included; Bun's parses HTTP natively
+  // and has no such listener, so there the fast path stays off (takeUpgradesFirst says
+  // false) and every upgrade goes through node:http's upgrade event.
   takeUpgradesFirst(server, (socket, head, rest) => {
     heads.done(socket);
     const { method, target, rawHeaders } = head;
