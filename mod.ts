@@ -70,6 +70,7 @@ export type {
   ProcessInfo,
   ServeOptions,
   ServerCapabilities,
+  ServeTransport,
   WsxServer,
 } from "./src/core/server.ts";
 export type { ShutdownOptions } from "./src/core/group.ts";

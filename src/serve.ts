@@ -15,7 +15,7 @@
 import type { ServeOptions, WsxServer } from "./core/server.ts";
 import { detectRuntime } from "./runtime.ts";
 
-export type { ServeOptions, WsxServer } from "./core/server.ts";
+export type { ServeOptions, ServeTransport, WsxServer } from "./core/server.ts";
 
 /**
  * Starts the runtime's own HTTP server with wsx upgrades: the seed's `start_http_server`.

@@ -43,7 +43,7 @@ import { checkRuntimeVersion } from "../runtime.ts";
 import { bunSpawn } from "../cluster/spawn.ts";
 import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
 
-export type { ServeOptions, WsxServer } from "../core/server.ts";
+export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
 export type { BunSocket } from "./bun_transport.ts";
 
 /**

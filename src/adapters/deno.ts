@@ -42,7 +42,7 @@ import { checkRuntimeVersion } from "../runtime.ts";
 import { denoSpawn } from "../cluster/spawn.ts";
 import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
 
-export type { ServeOptions, WsxServer } from "../core/server.ts";
+export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
 
 interface DenoServer {
   readonly addr: { readonly hostname: string; readonly port: number };

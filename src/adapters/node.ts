@@ -48,7 +48,7 @@ import { checkRuntimeVersion } from "../runtime.ts";
 import { clusterWorker, obeyPrimary, startPrimary } from "../cluster/node_cluster.ts";
 import { SINGLE } from "../cluster/worker.ts";
 
-export type { ServeOptions, WsxServer } from "../core/server.ts";
+export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
 export type { Fetch } from "./node_upgrade.ts";
 
 async function answer(fetch: Fetch, request: Request): Promise<Response> {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { denoNative, type Fixture, rawUpgrade, runtime, startFixture, target } from "./_harness.ts";
+import { denoNative, type Fixture, rawUpgrade, startFixture, target } from "./_harness.ts";
 
 const ANNOUNCED = 60 * 1024 * 1024;
 // 40 MiB in all, more than the bound: a server that buffered it would fail.
