@@ -14,16 +14,24 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = `${root}tests/conformance/fixture_server.ts`;
 
-/** The server runtimes, and how to start the fixture on each. */
-export const SERVERS: Record<string, [string, string[]]> = {
-  deno: [`${root}node_modules/.bin/deno`, ["run", "-A", fixture]],
-  bun: [`${root}node_modules/.bin/bun`, ["run", fixture]],
-  node: ["node", ["--import", "tsx", fixture]],
+/** The servers (wsx's engine on each runtime, and Deno's and Bun's native ones), and how to start the fixture on each. */
+export const SERVERS: Record<string, [string, string[], Record<string, string>]> = {
+  deno: [`${root}node_modules/.bin/deno`, ["run", "-A", fixture], { WSX_TRANSPORT: "engine" }],
+  "deno-native": [`${root}node_modules/.bin/deno`, ["run", "-A", fixture], {
+    WSX_TRANSPORT: "native",
+  }],
+  bun: [`${root}node_modules/.bin/bun`, ["run", fixture], { WSX_TRANSPORT: "engine" }],
+  "bun-native": [`${root}node_modules/.bin/bun`, ["run", fixture], { WSX_TRANSPORT: "native" }],
+  node: ["node", ["--import", "tsx", fixture], {}],
 };
 
 async function withServer(runtime: string, fn: (port: number) => Promise<void>): Promise<void> {
-  const [cmd, args] = SERVERS[runtime];
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+  const [cmd, args, env] = SERVERS[runtime];
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(
