@@ -18,9 +18,12 @@ import { detectRuntime } from "./runtime.ts";
 export type { ServeOptions, ServeTransport, WsxServer } from "./core/server.ts";
 
 /**
- * Starts the runtime's own HTTP server with wsx upgrades: the seed's `start_http_server`.
+ * Starts an HTTP server with wsx upgrades: the seed's `start_http_server`. It runs wsx's
+ * engine over the runtime's `node:http` on Node.js and Deno, and Bun's native server on
+ * Bun, unless `transport` says otherwise (`"engine"` or `"native"`; Node.js has only the
+ * engine).
  *
- * @param options Port, hostname and the request handler.
+ * @param options Port, hostname, the request handler and the transport.
  * @returns The running server, once it listens.
  * @example
  * ```ts

@@ -220,18 +220,21 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
       `Invalid "processes": expected an integer from 1 to 256, got ${processes}`,
     );
   }
-  const transport = options.transport;
-  if (transport !== undefined && !TRANSPORTS.includes(transport)) {
-    throw new TypeError(
-      `Invalid "transport": expected "engine" or "native", got ${JSON.stringify(transport)}`,
-    );
-  }
   return {
     port,
     hostname,
-    transport,
+    transport: checkTransport(options.transport),
     allowedOrigins: origins ? new Set(origins.map((o) => o.toLowerCase())) : undefined,
     handshakeTimeoutMs,
     processes,
   };
+}
+
+function checkTransport(transport: unknown): ServeTransport | undefined {
+  if (transport !== undefined && !TRANSPORTS.includes(transport as ServeTransport)) {
+    throw new TypeError(
+      `Invalid "transport": expected "engine" or "native", got ${JSON.stringify(transport)}`,
+    );
+  }
+  return transport as ServeTransport | undefined;
 }
