@@ -63,7 +63,7 @@ export {
   type Settings,
   settings,
 } from "./src/core/settings.ts";
-export { WebSocketConnection } from "./src/core/connection.ts";
+export { WebSocketConnection, type WriteOptions } from "./src/core/connection.ts";
 export type { MessageData, SendData } from "./src/core/data.ts";
 export { type ErrorReporter, setErrorReporter } from "./src/core/report.ts";
 export type {
@@ -79,6 +79,8 @@ export { ERRORS, WsxError, type WsxErrorCode } from "./src/errors.ts";
 export type {
   Cookie,
   HeadersLike,
+  PerMessageDeflate,
+  PerMessageDeflateOptions,
   UpgradeSettings,
   WebSocketHandlers,
   WriteResult,

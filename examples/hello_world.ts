@@ -4,7 +4,8 @@
  *
  *   npm run hello:deno   npm run hello:bun   npm run hello:node
  *
- * PORT (default 8080), WS_MAX_MSG_SIZE and WS_TIMEOUT come from the environment, and
+ * PORT (default 8080), WS_MAX_MSG_SIZE, WS_TIMEOUT and WS_PER_MESSAGE_DEFLATE=1 come from the
+ * environment, and
  * WS_TRANSPORT where a runtime offers both: `engine` (wsx's own, the default on Node.js
  * and Deno) or `native` (the runtime's own WebSocket server, the default on Bun).
  *
@@ -26,6 +27,7 @@ const maxMsgSize = env("WS_MAX_MSG_SIZE");
 if (maxMsgSize) Websocket.maxMsgSize = Number(maxMsgSize);
 const timeout = env("WS_TIMEOUT");
 if (timeout) Websocket.timeout = Number(timeout);
+if (env("WS_PER_MESSAGE_DEFLATE") === "1") Websocket.perMessageDeflate = true;
 
 // serve() checks the value and names the allowed ones.
 const transport = (env("WS_TRANSPORT") || undefined) as ServeOptions["transport"];

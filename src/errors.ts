@@ -20,6 +20,11 @@ export const ERRORS = {
     closeCode: 1002,
     message: "Invalid frame: RSV bits set without a negotiated extension",
   },
+  // RFC 7692 section 6: RSV1 marks the first frame of a compressed message, nothing else.
+  "frame-rsv1": {
+    closeCode: 1002,
+    message: "Invalid frame: RSV1 set on a continuation or control frame",
+  },
   "frame-opcode": { closeCode: 1002, message: "Invalid frame: reserved opcode" },
   // RFC 6455 section 5.1: a server MUST close on an unmasked client frame.
   "frame-unmasked": { closeCode: 1002, message: "Invalid frame: client frames must be masked" },
@@ -45,6 +50,11 @@ export const ERRORS = {
   // RFC 6455 section 8.1: invalid UTF-8 in a text message or a close reason.
   "invalid-utf8": { closeCode: 1007, message: "Invalid UTF-8 in a text message" },
   "invalid-utf8-reason": { closeCode: 1007, message: "Invalid UTF-8 in a close reason" },
+  // RFC 7692 section 8.2.2: data that does not inflate fails the connection.
+  "inflate-failed": {
+    closeCode: 1007,
+    message: "Invalid compressed message: the payload does not inflate",
+  },
   "too-many-fragments": {
     closeCode: 1008,
     message: "Policy violation: too many fragments in one message",

@@ -5,6 +5,9 @@
  */
 
 import type { WebSocketConnection } from "./core/connection.ts";
+import type { PerMessageDeflate } from "./core/deflate_options.ts";
+
+export type { PerMessageDeflate, PerMessageDeflateOptions } from "./core/deflate_options.ts";
 
 export type { WriteResult } from "./core/transport.ts";
 
@@ -107,4 +110,10 @@ export interface UpgradeSettings<U = unknown> extends WebSocketHandlers<U> {
    * choosing among the offered names (return `undefined` for none).
    */
   protocol?: string | ((offered: readonly string[]) => string | undefined);
+  /**
+   * permessage-deflate for this connection, overriding the `perMessageDeflate` setting:
+   * `false`, `true` or options. Only wsx's engine negotiates it (see the README).
+   * @default {settings.perMessageDeflate}
+   */
+  perMessageDeflate?: PerMessageDeflate;
 }

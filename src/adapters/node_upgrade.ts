@@ -14,6 +14,8 @@ import { ConnectionDriver } from "../core/driver.ts";
 import type { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import { settings } from "../core/settings.ts";
+import { deflateConfigOf } from "../core/deflate_options.ts";
+import { agreeDeflate } from "../rfc6455/deflate/session.ts";
 import {
   bindRequest,
   isUpgradedResponse,
@@ -92,9 +94,19 @@ export class NodeUpgrader implements Upgrader {
       group: this.group,
       protocol: plan.protocol,
     });
-    const engine = new NodeWebSocket(socket, head, driver, engineOptions);
+    // permessage-deflate (RFC 7692): the upgrade's choice, else the setting.
+    const deflate = agreeDeflate(
+      request.headers.get("sec-websocket-extensions"),
+      plan.perMessageDeflate !== undefined
+        ? plan.perMessageDeflate
+        : deflateConfigOf(settings.perMessageDeflate),
+    );
+    const headers = deflate === null
+      ? plan.headers
+      : [...plan.headers, ["Sec-WebSocket-Extensions", deflate.header] as [string, string]];
+    const engine = new NodeWebSocket(socket, head, driver, engineOptions, deflate?.session);
     engine.greet(
-      buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, plan.headers),
+      buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, headers),
     );
     driver.bind(engine);
     driver.open();

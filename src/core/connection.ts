@@ -5,6 +5,23 @@
  */
 
 import { messageData, type SendData } from "./data.ts";
+
+/**
+ * Per-message options of {@linkcode WebSocketConnection.write}.
+ *
+ * @example
+ * ```ts
+ * import type { WriteOptions } from "./connection.ts";
+ * const plain: WriteOptions = { compress: false };
+ * ```
+ */
+export interface WriteOptions {
+  /**
+   * `false` sends the message uncompressed even when permessage-deflate is in use; `true`
+   * compresses it when it reaches the threshold. @default {true}
+   */
+  readonly compress?: boolean;
+}
 import type { Capabilities, WriteResult } from "./transport.ts";
 import type { ConnectionDriver } from "./driver.ts";
 import { publish as publishTopic } from "./topics.ts";
@@ -108,6 +125,8 @@ export class WebSocketConnection<U = unknown> {
    * @param data The message; an `ArrayBuffer` or another `ArrayBufferView` is sent as its
    * bytes.
    * @param isText A text frame when true, binary when false. @default {typeof data === "string"}
+   * @param options `{ compress: false }` sends this message uncompressed when the
+   * connection uses permessage-deflate (already compressed data, say). @default {{}}
    * @returns `"sent"` or `"queued"` on success; `"dropped"` over the outbound cap with the
    * `"drop"` policy; `"closed"` once the connection is closing or closed.
    * @example
@@ -115,10 +134,15 @@ export class WebSocketConnection<U = unknown> {
    * import type { WebSocketConnection } from "./connection.ts";
    * declare const ws: WebSocketConnection;
    * if (ws.write("hello") === "closed") console.log("gone");
+   * ws.write(new Uint8Array(4096), false, { compress: false });
    * ```
    */
-  write(data: SendData, isText: boolean = typeof data === "string"): WriteResult {
-    return this.#d.write(messageData(data), isText);
+  write(
+    data: SendData,
+    isText: boolean = typeof data === "string",
+    options?: WriteOptions,
+  ): WriteResult {
+    return this.#d.write(messageData(data), isText, options?.compress !== false);
   }
 
   /**

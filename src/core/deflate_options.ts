@@ -144,3 +144,23 @@ export const DEFAULT_DEFLATE: DeflateConfig = Object.freeze({
   serverMaxWindowBits: 15,
   clientMaxWindowBits: undefined,
 });
+
+const resolved = new WeakMap<object, DeflateConfig | null>();
+/**
+ * {@linkcode resolveDeflate} for a value already checked (the setting), resolved once
+ * per options object.
+ *
+ * @param value The setting's value.
+ * @returns `null` when off, else the options.
+ * @example
+ * ```ts
+ * import { deflateConfigOf } from "./deflate_options.ts";
+ * console.log(deflateConfigOf(false)); // null
+ * ```
+ */
+export function deflateConfigOf(value: PerMessageDeflate): DeflateConfig | null {
+  if (typeof value !== "object") return value ? DEFAULT_DEFLATE : null;
+  let config = resolved.get(value);
+  if (config === undefined) resolved.set(value, config = resolveDeflate(value));
+  return config;
+}

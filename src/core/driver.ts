@@ -226,10 +226,12 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   // ---- What the handle and the server call ----
 
   /** Sends a message unless the connection is closing or over its outbound cap. */
-  write(data: string | Uint8Array, isText: boolean): WriteResult {
+  write(data: string | Uint8Array, isText: boolean, compress = true): WriteResult {
     const refused = this.#admit(data.length);
     if (refused !== undefined) return refused;
-    const result = this.transport.send(data, isText);
+    const result = compress
+      ? this.transport.send(data, isText)
+      : this.transport.send(data, isText, false);
     if (result === "queued") this.#flags |= DRAIN_WANTED;
     return result;
   }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { type PerMessageDeflate, resolveDeflate } from "./deflate_options.ts";
+
 /**
  * The process-wide settings. `maxMsgSize` is read live for every incoming message;
  * `timeout`, `pongTimeout` and `maxBufferedBytes` are captured by each connection
@@ -27,6 +29,11 @@ export interface Settings {
   maxBufferedBytes: number;
   /** What a write does over `maxBufferedBytes`: `"close"` with 1008, or `"drop"` the message. @default {"close"} */
   backpressure: "close" | "drop";
+  /**
+   * permessage-deflate (RFC 7692): `false`, `true` for the defaults, or options; read at
+   * each upgrade (`upgrade()` may override it). @default {false}
+   */
+  perMessageDeflate: PerMessageDeflate;
 }
 
 /** The default value of every setting. */
@@ -36,6 +43,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   pongTimeout: 0,
   maxBufferedBytes: 4 * 1024 * 1024,
   backpressure: "close",
+  perMessageDeflate: false,
 });
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -64,6 +72,10 @@ const validators: { [K in keyof Settings]: (value: unknown) => Settings[K] } = {
       );
     }
     return v;
+  },
+  perMessageDeflate: (v) => {
+    resolveDeflate(v);
+    return typeof v === "object" ? Object.freeze({ ...v }) : v as boolean;
   },
 };
 
@@ -145,6 +157,7 @@ export const settings: Settings = Object.seal(
     pongTimeout: accessor("pongTimeout"),
     maxBufferedBytes: accessor("maxBufferedBytes"),
     backpressure: accessor("backpressure"),
+    perMessageDeflate: accessor("perMessageDeflate"),
   }),
 );
 

@@ -66,8 +66,11 @@ export interface Capabilities {
 export interface Transport {
   /** What this runtime does natively. */
   readonly capabilities: Capabilities;
-  /** Sends one message; `isText` selects a text or a binary frame. */
-  send(data: string | Uint8Array, isText: boolean): WriteResult;
+  /**
+   * Sends one message; `isText` selects a text or a binary frame. `compress: false` asks
+   * that it not be compressed (permessage-deflate); transports without it ignore it.
+   */
+  send(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult;
   /** Starts the closing handshake with a valid close code and a reason of at most 123 bytes. */
   close(code: number, reason: string): void;
   /** Destroys the connection at once, without a closing handshake. */

@@ -9,6 +9,7 @@ import type { UpgradeSettings, WebSocketHandlers } from "../types.ts";
 import type { ServerGroup } from "./group.ts";
 import { headerPairs } from "./headers.ts";
 import { checkUpgrade } from "../rfc6455/handshake.ts";
+import { type DeflateConfig, resolveDeflate } from "./deflate_options.ts";
 
 /**
  * An upgrade, checked and resolved, ready for an adapter.
@@ -28,6 +29,8 @@ export interface UpgradePlan<U> {
   readonly headers: ReadonlyArray<[string, string]>;
   /** The chosen subprotocol, if any. */
   readonly protocol: string | undefined;
+  /** permessage-deflate for this upgrade (`null` off), or undefined for the setting. */
+  readonly perMessageDeflate?: DeflateConfig | null;
 }
 
 /**
@@ -230,6 +233,9 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
     udata: settings.udata as U,
     headers: headerPairs(settings.headers, settings.cookies),
     protocol: choose(request, settings),
+    perMessageDeflate: settings.perMessageDeflate === undefined
+      ? undefined
+      : resolveDeflate(settings.perMessageDeflate),
   };
 }
 

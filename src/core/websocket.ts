@@ -12,6 +12,7 @@ import type { UpgradeSettings } from "../types.ts";
 import type { WebSocketConnection } from "./connection.ts";
 import { count, each } from "./each.ts";
 import { configure, type Settings, settings } from "./settings.ts";
+import type { PerMessageDeflate } from "./deflate_options.ts";
 import { broadcast, clusterCount, publish } from "./topics.ts";
 import { upgrade } from "./upgrade.ts";
 
@@ -116,6 +117,12 @@ export const Websocket: WebsocketGlobal = Object.freeze<WebsocketGlobal>({
   },
   set backpressure(value: "close" | "drop") {
     settings.backpressure = value;
+  },
+  get perMessageDeflate(): PerMessageDeflate {
+    return settings.perMessageDeflate;
+  },
+  set perMessageDeflate(value: PerMessageDeflate) {
+    settings.perMessageDeflate = value;
   },
   configure,
   upgrade,

@@ -12,6 +12,7 @@ import { isValidWireCode } from "./close_codes.ts";
 import { headerLength } from "./encoder.ts";
 import { maskInto, readMaskKey } from "./mask.ts";
 import { MessageAssembler } from "./message.ts";
+import { type Inflater, rsvError } from "./deflate/inflater.ts";
 import { offerReply, withdrawReply } from "./reply.ts";
 import {
   defaultFragmentCap,
@@ -90,16 +91,20 @@ export class FrameParser {
   #msgLimit = 0;
   #fragments = 0;
   #message: MessageAssembler | null = null;
+  #inflater: Inflater | null; // permessage-deflate (RFC 7692), when negotiated
+  #compressed = false; // the open message had RSV1 on its first frame
 
   /**
    * Creates a parser for one connection.
    *
    * @param sink Where messages, control frames and errors go.
    * @param options Limits, UTF-8 helpers and the allocator; read live, never copied.
+   * @param inflater Set when permessage-deflate was negotiated. @default {null}
    */
-  constructor(sink: FrameSink, options: ParserOptions) {
+  constructor(sink: FrameSink, options: ParserOptions, inflater: Inflater | null = null) {
     this.#sink = sink;
     this.#opts = options;
+    this.#inflater = inflater;
   }
 
   /** Whether the parser stopped: after a close frame, an error or {@linkcode FrameParser.stop}. */
@@ -154,13 +159,17 @@ export class FrameParser {
     this.#state = DONE;
     this.#frame = null;
     this.#message = null;
+    this.#inflater?.reset();
   }
 
   // Byte 0: FIN, RSV1-3, opcode (RFC 6455 section 5.2). Every check that byte allows
   // is made here, so a bad frame fails before its length or payload arrives.
   #head1(buf: Uint8Array, pos: number): number {
     const b = buf[pos];
-    if ((b & 0x70) !== 0) return this.#fail("frame-rsv");
+    if ((b & 0x70) !== 0) {
+      const refused = rsvError(b, this.#inflater !== null);
+      if (refused !== null) return this.#fail(refused);
+    }
     const op = b & 0x0f, fin = b >= 0x80;
     if (op >= OP_CLOSE) {
       if (op > OP_PONG) return this.#fail("frame-opcode");
@@ -171,6 +180,7 @@ export class FrameParser {
       if (++this.#fragments > cap) return this.#fail("too-many-fragments");
     } else if (op <= OP_BINARY) {
       if (this.#msgOpcode !== 0) return this.#fail("expected-continuation");
+      this.#compressed = (b & 0x40) !== 0;
       this.#msgOpcode = op;
       this.#msgSize = 0;
       this.#fragments = 1;
@@ -266,7 +276,7 @@ export class FrameParser {
     if (frame === null || frame.length - room < got + take) frame = this.#grow(got + take);
     maskInto(buf, pos, pos + take, frame, room + got, this.#key, got);
     this.#got = got + take;
-    const text = this.#opcode < OP_CLOSE && this.#msgOpcode === OP_TEXT;
+    const text = this.#opcode < OP_CLOSE && this.#msgOpcode === OP_TEXT && !this.#compressed;
     if (text && !this.#assembler().check(frame, room + got, room + got + take)) {
       return this.#fail("invalid-utf8");
     }
@@ -294,6 +304,7 @@ export class FrameParser {
   // `room` is where free bytes for our header start in `buf`, or -1 when there are none.
   #frameDone(buf: Uint8Array, start: number, end: number, whole: boolean, room: number): void {
     if (this.#opcode >= OP_CLOSE) this.#control(buf, start, end);
+    else if (this.#compressed) this.#compressedPart(view(buf, start, end));
     else if (this.#fin && this.#fragments === 1) this.#single(buf, start, end, whole, room);
     else this.#fragment(buf, start, end, whole);
   }
@@ -329,6 +340,18 @@ export class FrameParser {
     const data = m.join();
     if (!text) return this.#sink.message(data, false);
     this.#deliverText(data, 0, data.length);
+  }
+
+  // Gathered whole, inflated within the limit, then checked (`deflate/inflater.ts`).
+  #compressedPart(part: Uint8Array): void {
+    if (!this.#fin) return this.#inflater!.append(part);
+    const text = this.#msgOpcode === OP_TEXT;
+    this.#msgOpcode = 0;
+    this.#compressed = false;
+    const data = this.#inflater!.finish(part, this.#msgLimit, text, this.#opts.isUtf8);
+    if (typeof data === "string") return void this.#fail(data);
+    if (text) this.#deliverText(data, 0, data.length);
+    else this.#sink.message(data, false);
   }
 
   #deliverText(buf: Uint8Array, start: number, end: number): void {

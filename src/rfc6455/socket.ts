@@ -12,7 +12,8 @@ import { WsxError } from "../errors.ts";
 import { CLOSE } from "./close_codes.ts";
 import { OPCODE } from "./encoder.ts";
 import { Outbox } from "./outbox.ts";
-import { encodeForMany, type SlabFrame } from "./shared_frame.ts";
+import type { SlabFrame } from "./shared_frame.ts";
+import { type DeflateSession, encodeBroadcast, packedFrame, RSV1 } from "./deflate/session.ts";
 import { FrameParser } from "./parser.ts";
 import { TurnQueue } from "./turn.ts";
 import {
@@ -80,6 +81,7 @@ export class NodeWebSocket implements Transport {
   #head: Uint8Array | null;
   #state = OPEN;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #deflate: DeflateSession | null;
 
   /**
    * Wraps an upgraded socket; nothing is read until {@linkcode NodeWebSocket.start}.
@@ -88,13 +90,16 @@ export class NodeWebSocket implements Transport {
    * @param head Bytes read past the HTTP head (the `head` of Node's `upgrade` event).
    * @param events Where the connection reports; `open` is the adapter's to call.
    * @param options Limits and timeouts.
+   * @param deflate permessage-deflate, when the handshake agreed it. @default {null}
    */
   constructor(
     socket: Duplex,
     head: Uint8Array,
     events: TransportEvents,
     options: NodeWebSocketOptions,
+    deflate: DeflateSession | null = null,
   ) {
+    this.#deflate = deflate;
     this.#socket = socket;
     this.#events = events;
     this.#config = configFor(options);
@@ -160,14 +165,17 @@ export class NodeWebSocket implements Transport {
    *
    * @param data A string (encoded as UTF-8) or bytes.
    * @param isText Whether to send a text frame rather than a binary one.
+   * @param compress `false` sends it uncompressed even with permessage-deflate. @default {true}
    * @returns `"closed"` once closing, `"queued"` under backpressure, `"dropped"` when the
    * message could not be encoded, else `"sent"`.
    */
-  send(data: string | Uint8Array, isText: boolean): WriteResult {
+  send(data: string | Uint8Array, isText: boolean, compress = true): WriteResult {
     if (this.#state !== OPEN) return "closed";
     const outbox = this.#out();
     try {
-      if (typeof data !== "string") outbox.bytes(isText ? OPCODE.text : OPCODE.binary, data);
+      const packed = compress && this.#deflate !== null ? this.#deflate.pack(data) : null;
+      if (packed !== null) outbox.bytes((isText ? OPCODE.text : OPCODE.binary) | RSV1, packed);
+      else if (typeof data !== "string") outbox.bytes(isText ? OPCODE.text : OPCODE.binary, data);
       else if (isText) outbox.text(data);
       else outbox.bytes(OPCODE.binary, Buffer.from(data, "utf8"));
     } catch {
@@ -201,7 +209,7 @@ export class NodeWebSocket implements Transport {
    * @returns The frame, for {@linkcode NodeWebSocket.sendEncoded} on any connection.
    */
   encode(data: string | Uint8Array, isText: boolean): SlabFrame | Uint8Array[] {
-    return encodeForMany(outboxOptions, data, isText);
+    return encodeBroadcast(outboxOptions, data, isText);
   }
 
   /**
@@ -211,6 +219,8 @@ export class NodeWebSocket implements Transport {
    * @returns Like {@linkcode NodeWebSocket.send}.
    */
   sendEncoded(encoded: unknown): WriteResult {
+    const d = this.#deflate;
+    if (d !== null) encoded = packedFrame(outboxOptions, encoded as object, d) ?? encoded;
     if (Array.isArray(encoded)) return this.sendFrame(encoded);
     if (this.#state !== OPEN) return "closed";
     const outbox = this.#out();
@@ -264,6 +274,7 @@ export class NodeWebSocket implements Transport {
       const parser = this.#parser ??= new FrameParser(
         new NodeWebSocket.#Sink(this),
         this.#config.parser,
+        this.#deflate?.inflater,
       );
       parser.push(chunk);
       if (parser.idle && this.#parser === parser) this.#parser = null;

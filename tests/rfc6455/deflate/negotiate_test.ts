@@ -124,6 +124,9 @@ describe("perMessageDeflate options", () => {
     assert.throws(() => resolveDeflate({ level: 10 }), /perMessageDeflate\.level.*0 to 9/);
     assert.throws(() => resolveDeflate({ serverMaxWindowBits: 8 }), RangeError);
     assert.throws(() => resolveDeflate({ clientMaxWindowBits: "9" }), TypeError);
-    assert.throws(() => resolveDeflate({ windowBits: 9 }), /Unknown option "perMessageDeflate.windowBits"/);
+    assert.throws(
+      () => resolveDeflate({ windowBits: 9 }),
+      /Unknown option "perMessageDeflate.windowBits"/,
+    );
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * permessage-deflate on the runtimes' `node:zlib` (Node.js, and Deno's and Bun's
+ * `node:zlib`, which behave the same here): one-shot, synchronous compression and
+ * inflation, with no zlib state kept between messages.
+ *
+ * @module
+ */
+
+import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
+import type { RawInflate } from "./inflater.ts";
+
+const SYNC = { finishFlush: constants.Z_SYNC_FLUSH };
+
+/**
+ * Inflates raw DEFLATE data ending on a sync flush. `maxOutputLength` makes zlib stop as
+ * soon as the output would pass the limit, so a bomb costs no more than the limit.
+ *
+ * @param input The compressed bytes, `00 00 ff ff` included.
+ * @param maxOutput The largest output allowed.
+ * @returns The bytes, `"too-big"` or `"corrupt"`.
+ * @example
+ * ```ts
+ * import { rawInflate } from "./codec.ts";
+ * const hello = new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0x00, 0xff, 0xff]);
+ * console.log(new TextDecoder().decode(rawInflate(hello, 100) as Uint8Array)); // "Hello"
+ * ```
+ */
+export const rawInflate: RawInflate = (input, maxOutput) => {
+  try {
+    return inflateRawSync(input, { ...SYNC, maxOutputLength: Math.max(1, maxOutput) });
+  } catch (error) {
+    return (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" ? "too-big" : "corrupt";
+  }
+};
+
+/**
+ * How a message is compressed: level, memLevel and window, agreed once per connection.
+ *
+ * @example
+ * ```ts
+ * import type { DeflateSettings } from "./codec.ts";
+ * const s: DeflateSettings = { level: 1, memLevel: 8, windowBits: 15 };
+ * ```
+ */
+export interface DeflateSettings {
+  /** The zlib level, 0 to 9. */
+  readonly level: number;
+  /** The zlib memLevel, 1 to 9. */
+  readonly memLevel: number;
+  /** The window, 9 to 15 bits. */
+  readonly windowBits: number;
+}
+
+/**
+ * Compresses one message on its own (no context taken over from earlier messages),
+ * flushed to a block boundary with the trailing `00 00 ff ff` removed
+ * ([RFC 7692 section 7.2.1](https://www.rfc-editor.org/rfc/rfc7692#section-7.2.1)).
+ *
+ * @param data The message payload.
+ * @param settings Level, memLevel and window.
+ * @returns The payload of a frame with RSV1 set.
+ * @example
+ * ```ts
+ * import { deflateMessage } from "./codec.ts";
+ * const out = deflateMessage(new TextEncoder().encode("Hello"), { level: 6, memLevel: 8, windowBits: 15 });
+ * console.log(out); // Uint8Array [242, 72, 205, 201, 201, 7, 0]
+ * ```
+ */
+export function deflateMessage(data: Uint8Array, settings: DeflateSettings): Uint8Array {
+  const out = deflateRawSync(data, { ...SYNC, ...settings });
+  const n = out.length;
+  const trailer = n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff &&
+    out[n - 1] === 0xff;
+  return trailer ? out.subarray(0, n - 4) : out;
+}
