@@ -145,7 +145,7 @@ describe("permessage-deflate bombs", () => {
           RawClient.connect(ctx.server.port, "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
       ),
     );
-    globalThis.gc?.();
+    (globalThis as { gc?: () => void }).gc?.();
     const before = process.memoryUsage().rss;
     for (const c of clients) c.send(2, bomb, { rsv: 4 });
     for (const c of clients) await c.expectClose(1009);
