@@ -28,6 +28,7 @@ import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
 import { onSettingsChange, settings } from "../core/settings.ts";
+import { deflateConfigOf } from "../core/deflate_options.ts";
 import {
   bindRequest,
   isUpgradedResponse,
@@ -64,6 +65,8 @@ export interface BunWebSocketHandler {
   sendPings: boolean;
   /** Bun's outbound cap before `send` drops; wsx applies `maxBufferedBytes` itself. */
   backpressureLimit: number;
+  /** Bun's permessage-deflate: on when the `perMessageDeflate` setting is. */
+  perMessageDeflate: boolean;
   /** Called when a connection opens. */
   open(ws: BunSocket): void;
   /** Called with each message. */
@@ -122,14 +125,19 @@ const payloadLengthFor = (maxMsgSize: number): number =>
  * ```
  */
 export function websocketHandler(): BunWebSocketHandler {
+  // Bun negotiates permessage-deflate itself, once per server; wsx applies the threshold
+  // through send's `compress` flag.
+  const deflate = deflateConfigOf(settings.perMessageDeflate);
+  const threshold = deflate?.threshold ?? Infinity;
   return {
+    perMessageDeflate: deflate !== null,
     maxPayloadLength: payloadLengthFor(settings.maxMsgSize),
     idleTimeout: 0,
     sendPings: false,
     backpressureLimit: 0x7fff_ffff,
     open(ws) {
       const driver = driverOf(ws);
-      driver.bind(new BunTransport(ws));
+      driver.bind(new BunTransport(ws, threshold));
       driver.open();
     },
     message(ws, message) {
@@ -283,9 +291,11 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   bound.upgrader = made.upgrader;
   const group = made.group;
   group.allowedOrigins = checked.allowedOrigins;
-  // Keep Bun's cap equal to maxMsgSize when the setting changes.
+  // Keep Bun's cap equal to maxMsgSize, and its permessage-deflate to the setting.
   const stopSync = onSettingsChange((name) => {
-    if (name === "maxMsgSize") server.reload({ fetch, websocket: websocketHandler() });
+    if (name === "maxMsgSize" || name === "perMessageDeflate") {
+      server.reload({ fetch, websocket: websocketHandler() });
+    }
   });
   let stopping: Promise<void> | undefined;
   const wsxServer: WsxServer = {

@@ -21,10 +21,10 @@ export interface BunSocket {
   readonly data: unknown;
   /** `1` while open. */
   readonly readyState: number;
-  /** Sends text. */
-  sendText(data: string): number;
-  /** Sends binary. */
-  sendBinary(data: Uint8Array): number;
+  /** Sends text, compressed when `compress` and permessage-deflate was negotiated. */
+  sendText(data: string, compress?: boolean): number;
+  /** Sends binary, compressed when `compress` and permessage-deflate was negotiated. */
+  sendBinary(data: Uint8Array, compress?: boolean): number;
   /** Closes with a code and reason. */
   close(code?: number, reason?: string): void;
   /** Destroys the connection. */
@@ -49,6 +49,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   enforcesMaxMsgSize: false,
   runtimeKeepalive: false,
   headersOn101: true,
+  perMessageDeflate: "per-server",
 });
 
 /** What Bun reports (as 1006) after it refused a message over maxPayloadLength. */
@@ -111,14 +112,23 @@ export function bunCloseInfo(code: number, reason: string): [code: number, reaso
 export class BunTransport implements Transport {
   readonly capabilities: Capabilities = CAPABILITIES;
   readonly #ws: BunSocket;
+  readonly #threshold: number;
 
-  constructor(ws: BunSocket) {
+  /**
+   * @param ws Bun's socket.
+   * @param threshold Messages of at least this many bytes (UTF-16 units for text) are
+   * compressed when Bun negotiated permessage-deflate. @default {Infinity}
+   */
+  constructor(ws: BunSocket, threshold: number = Infinity) {
     this.#ws = ws;
+    this.#threshold = threshold;
   }
 
-  send(data: string | Uint8Array, isText: boolean): WriteResult {
-    const ws = this.#ws;
-    const status = isText ? ws.sendText(asText(data)) : ws.sendBinary(asBytes(data));
+  send(data: string | Uint8Array, isText: boolean, compress = true): WriteResult {
+    const ws = this.#ws, packed = compress && data.length >= this.#threshold;
+    const status = isText
+      ? ws.sendText(asText(data), packed)
+      : ws.sendBinary(asBytes(data), packed);
     // Bun: bytes sent, -1 queued behind backpressure, 0 dropped or the socket closed. An
     // empty message on an open socket also gives 0 (no payload byte) though its frame went.
     if (status > 0) return "sent";

@@ -84,6 +84,8 @@ const CAPABILITIES: Capabilities = Object.freeze({
   enforcesMaxMsgSize: false,
   runtimeKeepalive: true,
   headersOn101: true,
+  // Deno.upgradeWebSocket has no permessage-deflate option: the 101 never carries it.
+  perMessageDeflate: "none",
 });
 
 // Deno closes a connection whose keepalive ping went unanswered with a 1001 close frame

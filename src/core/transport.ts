@@ -45,6 +45,14 @@ export interface Capabilities {
   readonly runtimeKeepalive: boolean;
   /** Headers and cookies can be added to the 101 response. */
   readonly headersOn101: boolean;
+  /**
+   * permessage-deflate (RFC 7692): `"per-upgrade"` wsx's engine negotiates it with the
+   * setting or each upgrade's override; `"per-server"` the runtime does, with the setting
+   * in force when the server started (Bun: it declines offers that carry
+   * `server_max_window_bits`, and `upgrade()`'s override is ignored); `"none"` never
+   * negotiated (Deno's native server has no such option). @default {"none"}
+   */
+  readonly perMessageDeflate?: "per-upgrade" | "per-server" | "none";
 }
 
 /**

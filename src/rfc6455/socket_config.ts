@@ -124,4 +124,5 @@ export const NODE_CAPABILITIES: Capabilities = Object.freeze({
   enforcesMaxMsgSize: true,
   runtimeKeepalive: false,
   headersOn101: true,
+  perMessageDeflate: "per-upgrade",
 });
