@@ -26,6 +26,8 @@ const MAX_TEXT = 1000;
 
 // Chat lines are short: anything much bigger is refused by wsx before it reaches us (1009).
 Websocket.maxMsgSize = 16 * 1024;
+// Chat events are repetitive JSON: permessage-deflate shrinks them (where the runtime can).
+Websocket.perMessageDeflate = true;
 
 function env(name: string): string | undefined {
   const g = globalThis as {

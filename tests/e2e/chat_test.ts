@@ -172,6 +172,8 @@ for (const rt of runtimes) {
     let alice: Page;
     let bob: Page;
     const pageErrors: string[] = [];
+    // The Sec-WebSocket-Extensions of every 101 alice's page got, as Chromium saw it.
+    const extensions: Array<string | undefined> = [];
 
     before(async () => {
       if (!existsSync(CHROMIUM)) throw new Error(CHROMIUM_MISSING);
@@ -186,6 +188,15 @@ for (const rt of runtimes) {
       context.setDefaultTimeout(STEP_MS);
       context.on("weberror", (e) => pageErrors.push(String(e.error())));
       alice = await context.newPage();
+      const cdp = await context.newCDPSession(alice);
+      await cdp.send("Network.enable");
+      cdp.on("Network.webSocketHandshakeResponseReceived", (event) => {
+        const headers = event.response.headers as Record<string, string>;
+        const name = Object.keys(headers).find((n) =>
+          n.toLowerCase() === "sec-websocket-extensions"
+        );
+        extensions.push(name === undefined ? undefined : headers[name]);
+      });
       bob = await context.newPage();
     });
 
@@ -214,6 +225,18 @@ for (const rt of runtimes) {
       await joinAs(bob, server!.url, "bob");
       assert.equal((await nameCookie(context!, server!.url))?.value, "bob");
       await waitForLine(alice, "bob joined");
+    });
+
+    test("permessage-deflate is negotiated where the runtime can (README)", () => {
+      // The chat server turns perMessageDeflate on. wsx's engine (Node.js) and Bun answer
+      // Chromium's offer with both no_context_takeover parameters; Deno's native server
+      // has no permessage-deflate option, so its 101 carries no extension.
+      const expected = rt === "deno"
+        ? undefined
+        : "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+      assert.equal(extensions.length, 1, "alice's page opened one WebSocket");
+      const got = extensions[0]?.split(";").map((p) => p.trim()).sort().join("; ");
+      assert.equal(got, expected?.split("; ").sort().join("; "));
     });
 
     test("messages reach both pages, both ways, as text", async () => {
