@@ -29,9 +29,16 @@ const only = process.env.BENCH_ONLY?.split(",") ?? ["wsx", "ws", "wsx-off"];
 
 function startServer(name) {
   const s = SERVERS[name];
-  const child = spawn(process.execPath, ["--expose-gc", ...s.args], {
+  const prof = process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const child = spawn(process.execPath, ["--expose-gc", ...prof, ...s.args], {
     env: { ...process.env, ...s.env },
     stdio: ["pipe", "pipe", "inherit"],
+  });
+  child.once("exit", (code) => {
+    if (code !== 0 && code !== null) {
+      console.error(`${name} server exited with ${code}`);
+      process.exit(1);
+    }
   });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];
