@@ -12,7 +12,8 @@ export function control({ port, broadcast, count }) {
     if (cmd === "mem") {
       globalThis.gc?.();
       globalThis.gc?.();
-      console.log(`MEM ${JSON.stringify({ rss: process.memoryUsage().rss, open: count() })}`);
+      const { rss, heapTotal } = process.memoryUsage();
+      console.log(`MEM ${JSON.stringify({ rss, heap: heapTotal, open: count() })}`);
     } else if (cmd === "cpu") {
       const u = process.cpuUsage();
       console.log(`CPU ${u.user + u.system}`);

@@ -21,16 +21,22 @@ const M = Number(process.env.BENCH_MESSAGES ?? 200);
 const here = fileURLToPath(new URL(".", import.meta.url));
 const SERVERS = {
   wsx: { args: ["--import", "tsx", `${here}server_wsx.ts`], env: {} },
-  "wsx-level6": { args: ["--import", "tsx", `${here}server_wsx.ts`], env: { BENCH_PMD: '{"level":6}' } },
+  "wsx-level6": {
+    args: ["--import", "tsx", `${here}server_wsx.ts`],
+    env: { BENCH_PMD: '{"level":6}' },
+  },
   "wsx-off": { args: ["--import", "tsx", `${here}server_wsx.ts`], env: { BENCH_PMD: "false" } },
   ws: { args: [`${here}server_ws.mjs`], env: {} },
 };
-const only = process.env.BENCH_ONLY?.split(",") ?? ["wsx", "ws", "wsx-off"];
+const only = process.env.BENCH_ONLY?.split(",") ?? ["wsx", "wsx-level6", "ws", "wsx-off"];
 
 function startServer(name) {
   const s = SERVERS[name];
-  const prof = process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-  const child = spawn(process.execPath, ["--expose-gc", ...prof, ...s.args], {
+  const prof = process.env.BENCH_PROF
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`]
+    : [];
+  const flags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, ["--expose-gc", ...flags, ...prof, ...s.args], {
     env: { ...process.env, ...s.env },
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -47,7 +53,9 @@ function startServer(name) {
     if (i >= 0) waiting.splice(i, 1)[0].resolve(line);
   });
   const next = (prefix) =>
-    new Promise((resolve) => waiting.push({ prefix, resolve: (l) => resolve(l.slice(prefix.length).trim()) }));
+    new Promise((resolve) =>
+      waiting.push({ prefix, resolve: (l) => resolve(l.slice(prefix.length).trim()) })
+    );
   const ask = (cmd, prefix) => {
     const p = next(prefix);
     child.stdin.write(cmd + "\n");
@@ -104,6 +112,7 @@ async function measure(name) {
   return {
     server: name,
     extensions,
+    heapMiB: +(mem.heap / 1048576).toFixed(1),
     echoCpuUsPerMsg: +(echoCpu / n).toFixed(1),
     rssPerConnKiB: +((mem.rss - base) / N / 1024).toFixed(1),
     echoWireRatio: +(echoWire / (n * payload)).toFixed(3),
