@@ -31,6 +31,13 @@ export interface PerMessageDeflateOptions {
    * @default {undefined} (clients keep their window)
    */
   readonly clientMaxWindowBits?: number;
+  /**
+   * Keep the server's compression context from one message to the next, when the client
+   * allows it: smaller messages, for a history of up to 2^`serverMaxWindowBits` bytes per
+   * connection and more CPU per message; a broadcast is then compressed per receiver.
+   * @default {false}
+   */
+  readonly serverContextTakeover?: boolean;
 }
 
 /**
@@ -64,9 +71,18 @@ export interface DeflateConfig {
   readonly serverMaxWindowBits: number;
   /** The window asked of clients that offer to limit theirs, or undefined. */
   readonly clientMaxWindowBits: number | undefined;
+  /** Whether the server keeps its compression context between messages. */
+  readonly serverContextTakeover: boolean;
 }
 
-const KEYS = ["threshold", "level", "memLevel", "serverMaxWindowBits", "clientMaxWindowBits"];
+const KEYS = [
+  "threshold",
+  "level",
+  "memLevel",
+  "serverMaxWindowBits",
+  "clientMaxWindowBits",
+  "serverContextTakeover",
+];
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   const allowed = `expected an integer from ${min} to ${max}`;
@@ -116,7 +132,12 @@ export function resolveDeflate(value: unknown): DeflateConfig | null {
     }
   }
   const o = value as PerMessageDeflateOptions;
-  const client = o.clientMaxWindowBits;
+  const client = o.clientMaxWindowBits, takeover = o.serverContextTakeover ?? false;
+  if (typeof takeover !== "boolean") {
+    throw new TypeError(
+      `Invalid "perMessageDeflate.serverContextTakeover": expected a boolean, got ${typeof takeover}`,
+    );
+  }
   return Object.freeze({
     threshold: option(o, "threshold", 0, Number.MAX_SAFE_INTEGER, 1024),
     level: option(o, "level", 0, 9, 1),
@@ -125,6 +146,7 @@ export function resolveDeflate(value: unknown): DeflateConfig | null {
     clientMaxWindowBits: client === undefined
       ? undefined
       : integer("perMessageDeflate.clientMaxWindowBits", client, 8, 15),
+    serverContextTakeover: takeover,
   });
 }
 
@@ -143,6 +165,7 @@ export const DEFAULT_DEFLATE: DeflateConfig = Object.freeze({
   memLevel: 8,
   serverMaxWindowBits: 15,
   clientMaxWindowBits: undefined,
+  serverContextTakeover: false,
 });
 
 const resolved = new WeakMap<object, DeflateConfig | null>();

@@ -219,10 +219,10 @@ export class NodeWebSocket implements Transport {
    * @returns Like {@linkcode NodeWebSocket.send}.
    */
   sendEncoded(encoded: unknown): WriteResult {
+    if (this.#state !== OPEN) return "closed";
     const d = this.#deflate;
     if (d !== null) encoded = packedFrame(outboxOptions, encoded as object, d) ?? encoded;
     if (Array.isArray(encoded)) return this.sendFrame(encoded);
-    if (this.#state !== OPEN) return "closed";
     const outbox = this.#out();
     outbox.shared(encoded as SlabFrame);
     return outbox.blocked ? "queued" : "sent";

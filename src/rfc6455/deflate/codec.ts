@@ -62,6 +62,8 @@ export interface DeflateSettings {
  *
  * @param data The message payload.
  * @param settings Level, memLevel and window.
+ * @param history With server context takeover: the last bytes of the earlier compressed
+ * messages, at most the window. @default {undefined}
  * @returns The payload of a frame with RSV1 set.
  * @example
  * ```ts
@@ -70,19 +72,29 @@ export interface DeflateSettings {
  * console.log(out); // Uint8Array [242, 72, 205, 201, 201, 7, 0]
  * ```
  */
-export function deflateMessage(data: Uint8Array, settings: DeflateSettings): Uint8Array {
+export function deflateMessage(
+  data: Uint8Array,
+  settings: DeflateSettings,
+  history?: Uint8Array,
+): Uint8Array {
   // zlib's state is sized by the window and memLevel (about 300 KiB at 15 and 8), and
   // Node.js reports it to V8 as external memory, which drives garbage collection: a
   // window no larger than the message (plus zlib's 262-byte lookahead) compresses it
   // exactly as well, for a fraction of the memory and of the collections.
-  const n = data.byteLength;
-  const windowBits = Math.min(settings.windowBits, Math.max(9, Math.ceil(Math.log2(n + 262))));
+  // With server context takeover, the earlier messages (the peer's inflate window) are
+  // the dictionary: the same back-references a kept compressor would make.
+  const n = data.byteLength, seen = history?.byteLength ?? 0;
+  const windowBits = Math.min(
+    settings.windowBits,
+    Math.max(9, Math.ceil(Math.log2(n + seen + 262))),
+  );
   const out = deflateRawSync(data, {
     ...SYNC,
     level: settings.level,
     windowBits,
     memLevel: Math.min(settings.memLevel, Math.max(1, windowBits - 7)),
     chunkSize: fitted(n / 2, 512, 16384),
+    ...(seen > 0 ? { dictionary: history } : {}),
   });
   const end = out.length;
   const trailer = end >= 4 && out[end - 4] === 0 && out[end - 3] === 0 &&

@@ -4,10 +4,11 @@
  * client's offers from `Sec-WebSocket-Extensions`, take the first one this server can
  * honour, and build the one answer. Pure.
  *
- * The answer always carries `server_no_context_takeover` and `client_no_context_takeover`
- * (RFC 7692 sections 7.1.1.1 and 7.1.1.2 let a server add both to any offer): every
- * message is then compressed and inflated on its own, with no zlib state kept per
- * connection, and a broadcast is compressed once for every receiver.
+ * The answer always carries `client_no_context_takeover` and, unless the
+ * `serverContextTakeover` option is on, `server_no_context_takeover` (RFC 7692 sections
+ * 7.1.1.1 and 7.1.1.2 let a server add both to any offer): every message is then
+ * compressed and inflated on its own, with no zlib state kept per connection, and a
+ * broadcast is compressed once for every receiver.
  *
  * @module
  */
@@ -28,6 +29,8 @@ export interface DeflateParams {
   readonly serverMaxWindowBits: number;
   /** The largest window the client compresses with (8 to 15). */
   readonly clientMaxWindowBits: number;
+  /** Whether the server keeps its compression context between messages. */
+  readonly serverContextTakeover: boolean;
 }
 
 /**
@@ -191,7 +194,11 @@ function answer(offer: Offer, config: DeflateConfig): DeflateAnswer | null {
   // zlib's raw deflate has no 8-bit window (it makes 9-bit ones, which a peer with an
   // 8-bit window could not inflate): such an offer is declined, honestly.
   if (serverBits < 9) return null;
-  let header = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+  // Server context takeover only when configured and the client did not forbid it.
+  const takeover = config.serverContextTakeover && !offer.serverNoContextTakeover;
+  let header = takeover
+    ? "permessage-deflate; client_no_context_takeover"
+    : "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
   if (serverBits < 15 || offer.serverMaxWindowBits !== undefined) {
     header += `; server_max_window_bits=${serverBits}`;
   }
@@ -205,7 +212,12 @@ function answer(offer: Offer, config: DeflateConfig): DeflateAnswer | null {
       header += `; client_max_window_bits=${clientBits}`;
     }
   }
-  return { header, params: { serverMaxWindowBits: serverBits, clientMaxWindowBits: clientBits } };
+  const params = {
+    serverMaxWindowBits: serverBits,
+    clientMaxWindowBits: clientBits,
+    serverContextTakeover: takeover,
+  };
+  return { header, params };
 }
 
 /**

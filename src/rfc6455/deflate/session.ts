@@ -39,6 +39,16 @@ function settingsFor(level: number, memLevel: number, windowBits: number): Defla
   return s;
 }
 
+// The last `max` bytes of `a` followed by `b`, in a new buffer.
+function lastBytes(a: Uint8Array, b: Uint8Array, max: number): Uint8Array {
+  if (b.byteLength >= max) return b.slice(b.byteLength - max);
+  const keep = Math.min(a.byteLength, max - b.byteLength);
+  const out = new Uint8Array(keep + b.byteLength);
+  out.set(a.subarray(a.byteLength - keep));
+  out.set(b, keep);
+  return out;
+}
+
 function bytesOf(data: string | Uint8Array): Uint8Array {
   return typeof data === "string" ? Buffer.from(data, "utf8") : data;
 }
@@ -100,6 +110,11 @@ export function packedFrame(
 ): SlabFrame | Uint8Array[] | null {
   const packs = packsOf.get(frame);
   if (packs === undefined || !session.wants(packs.data.length)) return null;
+  if (session.takeover) {
+    // Compressed against this connection's own history: nothing to share.
+    const own = session.pack(packs.data)!;
+    return encodeFrame((packs.isText ? OPCODE.text : OPCODE.binary) | RSV1, own);
+  }
   const settings = session.settings;
   for (const [s, packed] of packs.frames) if (s === settings) return packed;
   const payload = deflateMessage(bytesOf(packs.data), settings);
@@ -128,6 +143,9 @@ export class DeflateSession {
   /** How this connection's messages are compressed. */
   readonly settings: DeflateSettings;
   #threshold: number;
+  // Server context takeover: the last 2^windowBits bytes of the messages compressed so
+  // far, which the peer's inflater holds as its window. Null without takeover.
+  #history: Uint8Array | null;
 
   /**
    * @param config The server's options.
@@ -137,6 +155,12 @@ export class DeflateSession {
     inUse = true;
     this.#threshold = config.threshold;
     this.settings = settingsFor(config.level, config.memLevel, params.serverMaxWindowBits);
+    this.#history = params.serverContextTakeover ? new Uint8Array(0) : null;
+  }
+
+  /** Whether this connection keeps its compression context (no shared broadcast frames). */
+  get takeover(): boolean {
+    return this.#history !== null;
   }
 
   /**
@@ -157,7 +181,11 @@ export class DeflateSession {
    */
   pack(data: string | Uint8Array): Uint8Array | null {
     if (!this.wants(data.length)) return null;
-    return deflateMessage(bytesOf(data), this.settings);
+    const bytes = bytesOf(data), history = this.#history;
+    if (history === null) return deflateMessage(bytes, this.settings);
+    const out = deflateMessage(bytes, this.settings, history);
+    this.#history = lastBytes(history, bytes, 1 << this.settings.windowBits);
+    return out;
   }
 }
 

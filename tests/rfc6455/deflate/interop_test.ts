@@ -85,6 +85,34 @@ describe("permessage-deflate with the ws client", () => {
     await once(ws, "close");
   });
 
+  test("server context takeover (option): ws inflates 100 echoes with its kept window", async () => {
+    const pmd = encodeURIComponent(JSON.stringify({ serverContextTakeover: true }));
+    const stateless = await open({ perMessageDeflate: true });
+    const { ws, header, wire } = await open({ perMessageDeflate: true }, `?pmd=${pmd}`);
+    assert.equal(header, "permessage-deflate; client_no_context_takeover");
+    for (let i = 0; i < 100; i++) {
+      assert.equal(await echo(ws, json(i)), json(i));
+      assert.equal(await echo(stateless.ws, json(i)), json(i));
+    }
+    // Each message refers back to the previous ones: smaller than on their own.
+    assert.ok(wire() < stateless.wire() * 0.8, `${wire()} vs ${stateless.wire()} bytes`);
+    // A client that forbids it gets no context takeover.
+    const refused = await open(
+      { perMessageDeflate: { serverNoContextTakeover: true } },
+      `?pmd=${pmd}`,
+    );
+    assert.equal(
+      refused.header,
+      "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+    );
+    // A broadcast is compressed against this connection's own history too.
+    const got = once(ws, "message");
+    broadcast(null, json(200));
+    assert.equal(String((await got)[0]), json(200));
+    assert.equal(await echo(ws, json(201)), json(201));
+    for (const w of [ws, stateless.ws, refused.ws]) w.close();
+  });
+
   test("server_max_window_bits=8 is declined: no extension, the connection works", async () => {
     const { ws, header } = await open({ perMessageDeflate: { serverMaxWindowBits: 8 } });
     assert.equal(header, undefined);

@@ -97,7 +97,23 @@ describe("permessage-deflate negotiation (RFC 7692 section 7.1)", () => {
       "permessage-deflate; server_max_window_bits=11; client_max_window_bits=12",
       DEFAULT_DEFLATE,
     );
-    assert.deepEqual(a?.params, { serverMaxWindowBits: 11, clientMaxWindowBits: 12 });
+    assert.deepEqual(a?.params, {
+      serverMaxWindowBits: 11,
+      clientMaxWindowBits: 12,
+      serverContextTakeover: false,
+    });
+  });
+
+  test("server context takeover when configured and not forbidden", () => {
+    const config = resolveDeflate({ serverContextTakeover: true })!;
+    assert.equal(
+      negotiateDeflate("permessage-deflate; client_max_window_bits", config)?.header,
+      "permessage-deflate; client_no_context_takeover",
+    );
+    assert.equal(
+      negotiateDeflate("permessage-deflate; server_no_context_takeover", config)?.header,
+      BOTH,
+    );
   });
 
   test("at most one answer, whatever the number of offers", () => {
