@@ -25,10 +25,15 @@ const SERVERS = {
     args: ["--import", "tsx", `${here}server_wsx.ts`],
     env: { BENCH_PMD: '{"level":6}' },
   },
+  "wsx-takeover": {
+    args: ["--import", "tsx", `${here}server_wsx.ts`],
+    env: { BENCH_PMD: '{"serverContextTakeover":true}' },
+  },
   "wsx-off": { args: ["--import", "tsx", `${here}server_wsx.ts`], env: { BENCH_PMD: "false" } },
   ws: { args: [`${here}server_ws.mjs`], env: {} },
 };
-const only = process.env.BENCH_ONLY?.split(",") ?? ["wsx", "wsx-level6", "ws", "wsx-off"];
+const only = process.env.BENCH_ONLY?.split(",") ??
+  ["wsx", "wsx-level6", "wsx-takeover", "ws", "wsx-off"];
 
 function startServer(name) {
   const s = SERVERS[name];

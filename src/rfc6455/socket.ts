@@ -220,8 +220,8 @@ export class NodeWebSocket implements Transport {
    */
   sendEncoded(encoded: unknown): WriteResult {
     if (this.#state !== OPEN) return "closed";
-    const d = this.#deflate;
-    if (d !== null) encoded = packedFrame(outboxOptions, encoded as object, d) ?? encoded;
+    const deflate = this.#deflate;
+    if (deflate) encoded = packedFrame(outboxOptions, encoded as object, deflate) ?? encoded;
     if (Array.isArray(encoded)) return this.sendFrame(encoded);
     const outbox = this.#out();
     outbox.shared(encoded as SlabFrame);
