@@ -63,7 +63,10 @@ const phases = [
   {
     group: "unit",
     name: "core and RFC 6455 engine unit tests (node:test)",
-    cmd: nodeTest([...files("tests/core"), ...files("tests/rfc6455")], nodeWebSocket),
+    cmd: nodeTest(
+      [...files("tests/core"), ...files("tests/rfc6455"), ...files("tests/rfc6455/deflate")],
+      nodeWebSocket,
+    ),
     parse: "tap",
   },
   // wsx's engine on every runtime (groups deno, bun, node), and the native servers of
