@@ -68,6 +68,7 @@ describe("NodeWebSocket", () => {
         enforcesMaxMsgSize: true,
         runtimeKeepalive: false,
         headersOn101: true,
+        perMessageDeflate: "per-upgrade",
       });
       c.destroy();
     });
