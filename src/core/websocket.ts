@@ -9,7 +9,7 @@
 import type { SendData } from "./data.ts";
 import type { WriteResult } from "./transport.ts";
 import type { UpgradeSettings } from "../types.ts";
-import type { WebSocketConnection } from "./connection.ts";
+import type { WebSocketConnection, WriteOptions } from "./connection.ts";
 import { count, each } from "./each.ts";
 import { configure, type Settings, settings } from "./settings.ts";
 import type { PerMessageDeflate } from "./deflate_options.ts";
@@ -29,8 +29,13 @@ export interface WebsocketGlobal extends Settings {
   configure(changes: Partial<Settings>): void;
   /** Upgrades a request; see {@linkcode upgrade}. */
   upgrade<U = unknown>(request: Request, settings: UpgradeSettings<U>): Response;
-  /** `ws.write(data, isText)`. */
-  write(ws: WebSocketConnection<unknown>, data: SendData, isText?: boolean): WriteResult;
+  /** `ws.write(data, isText, options)`. */
+  write(
+    ws: WebSocketConnection<unknown>,
+    data: SendData,
+    isText?: boolean,
+    options?: WriteOptions,
+  ): WriteResult;
   /** `ws.close(code, reason)`. */
   close(ws: WebSocketConnection<unknown>, code?: number, reason?: string): void;
   /** `ws.getUdata()`. */
@@ -126,7 +131,7 @@ export const Websocket: WebsocketGlobal = Object.freeze<WebsocketGlobal>({
   },
   configure,
   upgrade,
-  write: (ws, data, isText) => ws.write(data, isText),
+  write: (ws, data, isText, options) => ws.write(data, isText, options),
   close: (ws, code, reason) => ws.close(code, reason),
   getUdata: (ws) => ws.getUdata(),
   setUdata: (ws, udata) => ws.setUdata(udata),
