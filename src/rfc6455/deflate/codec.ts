@@ -25,7 +25,10 @@ const SYNC = { finishFlush: constants.Z_SYNC_FLUSH };
  * console.log(new TextDecoder().decode(rawInflate(hello, 100) as Uint8Array)); // "Hello"
  * ```
  */
-export const rawInflate: RawInflate = (input, maxOutput) => {
+export const rawInflate: RawInflate = (
+  input: Uint8Array,
+  maxOutput: number,
+): Uint8Array | "too-big" | "corrupt" => {
   try {
     return inflateRawSync(input, {
       ...SYNC,

@@ -72,7 +72,11 @@ export class Inflater {
   #parts: Uint8Array[] = [];
   #size = 0;
 
-  /** @param raw The raw inflate of the runtime. */
+  /**
+   * Creates the inflater of one connection.
+   *
+   * @param raw The raw inflate of the runtime.
+   */
   constructor(raw: RawInflate) {
     this.#raw = raw;
   }

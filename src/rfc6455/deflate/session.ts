@@ -148,6 +148,8 @@ export class DeflateSession {
   #history: Uint8Array | null;
 
   /**
+   * Sets up permessage-deflate for one connection.
+   *
    * @param config The server's options.
    * @param params What the handshake agreed.
    */
