@@ -98,6 +98,26 @@ describe("permessage-deflate frames (RFC 7692)", () => {
     c.destroy();
   });
 
+  test("compressed text split across chunks, one byte at a time (Autobahn 12/13 style)", async () => {
+    const c = await connect();
+    const message = "é€😀 ".repeat(300) + JSON.stringify({ a: [1, 2, 3] }).repeat(50);
+    const z = deflateRawSync(message, { finishFlush: 2 }).subarray(0, -4);
+    // The compressed bytes are not UTF-8: only the inflated text may be checked.
+    assert.throws(() => new TextDecoder("utf-8", { fatal: true }).decode(z));
+    const half = Math.floor(z.length / 2);
+    const frames = Buffer.concat([
+      clientFrame(TEXT, z.subarray(0, half), { rsv: RSV1, fin: false }),
+      clientFrame(PING, "mid"),
+      clientFrame(CONT, z.subarray(half)),
+      clientFrame(TEXT, z, { rsv: RSV1 }),
+    ]);
+    await c.writeChunked(frames, 1);
+    assert.equal(text((await c.read()).payload), "mid");
+    assert.equal(text(inflate((await c.read()).payload)), message);
+    assert.equal(text(inflate((await c.read()).payload)), message);
+    c.destroy();
+  });
+
   const closes: Array<[string, number, () => Uint8Array[], string?]> = [
     ["RSV1 on a continuation frame", 1002, () => [
       frame(TEXT, "a", 0, false),
