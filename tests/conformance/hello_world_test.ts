@@ -9,6 +9,7 @@ describe(`the seed's Hello World on ${target}`, { timeout: 60_000 }, () => {
     async () => ({ port, stop } = await startExample("examples/hello_world.ts", {
       WS_TIMEOUT: "1",
       WS_MAX_MSG_SIZE: "1000",
+      WS_PER_MESSAGE_DEFLATE: "1",
     })),
   );
   after(() => stop());
@@ -29,5 +30,15 @@ describe(`the seed's Hello World on ${target}`, { timeout: 60_000 }, () => {
     const done = closed(ws);
     ws.send(new Uint8Array(1001));
     assert.equal((await done).code, 1009);
+  });
+
+  test("WS_PER_MESSAGE_DEFLATE=1 turns permessage-deflate on (Deno's native server cannot)", async () => {
+    const ws = await connect(`ws://127.0.0.1:${port}/`, { perMessageDeflate: true });
+    assert.equal(ws.extensions, runtime === "deno" ? "" : "permessage-deflate");
+    const text = JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ i })));
+    const reply = nextMessage(ws);
+    ws.send(text);
+    assert.equal((await reply).data.toString(), text);
+    ws.close();
   });
 });

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DEFAULT_DEFLATE, resolveDeflate } from "../../../src/core/deflate_options.ts";
 import { negotiateDeflate, parseExtensions } from "../../../src/rfc6455/deflate/negotiate.ts";
+import { configure, resetSettings, settings } from "../../../src/core/settings.ts";
+import { planUpgrade } from "../../../src/core/upgrade.ts";
+import { Websocket } from "../../../src/core/websocket.ts";
 
 const BOTH = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
 
@@ -144,5 +147,45 @@ describe("perMessageDeflate options", () => {
       () => resolveDeflate({ windowBits: 9 }),
       /Unknown option "perMessageDeflate.windowBits"/,
     );
+  });
+});
+
+describe("the perMessageDeflate setting and upgrade option", () => {
+  test("configure and Websocket validate, naming the option, and change nothing on error", () => {
+    try {
+      assert.throws(
+        () => configure({ perMessageDeflate: { level: 10 } }),
+        (e: unknown) => e instanceof RangeError && /perMessageDeflate\.level/.test(e.message),
+      );
+      assert.throws(
+        () => {
+          (Websocket as { perMessageDeflate: unknown }).perMessageDeflate = "yes";
+        },
+        (e: unknown) => e instanceof TypeError && /"perMessageDeflate"/.test(e.message),
+      );
+      assert.equal(settings.perMessageDeflate, false);
+      Websocket.perMessageDeflate = { threshold: 10 };
+      assert.deepEqual(settings.perMessageDeflate, { threshold: 10 });
+    } finally {
+      resetSettings();
+    }
+    assert.equal(settings.perMessageDeflate, false);
+  });
+
+  test("upgrade() refuses a bad per-upgrade value with a TypeError naming it", () => {
+    const request = new Request("http://x/", {
+      headers: {
+        upgrade: "websocket",
+        connection: "upgrade",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      },
+    });
+    assert.throws(
+      () => planUpgrade(request, { perMessageDeflate: { serverMaxWindowBits: 16 } }),
+      /perMessageDeflate\.serverMaxWindowBits/,
+    );
+    assert.equal(planUpgrade(request, { perMessageDeflate: false }).perMessageDeflate, null);
+    assert.equal(planUpgrade(request, {}).perMessageDeflate, undefined);
   });
 });
