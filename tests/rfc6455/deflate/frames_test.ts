@@ -73,6 +73,18 @@ describe("permessage-deflate frames (RFC 7692)", () => {
     c.destroy();
   });
 
+  test("section 7.2.3.6: an empty message compressed as 0x00", async () => {
+    const c = await connect();
+    c.send(TEXT, hex("00"), { rsv: RSV1 });
+    c.send(BINARY, new Uint8Array(0), { rsv: RSV1 });
+    for (let i = 0; i < 2; i++) {
+      const f = await c.read();
+      assert.equal(f.rsv, RSV1);
+      assert.equal(inflate(f.payload).length, 0);
+    }
+    c.destroy();
+  });
+
   test("uncompressed messages still pass; control frames answered plain", async () => {
     const c = await connect();
     c.send(BINARY, new Uint8Array([1, 2, 3]));
@@ -131,6 +143,10 @@ describe("permessage-deflate frames (RFC 7692)", () => {
       () => [frame(TEXT, hex("f2 48 cd c9 c9 07 00"), RSV1)],
       "",
     ],
+    ["more fragments than the cap in a compressed message", 1008, () => [
+      frame(TEXT, "", RSV1, false),
+      ...Array.from({ length: 5000 }, () => frame(CONT, "", 0, false)),
+    ]],
     ["data that does not inflate", 1007, () => [frame(TEXT, hex("01 02 03 04 05"), RSV1)]],
     ["invalid UTF-8 once inflated", 1007, () => [
       frame(TEXT, deflateRawSync(Buffer.from([0xc3, 0x28]), { finishFlush: 2 }), RSV1),
