@@ -5,9 +5,8 @@
  *   npm run hello:deno   npm run hello:bun   npm run hello:node
  *
  * PORT (default 8080), WS_MAX_MSG_SIZE, WS_TIMEOUT and WS_PER_MESSAGE_DEFLATE=1 come from the
- * environment, and
- * WS_TRANSPORT where a runtime offers both: `engine` (wsx's own, the default on Node.js
- * and Deno) or `native` (the runtime's own WebSocket server, the default on Bun).
+ * environment, and WS_TRANSPORT where a runtime offers both: `engine` (wsx's own, the default
+ * on Node.js and Deno) or `native` (the runtime's own WebSocket server, the default on Bun).
  *
  * @module
  */

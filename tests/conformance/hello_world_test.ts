@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { closed, connect, nextMessage, startExample, target } from "./_harness.ts";
+import { closed, connect, denoNative, nextMessage, startExample, target } from "./_harness.ts";
 
 describe(`the seed's Hello World on ${target}`, { timeout: 60_000 }, () => {
   let port = 0;
@@ -34,7 +34,7 @@ describe(`the seed's Hello World on ${target}`, { timeout: 60_000 }, () => {
 
   test("WS_PER_MESSAGE_DEFLATE=1 turns permessage-deflate on (Deno's native server cannot)", async () => {
     const ws = await connect(`ws://127.0.0.1:${port}/`, { perMessageDeflate: true });
-    assert.equal(ws.extensions, runtime === "deno" ? "" : "permessage-deflate");
+    assert.equal(ws.extensions, denoNative ? "" : "permessage-deflate");
     const text = JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ i })));
     const reply = nextMessage(ws);
     ws.send(text);

@@ -228,12 +228,11 @@ for (const rt of runtimes) {
     });
 
     test("permessage-deflate is negotiated where the runtime can (README)", () => {
-      // The chat server turns perMessageDeflate on. wsx's engine (Node.js) and Bun answer
-      // Chromium's offer with both no_context_takeover parameters; Deno's native server
-      // has no permessage-deflate option, so its 101 carries no extension.
-      const expected = rt === "deno"
-        ? undefined
-        : "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+      // The chat server turns perMessageDeflate on, and each runtime's default transport
+      // negotiates it: wsx's engine (Node.js, Deno) and Bun's native server both answer
+      // Chromium's offer with the two no_context_takeover parameters. (Deno's native
+      // server, not the default, has no permessage-deflate: see the README.)
+      const expected = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
       assert.equal(extensions.length, 1, "alice's page opened one WebSocket");
       const got = extensions[0]?.split(";").map((p) => p.trim()).sort().join("; ");
       assert.equal(got, expected?.split("; ").sort().join("; "));

@@ -1,5 +1,6 @@
 /**
- * `serve` from `src/serve.ts` (each runtime's default server) with perMessageDeflate on,
+ * `serve` from `src/serve.ts` (the transport named by `WSX_TRANSPORT`, else the runtime's
+ * default) with perMessageDeflate on,
  * threshold 100: echoes; `?plain=1` echoes with `compress: false`, `?off=1` asks for no
  * extension in `upgrade()`; the message `caps` answers with the transport's
  * `capabilities.perMessageDeflate`. Prints `READY {"port":N}`.
@@ -9,7 +10,10 @@ import { Websocket } from "../../../mod.ts";
 import { serve } from "../../../src/serve.ts";
 
 Websocket.perMessageDeflate = { threshold: 100 };
+const transport = (globalThis as { process?: { env: Record<string, string | undefined> } })
+  .process?.env.WSX_TRANSPORT as "engine" | "native" | undefined;
 const server = await serve({
+  transport,
   port: 0,
   hostname: "127.0.0.1",
   onRequest(request) {

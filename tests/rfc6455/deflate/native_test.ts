@@ -1,8 +1,9 @@
 /**
- * permessage-deflate on each runtime's default server (`src/serve.ts`): wsx's engine on
- * Node.js, Bun's native server (Bun's own permessage-deflate, mapped from the setting),
- * Deno's native server (none). Checked with the `ws` client: the 101's header, the
- * threshold, `compress: false`, the per-upgrade override and the capability flag.
+ * permessage-deflate through `serve()` (`src/serve.ts`) on every runtime and transport:
+ * wsx's engine (Node.js, Deno, Bun), Bun's native server (Bun's own permessage-deflate,
+ * mapped from the setting), Deno's native server (none). Checked with the `ws` client: the
+ * 101's header, the threshold, `compress: false`, the per-upgrade override and the
+ * capability flag.
  *
  *   node --import tsx --test tests/rfc6455/deflate/native_test.ts
  */
@@ -20,32 +21,38 @@ import { commandFor, type Runtime } from "../../conformance/_harness.ts";
 const fixture = fileURLToPath(new URL("./_native_fixture.ts", import.meta.url));
 const selected = process.env.WSX_RUNTIME as Runtime | undefined;
 
-// What each runtime's default server does with `perMessageDeflate` on.
-const EXPECTED: Record<Runtime, { caps: string; header: string | undefined; override: boolean }> = {
-  node: {
-    caps: "per-upgrade",
-    header: "client_no_context_takeover; permessage-deflate; server_no_context_takeover",
-    override: true,
-  },
+type Transport = "engine" | "native";
+const ANSWER = "client_no_context_takeover; permessage-deflate; server_no_context_takeover";
+// What each transport does with `perMessageDeflate` on.
+const EXPECTED = {
+  engine: { caps: "per-upgrade", header: ANSWER, override: true },
   // Bun negotiates itself, per server: upgrade()'s override cannot apply.
-  bun: {
-    caps: "per-server",
-    header: "client_no_context_takeover; permessage-deflate; server_no_context_takeover",
-    override: false,
-  },
-  deno: { caps: "none", header: undefined, override: false },
-};
+  "bun-native": { caps: "per-server", header: ANSWER, override: false },
+  "deno-native": { caps: "none", header: undefined, override: false },
+} as const;
+const TARGETS: ReadonlyArray<[Runtime, Transport]> = [
+  ["node", "engine"],
+  ["deno", "engine"],
+  ["deno", "native"],
+  ["bun", "engine"],
+  ["bun", "native"],
+];
 
 const sorted = (h: unknown) =>
   typeof h === "string" ? h.split(";").map((p) => p.trim()).sort().join("; ") : undefined;
 
-for (const rt of selected ? [selected] : (["node", "bun", "deno"] as const)) {
-  describe(`permessage-deflate on ${rt}'s default server`, { timeout: 60_000 }, () => {
+for (const [rt, transport] of TARGETS.filter(([r]) => !selected || r === selected)) {
+  const key = transport === "engine" ? "engine" : rt === "bun" ? "bun-native" : "deno-native";
+  const expected: { caps: string; header: string | undefined; override: boolean } = EXPECTED[key];
+  describe(`permessage-deflate on ${rt} (${transport})`, { timeout: 60_000 }, () => {
     let child: ChildProcess;
     let port = 0;
     before(async () => {
       const [cmd, args] = commandFor(rt, fixture);
-      child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+      child = spawn(cmd, args, {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, WSX_TRANSPORT: transport },
+      });
       for await (const line of createInterface({ input: child.stdout! })) {
         if (line.startsWith("READY ")) {
           port = JSON.parse(line.slice(6)).port;
@@ -75,10 +82,10 @@ for (const rt of selected ? [selected] : (["node", "bun", "deno"] as const)) {
 
     test("the 101, the capability flag, the threshold", async () => {
       const { ws, header, echo } = await open();
-      assert.equal(sorted(header), EXPECTED[rt].header);
+      assert.equal(sorted(header), expected.header);
       const caps = once(ws, "message");
       ws.send("caps");
-      assert.equal(String((await caps)[0]), EXPECTED[rt].caps);
+      assert.equal(String((await caps)[0]), expected.caps);
       const long = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ i, name: "item" })));
       const compressed = header !== undefined;
       assert.equal(await echo("x".repeat(99)) > 99, true, "under the threshold: plain");
@@ -95,7 +102,7 @@ for (const rt of selected ? [selected] : (["node", "bun", "deno"] as const)) {
 
     test("upgrade({ perMessageDeflate: false })", async () => {
       const { ws, header } = await open("?off=1");
-      assert.equal(sorted(header), EXPECTED[rt].override ? undefined : EXPECTED[rt].header);
+      assert.equal(sorted(header), expected.override ? undefined : expected.header);
       ws.close();
     });
   });
