@@ -13,8 +13,10 @@ export const CLOSE_WAIT_MS = 1000;
 
 /**
  * A connection that is not connected yet (call `connect()`): no offline queue and no
- * retried commands, so that nothing is delivered twice (at most once); it reconnects
- * for ever with a capped exponential backoff, and leaves resubscribing to the engine.
+ * retried or resent commands, so that nothing is delivered twice (at most once); it
+ * reconnects for ever with a short exponential backoff, capped and jittered (so that
+ * delivery resumes soon after Redis is back, and processes do not reconnect in step),
+ * and leaves resubscribing to the engine.
  */
 export function createClient(
   name: string,
@@ -28,10 +30,40 @@ export function createClient(
     connectTimeout: options.connectTimeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
     autoResubscribe: false,
     // Publishes issued in one tick leave in one write.
     enableAutoPipelining: publisher,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), max),
+    retryStrategy: (times) => backoff(times, max),
+  });
+}
+
+/** The pause before reconnection attempt `times` (from 1): 20, 40, 80 ms... up to `max`, each drawn from its upper half. */
+export function backoff(times: number, max: number): number {
+  const ceiling = Math.min(max, 10 * 2 ** Math.min(times, 16));
+  return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+}
+
+/**
+ * Drops a connection at once, even when the peer reads nothing (`quit` and `disconnect`
+ * wait for the socket to drain first); ioredis then rejects what it waited for and
+ * reconnects.
+ */
+export function dropConnection(client: Redis): void {
+  (client as { stream?: { destroy(): void } }).stream?.destroy();
+}
+
+/** The promise's outcome, or a rejection with `message` after `ms`. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 

@@ -29,8 +29,31 @@ export interface RedisEngineOptions {
   readonly countIntervalMs?: number;
   /** How long `start()` waits for Redis before it fails, in ms (100 to 600000). @default {10000} */
   readonly connectTimeoutMs?: number;
-  /** Longest pause between two reconnection attempts, in ms (10 to 60000). @default {2000} */
+  /**
+   * Longest pause between two reconnection attempts, in ms (10 to 60000); each pause is
+   * drawn between half of it and all of it, so that processes do not reconnect in step.
+   * @default {100}
+   */
   readonly reconnectMaxDelayMs?: number;
+  /**
+   * Most bytes of publishes sent to Redis and not yet acknowledged (1024 to 2^31); a
+   * publish beyond it is dropped and reported through `onError`, so that a slow or hung
+   * Redis never makes the process buffer without bound. @default {16777216}
+   */
+  readonly maxPendingBytes?: number;
+  /**
+   * How long Redis may leave a command unanswered, in ms (100 to 60000): past it the
+   * connection counts as hung and is rebuilt (its unacknowledged publishes are reported as
+   * possibly lost), and `clusterCount()` rejects. An idle connection is pinged every half
+   * of it. @default {2000}
+   */
+  readonly timeoutMs?: number;
+  /**
+   * The envelope version this process writes (1 or 2). Version 2 numbers each process's
+   * messages per topic, so that receivers report gaps; every reader accepts both. Write 1
+   * only while processes of a wsx that reads version 1 alone still run. @default {2}
+   */
+  readonly envelopeVersion?: 1 | 2;
 }
 
 /** The options with defaults applied. */
@@ -41,12 +64,22 @@ export interface CheckedRedisOptions {
   readonly countIntervalMs: number;
   readonly connectTimeoutMs: number;
   readonly reconnectMaxDelayMs: number;
+  readonly maxPendingBytes: number;
+  readonly timeoutMs: number;
+  readonly envelopeVersion: 1 | 2;
 }
 
-function integer(name: string, value: unknown, fallback: number, min: number, max: number) {
+function integer(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  unit = "milliseconds",
+): number {
   const v = value ?? fallback;
   if (typeof v !== "number") {
-    throw new TypeError(`Invalid "${name}": expected a number of milliseconds, got ${typeof v}`);
+    throw new TypeError(`Invalid "${name}": expected a number of ${unit}, got ${typeof v}`);
   }
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new RangeError(`Invalid "${name}": expected an integer from ${min} to ${max}, got ${v}`);
@@ -69,6 +102,15 @@ function checkUrl(value: unknown): string {
     throw new TypeError(`Invalid "url": expected a redis:// or rediss:// URL, got "${url}"`);
   }
   return url;
+}
+
+function checkVersion(value: unknown): 1 | 2 {
+  const v = value ?? 2;
+  if (v !== 1 && v !== 2) {
+    const got = typeof v === "number" ? String(v) : typeof v;
+    throw new RangeError(`Invalid "envelopeVersion": expected 1 or 2, got ${got}`);
+  }
+  return v;
 }
 
 /**
@@ -122,9 +164,19 @@ export function checkRedisOptions(
     reconnectMaxDelayMs: integer(
       "reconnectMaxDelayMs",
       options.reconnectMaxDelayMs,
-      2000,
+      100,
       10,
       60_000,
     ),
+    maxPendingBytes: integer(
+      "maxPendingBytes",
+      options.maxPendingBytes,
+      16 << 20,
+      1024,
+      2 ** 31,
+      "bytes",
+    ),
+    timeoutMs: integer("timeoutMs", options.timeoutMs, 2000, 100, 60_000),
+    envelopeVersion: checkVersion(options.envelopeVersion),
   });
 }

@@ -3,14 +3,19 @@
  * process (and machine) sharing one Redis server, and `clusterCount()` counts their
  * connections. Built on the `ioredis` client; runs on Node.js, Bun and Deno.
  *
- * Delivery is **at most once**. A message is delivered at once to the subscribers of
- * the process that published it, and sent through Redis to the others; a message
- * published while Redis is unreachable, or while a process is reconnecting, is lost for
- * the other processes (the loss is reported through `onError`), and Redis itself drops
- * messages for subscribers that read too slowly (`client-output-buffer-limit pubsub`).
- * Each receiver gets one publisher's messages in the order they were published; there
- * is no order between publishers. After Redis restarts the engine reconnects and
- * subscribes again by itself.
+ * Delivery is **at most once**, and loss is never silent. A message is delivered at once
+ * to the subscribers of the process that published it, and sent through Redis to the
+ * others. A publish that cannot be sent (Redis unreachable, or `maxPendingBytes`
+ * unacknowledged) is dropped, and one that was sent but not acknowledged when its
+ * connection failed may be lost; both are reported through `onError` as a
+ * {@linkcode RedisLossError} with the count. Each process numbers its messages per topic,
+ * so a receiver reports which origin it missed how many messages from, on which topic;
+ * a lost subscription (Redis closes subscribers that read too slowly,
+ * `client-output-buffer-limit pubsub`) is reported too. A hung Redis (stopped, its
+ * connection open) is found within `timeoutMs` and its connections rebuilt; nothing is
+ * ever sent twice. Each receiver gets one publisher's messages in the order they were
+ * published; there is no order between publishers. After Redis restarts the engine
+ * reconnects (within about `reconnectMaxDelayMs`) and subscribes again by itself.
  *
  * @example Every process of a cluster shares one Redis
  * ```ts ignore
@@ -38,14 +43,18 @@ import type { Redis } from "ioredis";
 import { count as localCount } from "../core/each.ts";
 import { type Deliver, PROCESS_ID, type PubSubEngine, type PubSubMessage } from "../core/topics.ts";
 import { READ_COUNT_SCRIPT, WRITE_COUNT_SCRIPT } from "./_count.ts";
-import { decodeEnvelope, encodeEnvelope } from "./_envelope.ts";
+import { encodeEnvelope, readEnvelope } from "./_envelope.ts";
+import { GapTracker } from "./_gaps.ts";
+import { Losses, type RedisEngineStats } from "./_loss.ts";
 import {
   bounded,
   CLOSE_WAIT_MS,
   createClient,
+  dropConnection,
   quit,
   unrefTimer,
   whenReady,
+  withDeadline,
 } from "./_redis_client.ts";
 import {
   type CheckedRedisOptions,
@@ -53,12 +62,19 @@ import {
   type RedisEngineOptions,
   reportOnce,
 } from "./_redis_options.ts";
+import { Watch } from "./_watch.ts";
 
 export type { RedisEngineOptions } from "./_redis_options.ts";
+export { RedisLossError } from "./_loss.ts";
+export type { RedisEngineStats, RedisLossDetails, RedisLossKind } from "./_loss.ts";
 export type { Deliver, PubSubEngine, PubSubMessage } from "../core/topics.ts";
 
 /** Channels per SUBSCRIBE command when subscribing again after a reconnection. */
 const RESUBSCRIBE_BATCH = 1000;
+/** A loss of one kind is reported at once, the next ones summed over this window, in ms. */
+const LOSS_WINDOW_MS = 1000;
+/** Topics whose sequence numbers this process keeps; past it the oldest restarts at 1. */
+const MAX_SEQ_TOPICS = 100_000;
 
 /**
  * The Redis pub/sub engine: one connection publishes, one listens in subscriber mode;
@@ -79,16 +95,25 @@ export class RedisEngine implements PubSubEngine {
   readonly #resetReports: () => void;
   readonly #topics = new Set<string>();
   readonly #countKey: string;
+  readonly #losses: Losses;
+  readonly #gaps = new GapTracker();
+  readonly #seq = new Map<string, number>();
+  readonly #pubWatch = new Watch();
+  readonly #subWatch = new Watch();
+  // Why a connection was rebuilt, until it is ready again.
+  readonly #hung = new Map<Redis, string>();
+  #acknowledged = 0;
   #deliver: Deliver = () => {};
   #pub: Redis | undefined;
   #sub: Redis | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #subscribed = false;
+  #timers: ReturnType<typeof setInterval>[] = [];
   #closing: Promise<void> | undefined;
 
   /**
    * Checks the options; nothing connects before {@linkcode RedisEngine.start}.
    *
-   * @param options Where Redis is, the prefix, the error hook and timings.
+   * @param options Where Redis is, the prefix, the error hook, limits and timings.
    * @throws {TypeError} An option of the wrong type (the message names it).
    * @throws {RangeError} An option out of range (the message names it).
    */
@@ -97,11 +122,22 @@ export class RedisEngine implements PubSubEngine {
     this.#options = checkRedisOptions(options, once.report);
     this.#resetReports = options.onError ? () => {} : once.reset;
     this.#countKey = `${this.#options.prefix}count`;
+    this.#losses = new Losses((error) => this.#report(error), LOSS_WINDOW_MS);
   }
 
   /** The prefix of the engine's channels and keys. */
   get prefix(): string {
     return this.#options.prefix;
+  }
+
+  /** What the engine has sent, dropped and missed so far. */
+  get stats(): RedisEngineStats {
+    return {
+      pendingBytes: this.#pubWatch.bytes,
+      pendingPublishes: this.#pubWatch.publishes,
+      acknowledged: this.#acknowledged,
+      ...this.#losses.counts,
+    };
   }
 
   /**
@@ -115,13 +151,14 @@ export class RedisEngine implements PubSubEngine {
   async start(deliver: Deliver): Promise<void> {
     if (this.#pub || this.#closing) throw new Error("Cannot start a RedisEngine twice");
     this.#deliver = deliver;
-    const pub = this.#pub = this.#client("wsx-pub", true);
-    const sub = this.#sub = this.#client("wsx-sub", false);
+    const pub = this.#pub = this.#client("wsx-pub", true, this.#pubWatch);
+    const sub = this.#sub = this.#client("wsx-sub", false, this.#subWatch);
     pub.on("ready", () => {
       this.#resetReports();
       this.#writeCount();
     });
     sub.on("ready", () => this.#resubscribe());
+    sub.on("close", () => this.#subscriptionLost());
     sub.on("messageBuffer", (channel: Buffer, message: Buffer) => this.#receive(channel, message));
     try {
       await Promise.all([whenReady(pub, this.#options), whenReady(sub, this.#options)]);
@@ -129,29 +166,36 @@ export class RedisEngine implements PubSubEngine {
       await this.close();
       throw error;
     }
-    this.#timer = setInterval(() => this.#writeCount(), this.#options.countIntervalMs);
-    unrefTimer(this.#timer);
+    const { countIntervalMs, timeoutMs } = this.#options;
+    this.#timers = [
+      setInterval(() => this.#writeCount(), countIntervalMs),
+      setInterval(() => this.#watch(), Math.max(25, Math.floor(timeoutMs / 4))),
+    ];
+    for (const timer of this.#timers) unrefTimer(timer);
   }
 
   /**
    * Delivers to this process's subscribers at once and sends the message through Redis
-   * to the other processes; when Redis is unreachable the message is lost for them and
-   * `onError` hears of it.
+   * to the other processes; when it cannot be sent (Redis unreachable, `maxPendingBytes`
+   * reached) it is lost for them and `onError` hears of it.
    *
    * @param message The message.
    */
   publish(message: PubSubMessage): void {
     this.#deliver(message);
+    // Numbered even when dropped: receivers see the gap.
+    const seq = this.#nextSeq(message.topic);
     const pub = this.#pub;
-    if (pub?.status !== "ready") {
-      return this.#report(
-        new Error(
-          "Cannot publish to Redis: not connected, the message is lost for other processes",
-        ),
-      );
-    }
-    pub.publish(this.#options.prefix + message.topic, encodeEnvelope(message)).catch((error) =>
-      this.#report(error)
+    const limit = this.#options.maxPendingBytes;
+    if (pub?.status !== "ready") return this.#losses.dropped("not-connected", 0, limit);
+    const { prefix, envelopeVersion } = this.#options;
+    const channel = prefix + message.topic;
+    const envelope = encodeEnvelope(message, envelopeVersion === 2 ? seq : undefined);
+    const size = envelope.length + channel.length;
+    if (this.#pubWatch.bytes + size > limit) return this.#losses.dropped("over-limit", size, limit);
+    this.#pubWatch.track(pub.publish(channel, envelope), size).then(
+      () => void this.#acknowledged++,
+      (error) => this.#losses.possiblyLost(size, this.#hung.get(pub) ?? messageOf(error)),
     );
   }
 
@@ -164,6 +208,7 @@ export class RedisEngine implements PubSubEngine {
    */
   subscribe(topic: string): Promise<void> {
     this.#topics.add(topic);
+    this.#gaps.forgetTopic(topic);
     return this.#send((sub) => sub.subscribe(this.#options.prefix + topic));
   }
 
@@ -175,6 +220,7 @@ export class RedisEngine implements PubSubEngine {
    */
   unsubscribe(topic: string): Promise<void> {
     this.#topics.delete(topic);
+    this.#gaps.forgetTopic(topic);
     return this.#send((sub) => sub.unsubscribe(this.#options.prefix + topic));
   }
 
@@ -183,14 +229,19 @@ export class RedisEngine implements PubSubEngine {
    * process's own count now, plus what the others wrote within their time to live.
    *
    * @returns The count.
-   * @throws {Error} When Redis is unreachable.
+   * @throws {Error} When Redis is unreachable, or has not answered within `timeoutMs`.
    */
   async count(): Promise<number> {
     const pub = this.#pub;
     if (pub?.status !== "ready") {
       throw new Error("Cannot count connections across processes: Redis is not connected");
     }
-    const others = await pub.eval(READ_COUNT_SCRIPT, 1, this.#countKey, PROCESS_ID);
+    const { timeoutMs } = this.#options;
+    const others = await withDeadline(
+      this.#pubWatch.track(pub.eval(READ_COUNT_SCRIPT, 1, this.#countKey, PROCESS_ID)),
+      timeoutMs,
+      `Cannot count connections across processes: Redis did not answer within ${timeoutMs} ms`,
+    );
     return Number(others) + localCount();
   }
 
@@ -201,38 +252,96 @@ export class RedisEngine implements PubSubEngine {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      clearInterval(this.#timer);
+      for (const timer of this.#timers) clearInterval(timer);
       const pub = this.#pub;
       if (pub?.status === "ready") {
         await bounded(pub.hdel(this.#countKey, PROCESS_ID), CLOSE_WAIT_MS).catch(() => {});
       }
       await Promise.all([quit(pub), quit(this.#sub)]);
+      this.#losses.flush();
     })();
     return this.#closing;
   }
 
-  #client(name: string, publisher: boolean): Redis {
+  #client(name: string, publisher: boolean, watch: Watch): Redis {
     const client = createClient(name, this.#options, publisher);
-    client.on("error", (error: Error) => this.#report(error));
+    // One report per distinct error until the connection is ready again: reconnecting
+    // every ~100 ms must not repeat the same refusal ten times a second.
+    let last = "";
+    client.on("error", (error: Error) => {
+      if (error.message === last) return;
+      last = error.message;
+      this.#report(error);
+    });
+    client.on("ready", () => {
+      last = "";
+      this.#hung.delete(client);
+      watch.reset();
+    });
     client.connect().catch(() => {}); // failures arrive as "error" events too
     return client;
   }
 
+  #nextSeq(topic: string): number {
+    const seq = ((this.#seq.get(topic) ?? 0) + 1) >>> 0;
+    if (seq === 1 && this.#seq.size >= MAX_SEQ_TOPICS) {
+      this.#seq.delete(this.#seq.keys().next().value!);
+    }
+    this.#seq.set(topic, seq);
+    return seq;
+  }
+
   #receive(channel: Buffer, bytes: Buffer): void {
+    this.#subWatch.heard();
     const name = channel.toString("utf8");
     const prefix = this.#options.prefix;
     if (!name.startsWith(prefix)) return;
     try {
-      const message = decodeEnvelope(bytes, name.slice(prefix.length));
+      const { message, seq } = readEnvelope(bytes, name.slice(prefix.length));
       // This process delivered its own messages when they were published.
-      if (message.origin !== PROCESS_ID) this.#deliver(message);
+      if (message.origin === PROCESS_ID) return;
+      if (seq !== undefined) {
+        const missed = this.#gaps.see(message.origin, message.topic, seq, Date.now());
+        if (missed > 0) this.#losses.missed(message.origin, message.topic, missed);
+      }
+      this.#deliver(message);
     } catch (error) {
       this.#report(error);
     }
   }
 
+  #subscriptionLost(): void {
+    if (!this.#subscribed) return;
+    this.#subscribed = false;
+    if (this.#closing || this.#topics.size === 0) return;
+    const sub = this.#sub!;
+    this.#losses.subscriptionLost(this.#hung.get(sub) ?? "the connection closed");
+  }
+
+  // Pings idle connections and rebuilds hung ones; forgets silent origins.
+  #watch(): void {
+    const now = Date.now();
+    for (
+      const [client, watch] of [[this.#pub, this.#pubWatch], [this.#sub, this.#subWatch]] as const
+    ) {
+      if (client?.status !== "ready") continue;
+      const state = watch.state(now, this.#options.timeoutMs);
+      if (state === "ping") watch.track(client.ping()).catch(() => {});
+      else if (state === "hung") this.#rebuild(client);
+    }
+    this.#gaps.sweep(now);
+  }
+
+  #rebuild(client: Redis): void {
+    const why = `Redis did not answer within ${this.#options.timeoutMs} ms`;
+    this.#hung.set(client, why);
+    this.#report(new Error(`${why}: rebuilding the connection`));
+    dropConnection(client);
+  }
+
   #resubscribe(): void {
     const channels = [...this.#topics].map((topic) => this.#options.prefix + topic);
+    this.#subscribed = true;
     for (let i = 0; i < channels.length; i += RESUBSCRIBE_BATCH) {
       const batch = channels.slice(i, i + RESUBSCRIBE_BATCH);
       this.#send((sub) => sub.subscribe(...batch));
@@ -244,7 +353,7 @@ export class RedisEngine implements PubSubEngine {
     // While disconnected the topic set is enough: #resubscribe runs on "ready".
     if (sub?.status !== "ready") return Promise.resolve();
     try {
-      return command(sub).then(() => {}, (error) => this.#report(error));
+      return this.#subWatch.track(command(sub)).then(() => {}, (error) => this.#report(error));
     } catch (error) {
       this.#report(error);
       return Promise.resolve();
@@ -255,8 +364,9 @@ export class RedisEngine implements PubSubEngine {
     const pub = this.#pub;
     if (pub?.status !== "ready") return;
     const ttl = String(this.#options.countIntervalMs * 3);
-    pub.eval(WRITE_COUNT_SCRIPT, 1, this.#countKey, PROCESS_ID, String(localCount()), ttl)
-      .catch((error) => this.#report(error));
+    this.#pubWatch.track(
+      pub.eval(WRITE_COUNT_SCRIPT, 1, this.#countKey, PROCESS_ID, String(localCount()), ttl),
+    ).catch((error) => this.#report(error));
   }
 
   #report(error: unknown): void {
@@ -266,4 +376,8 @@ export class RedisEngine implements PubSubEngine {
       // An error hook that throws must not take the server down.
     }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

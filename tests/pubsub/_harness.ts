@@ -128,8 +128,10 @@ export class RedisServer {
 
   /** A plain client for checks; it reconnects by itself after a restart. */
   client(): Redis {
-    this.#client ??= new Redis(this.port, "127.0.0.1", { lazyConnect: false });
-    this.#client.on("error", () => {});
+    if (!this.#client) {
+      this.#client = new Redis(this.port, "127.0.0.1", { lazyConnect: false });
+      this.#client.on("error", () => {});
+    }
     return this.#client;
   }
 
