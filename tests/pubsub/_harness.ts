@@ -9,7 +9,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
@@ -115,6 +115,42 @@ export class RedisServer {
       });
     });
     child.removeAllListeners("exit");
+  }
+
+  /**
+   * Starts again on the same port and returns when (by `performance.now()`) Redis first
+   * accepted a TCP connection: a probe connects every 2 ms while it starts.
+   */
+  async startTimed(): Promise<number> {
+    let accepted: number | undefined;
+    let probing = true;
+    const probe = (async () => {
+      while (probing && accepted === undefined) {
+        await new Promise<void>((resolve) => {
+          const socket = connect(this.port, "127.0.0.1");
+          socket.once("connect", () => {
+            accepted ??= performance.now();
+            socket.destroy();
+            resolve();
+          });
+          socket.once("error", () => resolve());
+        });
+        if (accepted === undefined) await sleep(2);
+      }
+    })();
+    try {
+      await this.start();
+    } catch (error) {
+      probing = false;
+      throw error;
+    }
+    await probe;
+    return accepted!;
+  }
+
+  /** Stops (SIGSTOP) or resumes (SIGCONT) Redis: a hung server whose connections stay open. */
+  signal(signal: "SIGSTOP" | "SIGCONT"): void {
+    this.#child?.kill(signal);
   }
 
   /** Kills Redis at once (SIGKILL): what a crash looks like to its clients. */

@@ -1,0 +1,195 @@
+/**
+ * RedisEngine when Redis misbehaves, against a real redis-server: stopped (SIGSTOP: a
+ * hung server whose connections stay open), killed and restarted, and closing a
+ * subscriber that reads too slowly. Two engines in one process stand for two processes:
+ * the publisher's messages carry an origin of their own, so the receiver takes them as
+ * another process's.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { PubSubMessage } from "../../src/core/topics.ts";
+import { encodeEnvelope } from "../../src/pubsub/_envelope.ts";
+import {
+  RedisEngine,
+  type RedisEngineOptions,
+  RedisLossError,
+  type RedisLossKind,
+} from "../../src/pubsub/redis.ts";
+import { RedisServer, sleep, waitFor } from "./_harness.ts";
+
+const KIB4 = "x".repeat(4096 - 12);
+
+describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
+  let redis: RedisServer;
+  const engines: RedisEngine[] = [];
+  before(async () => redis = await RedisServer.start());
+  after(async () => {
+    redis?.signal("SIGCONT");
+    await Promise.all(engines.map((engine) => engine.close()));
+    await redis?.stop();
+  });
+
+  /** A started engine with the default timings, its deliveries and its errors. */
+  async function started(options: RedisEngineOptions = {}) {
+    const delivered: PubSubMessage[] = [];
+    const times: number[] = []; // performance.now() of each delivery
+    const errors: Error[] = [];
+    const engine = new RedisEngine({
+      url: redis.url,
+      onError: (error) => errors.push(error),
+      ...options,
+    });
+    engines.push(engine);
+    await engine.start((message) => {
+      delivered.push(message);
+      times.push(performance.now());
+    });
+    return { engine, delivered, times, errors };
+  }
+
+  const losses = (errors: Error[], kind: RedisLossKind) =>
+    errors.filter((e): e is RedisLossError => e instanceof RedisLossError && e.kind === kind);
+  const sum = (errors: RedisLossError[]) => errors.reduce((n, e) => n + e.count, 0);
+  /** The numbers the test put first in each payload (`"<n>|..."`) of `origin`. */
+  const numbers = (delivered: PubSubMessage[], origin: string) =>
+    delivered.filter((m) => m.origin === origin).map((m) => Number(String(m.data).split("|")[0]));
+  /** How many numbers from the first to the last delivered one did not arrive. */
+  function missing(got: number[]): number {
+    const seen = new Set(got);
+    return Math.max(...got) - Math.min(...got) + 1 - seen.size;
+  }
+
+  test("a hung Redis: pending bytes stay bounded, drops are reported, publishes and clusterCount settle", async (t) => {
+    const limit = 1 << 20;
+    const { engine: pub, errors } = await started({ prefix: "h:", maxPendingBytes: limit });
+    const { engine: sub, delivered, errors: subErrors } = await started({ prefix: "h:" });
+    await sub.subscribe("t");
+    let n = 0;
+    let maxPending = 0;
+    // 2,500 messages of 4 KiB a second: 25 every 10 ms, for `ms`.
+    const publishFor = async (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        for (let i = 0; i < 25; i++) {
+          pub.publish({ topic: "t", data: `${++n}|${KIB4}`, isText: true, origin: "proc-p" });
+        }
+        maxPending = Math.max(maxPending, pub.stats.pendingBytes);
+        await sleep(10);
+      }
+    };
+    await publishFor(500);
+    redis.signal("SIGSTOP");
+    const t0 = performance.now();
+    const counted = pub.count().then(
+      () => "resolved",
+      (e: Error) => `${e.message} after ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+    await publishFor(3000);
+    const countOutcome = await counted;
+    t.diagnostic(`clusterCount: ${countOutcome}`);
+    assert.match(countOutcome, /Redis did not answer within 2000 ms after \d+ ms/);
+    assert.ok(Number(countOutcome.match(/after (\d+) ms/)![1]) < 3000);
+    // Every publish settles while Redis is still stopped: acknowledged, dropped or lost.
+    await waitFor(() => pub.stats.pendingPublishes === 0 || undefined, 3000, "publishes to settle");
+    const stats = pub.stats;
+    const settledMs = performance.now() - t0;
+    t.diagnostic(`settled ${settledMs.toFixed(0)} ms after SIGSTOP; max pending ${maxPending} B`);
+    t.diagnostic(JSON.stringify({ published: n, ...stats }));
+    assert.ok(settledMs < 7000);
+    assert.equal(stats.acknowledged + stats.dropped + stats.possiblyLost, n);
+    assert.ok(maxPending <= limit, `pending ${maxPending} > ${limit}`);
+    assert.ok(stats.dropped > 0 && stats.possiblyLost > 0, JSON.stringify(stats));
+    await sleep(1100); // the loss window ends: the sums are reported
+    const dropped = [...losses(errors, "over-limit"), ...losses(errors, "not-connected")];
+    assert.equal(sum(dropped), stats.dropped, "every drop reported, with how many");
+    assert.equal(sum(losses(errors, "possibly-lost")), stats.possiblyLost);
+    assert.ok(dropped.length < 20, `${dropped.length} reports: summed, not one per message`);
+    assert.equal(losses(subErrors, "subscription-lost").length, 1, "the idle subscriber noticed");
+    redis.signal("SIGCONT");
+    const before = n;
+    await publishFor(1500);
+    await waitFor(
+      () => numbers(delivered, "proc-p").some((i) => i > before) || undefined,
+      3000,
+      "deliveries after SIGCONT",
+    );
+    await sleep(300);
+    const got = numbers(delivered, "proc-p");
+    assert.equal(new Set(got).size, got.length, "nothing delivered twice");
+    await sleep(1100);
+    assert.equal(sum(losses(subErrors, "gap")), missing(got), "the receiver counts what it missed");
+    assert.ok(losses(subErrors, "gap").every((e) => e.origin === "proc-p" && e.topic === "t"));
+  });
+
+  test("Redis killed and restarted: delivery resumes within 250 ms of Redis accepting again", async (t) => {
+    const { engine: pub } = await started({ prefix: "k:" });
+    const { engine: sub, delivered, times, errors } = await started({ prefix: "k:" });
+    await sub.subscribe("t");
+    let n = 0;
+    let publishing = true;
+    const loop = (async () => {
+      while (publishing) {
+        pub.publish({ topic: "t", data: `${++n}|`, isText: true, origin: "proc-k" });
+        await sleep(2);
+      }
+    })();
+    await sleep(300);
+    await redis.kill();
+    await sleep(1500); // long enough for the backoff to reach its cap
+    const before = delivered.length;
+    const accepted = await redis.startTimed();
+    const first = await waitFor(() => times[before], 5000, "a delivery after the restart");
+    publishing = false;
+    await loop;
+    const resumeMs = first - accepted;
+    t.diagnostic(`delivery resumed ${resumeMs.toFixed(1)} ms after Redis accepted`);
+    assert.ok(resumeMs < 250, `delivery resumed ${resumeMs.toFixed(0)} ms after Redis accepted`);
+    const got = numbers(delivered, "proc-k");
+    assert.equal(new Set(got).size, got.length, "nothing delivered twice");
+    assert.equal(losses(errors, "subscription-lost").length, 1);
+    await sleep(1100);
+    assert.equal(sum(losses(errors, "gap")), missing(got));
+  });
+
+  test("a subscriber Redis closes for its output buffer: the loss is reported with origin, topic and count", async (t) => {
+    const { engine: sub, delivered, errors } = await started({ prefix: "o:" });
+    await sub.subscribe("t");
+    const client = redis.client();
+    const old = await client.config("GET", "client-output-buffer-limit") as string[];
+    await client.config("SET", "client-output-buffer-limit", "pubsub 64kb 32kb 1");
+    try {
+      const envelope = (seq: number) =>
+        encodeEnvelope(
+          { topic: "t", data: `${seq}|${"y".repeat(1000)}`, isText: true, origin: "burst" },
+          seq,
+        );
+      await client.publish("o:t", envelope(1));
+      await waitFor(() => delivered[0], 5000, "the first message");
+      // 400 KiB in one script: far past the 64 KiB hard limit before Redis writes a byte.
+      const burst = Array.from({ length: 400 }, (_, i) => envelope(i + 2));
+      await client.eval(
+        "for i = 1, #ARGV do redis.call('PUBLISH', KEYS[1], ARGV[i]) end",
+        1,
+        "o:t",
+        ...burst,
+      );
+      await waitFor(() => losses(errors, "subscription-lost")[0], 5000, "the lost subscription");
+      await redis.waitNumsub("o:t", 1);
+      await client.publish("o:t", envelope(402));
+      await waitFor(() => delivered.find((m) => String(m.data).startsWith("402|")), 5000, "402");
+      await sleep(1100);
+      const got = numbers(delivered, "burst");
+      const gaps = losses(errors, "gap");
+      assert.ok(got.length < 402, "Redis dropped part of the burst");
+      t.diagnostic(`delivered ${got.length} of 402; gaps reported: ${sum(gaps)}`);
+      assert.equal(sum(gaps), 402 - got.length);
+      assert.ok(gaps.every((e) => e.origin === "burst" && e.topic === "t"));
+      assert.match(gaps[0].message, /Missed \d+ messages? on topic "t" from process burst/);
+    } finally {
+      await client.config("SET", "client-output-buffer-limit", old[1]);
+    }
+  });
+});
