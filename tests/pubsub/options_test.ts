@@ -32,6 +32,15 @@ describe("RedisEngine options", () => {
       RangeError,
       /"reconnectMaxDelayMs": expected an integer from 10 to 60000/,
     ],
+    [{ maxPendingBytes: "1mb" }, TypeError, /"maxPendingBytes": expected a number of bytes/],
+    [
+      { maxPendingBytes: 1023 },
+      RangeError,
+      /"maxPendingBytes": expected an integer from 1024 to 2147483648, got 1023/,
+    ],
+    [{ timeoutMs: 99 }, RangeError, /"timeoutMs": expected an integer from 100 to 60000, got 99/],
+    [{ envelopeVersion: 3 }, RangeError, /"envelopeVersion": expected 1 or 2, got 3/],
+    [{ envelopeVersion: "2" }, RangeError, /"envelopeVersion": expected 1 or 2, got string/],
     [null, TypeError, /expected an object/],
   ];
   for (const [options, type, message] of BAD) {
@@ -53,6 +62,9 @@ describe("RedisEngine options", () => {
       countIntervalMs: 100,
       connectTimeoutMs: 100,
       reconnectMaxDelayMs: 10,
+      maxPendingBytes: 2 ** 31,
+      timeoutMs: 60_000,
+      envelopeVersion: 1,
     });
     assert.equal(engine.prefix, "");
   });

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import type { Buffer } from "node:buffer";
 import { after, before, describe, test } from "node:test";
 import { PROCESS_ID, type PubSubMessage } from "../../src/core/topics.ts";
-import { decodeEnvelope, encodeEnvelope } from "../../src/pubsub/_envelope.ts";
-import { RedisEngine, type RedisEngineOptions } from "../../src/pubsub/redis.ts";
+import { decodeEnvelope, encodeEnvelope, readEnvelope } from "../../src/pubsub/_envelope.ts";
+import { RedisEngine, type RedisEngineOptions, RedisLossError } from "../../src/pubsub/redis.ts";
 import { freePort, RedisServer, sleep, waitFor } from "./_harness.ts";
 
 describe("RedisEngine", { timeout: 60_000 }, () => {
@@ -88,6 +88,60 @@ describe("RedisEngine", { timeout: 60_000 }, () => {
     assert.equal(delivered[0].origin, "another-process");
     assert.equal(delivered[0].exclude, 9);
     assert.deepEqual([...delivered[0].data as Uint8Array], [...bytes]);
+  });
+
+  test("publishes are numbered per topic (envelope version 2); envelopeVersion 1 writes version 1", async () => {
+    const { engine } = await started({ prefix: "n:" });
+    const { engine: old } = await started({ prefix: "n:", envelopeVersion: 1 });
+    const listener = redis.client().duplicate();
+    const heard: { topic: string; seq: number | undefined; version: number }[] = [];
+    listener.on("messageBuffer", (channel: Buffer, bytes: Buffer) => {
+      const topic = channel.toString().slice(2);
+      heard.push({ topic, seq: readEnvelope(bytes, topic).seq, version: bytes[0] });
+    });
+    await listener.subscribe("n:a", "n:b");
+    for (const topic of ["a", "a", "b", "a"]) {
+      engine.publish({ topic, data: "x", isText: true, origin: PROCESS_ID });
+    }
+    old.publish({ topic: "a", data: "x", isText: true, origin: PROCESS_ID });
+    await waitFor(() => heard[4], 5000, "five envelopes");
+    assert.deepEqual(heard, [
+      { topic: "a", seq: 1, version: 2 },
+      { topic: "a", seq: 2, version: 2 },
+      { topic: "b", seq: 1, version: 2 },
+      { topic: "a", seq: 3, version: 2 },
+      { topic: "a", seq: undefined, version: 1 },
+    ]);
+    listener.disconnect();
+  });
+
+  test("a receiver reports a gap with origin, topic and count; subscribing again starts a new baseline", async () => {
+    const { engine, delivered, errors } = await started({ prefix: "g:" });
+    await engine.subscribe("t");
+    const send = (seq: number | undefined, origin = "other") =>
+      redis.client().publish(
+        "g:t",
+        encodeEnvelope({ topic: "t", data: String(seq), isText: true, origin }, seq),
+      );
+    for (const seq of [7, 8, 11, 12]) await send(seq);
+    await send(undefined); // an older wsx: no numbers, delivered, never a gap
+    await send(3, "third"); // another origin: its own baseline
+    await waitFor(() => delivered[5], 5000, "six deliveries");
+    const gaps = errors.filter((e): e is RedisLossError => e instanceof RedisLossError);
+    assert.equal(gaps.length, 1, gaps.map((e) => e.message).join("\n"));
+    assert.equal(gaps[0].message, 'Missed 2 messages on topic "t" from process other');
+    assert.deepEqual([gaps[0].kind, gaps[0].count, gaps[0].origin, gaps[0].topic], [
+      "gap",
+      2,
+      "other",
+      "t",
+    ]);
+    assert.equal(engine.stats.missed, 2);
+    await engine.unsubscribe("t");
+    await engine.subscribe("t");
+    await send(40);
+    await waitFor(() => delivered[6], 5000, "the delivery after subscribing again");
+    assert.equal(engine.stats.missed, 2, "no gap across an unsubscribe");
   });
 
   test("subscribe and unsubscribe map topics to prefixed channels", async () => {
