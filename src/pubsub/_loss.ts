@@ -73,6 +73,8 @@ export class RedisLossError extends Error {
   readonly origin: string | undefined;
 
   /**
+   * Builds the error (the engine does; an application only reads it).
+   *
    * @param message The text.
    * @param details What was lost, how many.
    */
