@@ -240,8 +240,11 @@ export class RedisEngine implements PubSubEngine {
     const others = await withDeadline(
       this.#pubWatch.track(pub.eval(READ_COUNT_SCRIPT, 1, this.#countKey, PROCESS_ID)),
       timeoutMs,
-      `Cannot count connections across processes: Redis did not answer within ${timeoutMs} ms`,
-    );
+      `Redis did not answer within ${timeoutMs} ms`,
+    ).catch((error) => {
+      const why = this.#hung.get(pub) ?? messageOf(error);
+      throw new Error(`Cannot count connections across processes: ${why}`);
+    });
     return Number(others) + localCount();
   }
 
@@ -366,7 +369,10 @@ export class RedisEngine implements PubSubEngine {
     const ttl = String(this.#options.countIntervalMs * 3);
     this.#pubWatch.track(
       pub.eval(WRITE_COUNT_SCRIPT, 1, this.#countKey, PROCESS_ID, String(localCount()), ttl),
-    ).catch((error) => this.#report(error));
+    ).catch((error) => {
+      // A connection being rebuilt was reported already; its next writes fail alike.
+      if (!this.#hung.has(pub)) this.#report(error);
+    });
   }
 
   #report(error: unknown): void {

@@ -5,8 +5,14 @@
  * listens; every process prints `SHUTDOWN {...}` when its server has shut down.
  *
  * `/ws` upgrades; its text commands: `sub t`, `unsub t`, `pub t text`, `pubbin t` (every
- * byte value, 1024 bytes), `who` (this process), `count`, `ccount` (cluster-wide).
- * HTTP: `/who`, `/ccount`, `/shutdown`.
+ * byte value, 1024 bytes), `who` (this process), `count`, `ccount` (cluster-wide, or
+ * `ccount:error:<message>`), `flood t ms` (publishes 2,500 messages of 4 KiB a second
+ * for `ms`, numbered `"<n>|"`, then answers `flood:<n>`).
+ * HTTP: `/who`, `/ccount`, `/stats` (the engine's stats, its losses, the most bytes ever
+ * pending), `/shutdown`.
+ *
+ * `WSX_REDIS_DEFAULTS=1` leaves the engine's timings at their defaults;
+ * `WSX_MAX_PENDING` sets `maxPendingBytes`.
  *
  * @module
  */
@@ -20,7 +26,7 @@ import {
   Websocket,
   type WebSocketConnection,
 } from "../../mod.ts";
-import { RedisEngine } from "../../src/pubsub/redis.ts";
+import { RedisEngine, RedisLossError } from "../../src/pubsub/redis.ts";
 import { serve } from "../../src/serve.ts";
 
 const env = (name: string) =>
@@ -30,14 +36,38 @@ const pid = (globalThis as { process?: { pid: number } }).process?.pid ?? 0;
 
 setErrorReporter(() => {});
 const errors: string[] = [];
-await setPubSubEngine(
-  new RedisEngine({
-    url: env("REDIS_URL"),
-    countIntervalMs: Number(env("WSX_COUNT_MS") ?? 200),
-    reconnectMaxDelayMs: 200,
-    onError: (error) => errors.push(error.message),
-  }),
-);
+const losses: { kind: string; count: number; origin?: string; topic?: string }[] = [];
+const defaults = env("WSX_REDIS_DEFAULTS") === "1";
+const maxPending = env("WSX_MAX_PENDING");
+const engine = new RedisEngine({
+  url: env("REDIS_URL"),
+  countIntervalMs: Number(env("WSX_COUNT_MS") ?? 200),
+  ...(defaults ? {} : { reconnectMaxDelayMs: 200 }),
+  ...(maxPending ? { maxPendingBytes: Number(maxPending) } : {}),
+  onError: (error) => {
+    errors.push(error.message);
+    if (error instanceof RedisLossError) {
+      const { kind, count, origin, topic } = error;
+      losses.push({ kind, count, origin, topic });
+    }
+  },
+});
+await setPubSubEngine(engine);
+let mostPending = 0;
+
+const KIB4 = "x".repeat(4096 - 12);
+
+// 25 messages every 10 ms (2,500 a second) for `ms`; the most pending bytes are noted.
+async function flood(ws: WebSocketConnection, topic: string, ms: number): Promise<void> {
+  let n = 0;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    for (let i = 0; i < 25; i++) ws.publish(topic, `${++n}|${KIB4}`);
+    mostPending = Math.max(mostPending, engine.stats.pendingBytes);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  ws.write(`flood:${n}`);
+}
 
 /** 1024 bytes, every byte value four times: binary payloads must pass intact. */
 const BINARY = Uint8Array.from({ length: 1024 }, (_, i) => i & 255);
@@ -58,7 +88,11 @@ async function command(ws: WebSocketConnection, text: string): Promise<void> {
     case "count":
       return void ws.write(`count:${count()}`);
     case "ccount":
-      return void ws.write(`ccount:${await clusterCount()}`);
+      return void ws.write(
+        `ccount:${await clusterCount().catch((e: Error) => `error:${e.message}`)}`,
+      );
+    case "flood":
+      return void flood(ws, arg, Number(rest[0]));
   }
   ws.write(`unknown:${name}`);
 }
@@ -81,6 +115,8 @@ const server = await serve({
         return json({ pid, role: server.process.role, index: server.process.index, errors });
       case "/ccount":
         return json({ count: await clusterCount(), local: count() });
+      case "/stats":
+        return json({ stats: engine.stats, losses, mostPending });
       case "/shutdown":
         stop();
         return json({ ok: true });
