@@ -4,7 +4,8 @@
  * rejects a command but keeps its bytes queued for the socket, and `socketTimeout` arms
  * only while a command is pending, so an idle subscriber would wait for ever. The engine
  * therefore counts what each connection waits for, pings it when idle, and rebuilds it
- * when Redis has answered nothing for `timeoutMs` while something was pending.
+ * when its oldest command has waited `timeoutMs` (so that every publish is answered or
+ * failed within about `timeoutMs`, even from a Redis that answers, but too slowly).
  *
  * @module
  */
@@ -20,17 +21,22 @@ export class Watch {
   bytes = 0;
   /** Publishes among them. */
   publishes = 0;
-  // When Redis last answered (or the wait began); a pending command older than
-  // timeoutMs with no answer since means a hung connection.
+  // When Redis last sent anything (or the connection began): an idle connection is
+  // pinged once it has been silent for half of timeoutMs.
   #since = Date.now();
+  // When each pending command was sent, oldest first from #head. Redis answers in order,
+  // so each answer retires the oldest.
+  #sent: number[] = [];
+  #head = 0;
 
   /** Counts `promise` as pending until it settles; returns a promise of the same outcome. */
   track<T>(promise: Promise<T>, bytes = 0): Promise<T> {
-    if (this.pending === 0) this.#since = Date.now();
+    this.#sent.push(Date.now());
     this.pending++;
     this.bytes += bytes;
     if (bytes > 0) this.publishes++;
     const done = () => {
+      this.#retire();
       this.pending--;
       this.bytes -= bytes;
       if (bytes > 0) this.publishes--;
@@ -45,6 +51,17 @@ export class Watch {
     });
   }
 
+  #retire(): void {
+    this.#head++;
+    if (this.#head === this.#sent.length) {
+      this.#sent = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#sent.length) {
+      this.#sent = this.#sent.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
   /** Redis sent something (a message to the subscriber): it is alive. */
   heard(): void {
     this.#since = Date.now();
@@ -56,12 +73,11 @@ export class Watch {
   }
 
   /**
-   * `"hung"` when a command waited `timeoutMs` with no answer since, `"ping"` when the
+   * `"hung"` when the oldest pending command waited `timeoutMs`, `"ping"` when the
    * connection was silent for half of it with nothing pending, `"ok"` otherwise.
    */
   state(now: number, timeoutMs: number): WatchState {
-    const silent = now - this.#since;
-    if (this.pending > 0) return silent >= timeoutMs ? "hung" : "ok";
-    return silent >= timeoutMs / 2 ? "ping" : "ok";
+    if (this.pending > 0) return now - this.#sent[this.#head] >= timeoutMs ? "hung" : "ok";
+    return now - this.#since >= timeoutMs / 2 ? "ping" : "ok";
   }
 }

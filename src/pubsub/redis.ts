@@ -338,7 +338,7 @@ export class RedisEngine implements PubSubEngine {
   #rebuild(client: Redis): void {
     const why = `Redis did not answer within ${this.#options.timeoutMs} ms`;
     this.#hung.set(client, why);
-    this.#report(new Error(`${why}: rebuilding the connection`));
+    this.#report(new Error(`${why}: rebuilding the ${client.options.connectionName} connection`));
     dropConnection(client);
   }
 
