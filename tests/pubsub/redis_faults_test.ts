@@ -125,7 +125,7 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
   });
 
   test("Redis killed and restarted: delivery resumes within 250 ms of Redis accepting again", async (t) => {
-    const { engine: pub } = await started({ prefix: "k:" });
+    const { engine: pub, errors: pubErrors } = await started({ prefix: "k:" });
     const { engine: sub, delivered, times, errors } = await started({ prefix: "k:" });
     await sub.subscribe("t");
     let n = 0;
@@ -150,8 +150,16 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
     const got = numbers(delivered, "proc-k");
     assert.equal(new Set(got).size, got.length, "nothing delivered twice");
     assert.equal(losses(errors, "subscription-lost").length, 1);
+    await waitFor(() => pub.stats.pendingPublishes === 0 || undefined, 3000, "publishes to settle");
     await sleep(1100);
     assert.equal(sum(losses(errors, "gap")), missing(got));
+    // Every publish is accounted for: acknowledged, or dropped or possibly lost and reported.
+    const { acknowledged, dropped, possiblyLost } = pub.stats;
+    t.diagnostic(JSON.stringify({ published: n, acknowledged, dropped, possiblyLost }));
+    assert.equal(acknowledged + dropped + possiblyLost, n);
+    const lost = [...losses(pubErrors, "not-connected"), ...losses(pubErrors, "over-limit")];
+    assert.equal(sum(lost), dropped);
+    assert.equal(sum(losses(pubErrors, "possibly-lost")), possiblyLost);
   });
 
   test("a subscriber Redis closes for its output buffer: the loss is reported with origin, topic and count", async (t) => {
