@@ -107,7 +107,9 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
     assert.equal(sum(dropped), stats.dropped, "every drop reported, with how many");
     assert.equal(sum(losses(errors, "possibly-lost")), stats.possiblyLost);
     assert.ok(dropped.length < 20, `${dropped.length} reports: summed, not one per message`);
-    assert.equal(losses(subErrors, "subscription-lost").length, 1, "the idle subscriber noticed");
+    // The idle subscriber is pinged after 1 s of silence and rebuilt 2 s later.
+    await waitFor(() => losses(subErrors, "subscription-lost")[0], 3000, "the idle subscriber");
+    assert.equal(losses(subErrors, "subscription-lost").length, 1);
     redis.signal("SIGCONT");
     const before = n;
     await publishFor(1500);
