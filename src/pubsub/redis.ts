@@ -318,7 +318,7 @@ export class RedisEngine implements PubSubEngine {
     this.#subscribed = false;
     if (this.#closing || this.#topics.size === 0) return;
     const sub = this.#sub!;
-    this.#losses.subscriptionLost(this.#hung.get(sub) ?? "the connection closed");
+    this.#losses.subscriptionLost(this.#hung.get(sub) ?? "the connection ended");
   }
 
   // Pings idle connections and rebuilds hung ones; forgets silent origins.

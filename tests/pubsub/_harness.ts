@@ -259,13 +259,26 @@ export class ServerProcess {
   readonly pid: number;
   readonly lines: string[];
   readonly #child: ChildProcess;
+  readonly #stderr: { text: string };
 
-  private constructor(runtime: Runtime, child: ChildProcess, port: number, lines: string[]) {
+  private constructor(
+    runtime: Runtime,
+    child: ChildProcess,
+    port: number,
+    lines: string[],
+    stderr: { text: string },
+  ) {
     this.runtime = runtime;
     this.#child = child;
     this.port = port;
     this.pid = child.pid!;
     this.lines = lines;
+    this.#stderr = stderr;
+  }
+
+  /** What the process wrote to stderr so far. */
+  get stderr(): string {
+    return this.#stderr.text;
   }
 
   static async start(runtime: Runtime, env: Record<string, string>): Promise<ServerProcess> {
@@ -277,8 +290,8 @@ export class ServerProcess {
       detached: true, // its own process group: stop() ends workers and copies too
     });
     const lines: string[] = [];
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => stderr += chunk);
+    const stderr = { text: "" };
+    child.stderr!.on("data", (chunk) => stderr.text += chunk);
     createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
     try {
       const ready = await waitFor(
@@ -289,7 +302,7 @@ export class ServerProcess {
         60_000,
         `the ${runtime} server`,
       );
-      return new ServerProcess(runtime, child, JSON.parse(ready.slice(6)).port, lines);
+      return new ServerProcess(runtime, child, JSON.parse(ready.slice(6)).port, lines, stderr);
     } catch (error) {
       // Workers or copies left behind by a first process that exited are a bug to report.
       const leftovers = child.exitCode !== null && groupAlive(child.pid!)
@@ -297,7 +310,7 @@ export class ServerProcess {
         : "";
       await killGroup(child);
       throw new Error(
-        `${runtime} server did not start${leftovers}: ${(error as Error).message}\n${stderr}`,
+        `${runtime} server did not start${leftovers}: ${(error as Error).message}\n${stderr.text}`,
       );
     }
   }

@@ -74,6 +74,9 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
       redis.signal("SIGSTOP");
       try {
         await hung(flooder, counter, t);
+      } catch (error) {
+        if (!server.running) throw new Error(`The server exited:\n${server.stderr}`);
+        throw error;
       } finally {
         redis.signal("SIGCONT");
       }
