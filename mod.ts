@@ -79,6 +79,7 @@ export { ERRORS, WsxError, type WsxErrorCode } from "./src/errors.ts";
 export type {
   Cookie,
   HeadersLike,
+  MessageStart,
   PerMessageDeflate,
   PerMessageDeflateOptions,
   UpgradeSettings,

@@ -99,6 +99,13 @@ const phases = [
     env: { WSX_RUNTIME: rt },
     parse: "tap",
   })),
+  ...["deno", "bun", "node"].map((rt) => ({
+    group: rt,
+    name: `1 GiB upload streamed into a hash (examples/upload.ts) on the engine under ${rt}`,
+    cmd: nodeTest(["tests/e2e/upload_test.ts"]),
+    env: { WSX_RUNTIME: rt },
+    parse: "tap",
+  })),
   {
     group: "package",
     name: "npm package: build, pack, install, run with plain node; README blocks type-checked",

@@ -64,6 +64,21 @@ export const ERRORS = {
     message: "Policy violation: outbound buffer over maxBufferedBytes",
   },
   "message-too-big": { closeCode: 1009, message: "Message too big: larger than maxMsgSize" },
+  "stream-too-big": {
+    closeCode: 1009,
+    message: "Message too big: streamed message larger than maxStreamSize",
+  },
+  // The application stopped reading a streamed message (onStream) for streamTimeout seconds.
+  "stream-stalled": {
+    closeCode: 1011,
+    message: "Internal error: a message stream was not read for streamTimeout seconds",
+  },
+  // What a message stream errors with when its connection ends before the message does;
+  // the detail names the connection's close code and reason. Never sent on the wire.
+  "stream-interrupted": {
+    closeCode: 1006,
+    message: "Message stream interrupted: the connection closed before the message ended",
+  },
   "handler-error": { closeCode: 1011, message: "Internal error: a handler threw" },
   "ping-timeout": { closeCode: 1006, message: "Ping timeout: no frame from the peer in time" },
   "close-timeout": {

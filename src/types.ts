@@ -8,8 +8,9 @@ import type { WebSocketConnection } from "./core/connection.ts";
 import type { PerMessageDeflate } from "./core/deflate_options.ts";
 
 export type { PerMessageDeflate, PerMessageDeflateOptions } from "./core/deflate_options.ts";
+import type { MessageStart } from "./core/transport.ts";
 
-export type { WriteResult } from "./core/transport.ts";
+export type { MessageStart, WriteResult } from "./core/transport.ts";
 
 /**
  * A cookie to set on the 101 response of an upgrade.
@@ -66,6 +67,46 @@ export interface WebSocketHandlers<U = unknown> {
   onClose?: (ws: WebSocketConnection<U>, code: number, reason: string) => void;
   /** The outbound queue emptied after a write returned `"queued"`. */
   onDrain?: (ws: WebSocketConnection<U>) => void;
+  /**
+   * A message taken as a stream while it arrives, instead of whole through `onMessage`
+   * (which `streamWhen` decides). The stream gives the payload's bytes in order (text as
+   * UTF-8, never cut inside a code point) and ends when the message does; it errors with
+   * a `WsxError` of code `"stream-interrupted"` when the connection closes first.
+   * While it is not read, the connection stops reading; left unread for `streamTimeout`
+   * seconds, it errors and the connection closes with 1011. Cancelling it discards the
+   * rest of the message and keeps the connection open. `maxStreamSize` limits its size
+   * (1009 past it), not `maxMsgSize`. Where the transport cannot stream
+   * (`ws.capabilities.streaming` false: `transport: "native"`, an app's own `Deno.serve`
+   * or `Bun.serve`), the message arrives whole, within `maxMsgSize`, as a stream of one chunk. A throw, or a
+   * returned promise that rejects, is reported and closes the connection with 1011.
+   *
+   * @example Hash every binary message as it arrives
+   * ```ts
+   * import { createHash } from "node:crypto";
+   * import type { WebSocketHandlers } from "./types.ts";
+   * const handlers: WebSocketHandlers = {
+   *   streamWhen: (info) => !info.isText,
+   *   async onStream(ws, stream) {
+   *     const hash = createHash("sha256");
+   *     for await (const chunk of stream) hash.update(chunk);
+   *     ws.write(hash.digest("hex"));
+   *   },
+   * };
+   * ```
+   */
+  onStream?: (
+    ws: WebSocketConnection<U>,
+    stream: ReadableStream<Uint8Array>,
+    isText: boolean,
+  ) => void | Promise<void>;
+  /**
+   * Chooses, from the header of a message's first frame, whether `onStream` takes it;
+   * `onMessage` gets it whole otherwise. Without it, `onStream` takes every message.
+   * For a fragmented (`fin` false) or compressed message, `length` is that of the first
+   * frame only. Messages that arrive while an async `onOpen` runs are held whole (within
+   * `maxMsgSize`) and offered once it settles, seen whole (`fin` true, their full length).
+   */
+  streamWhen?: (info: MessageStart) => boolean;
 }
 
 /**

@@ -50,6 +50,8 @@ const CAPABILITIES: Capabilities = Object.freeze({
   runtimeKeepalive: false,
   headersOn101: true,
   perMessageDeflate: "per-server",
+  // Bun.serve hands over whole messages only.
+  streaming: false,
 });
 
 /** What Bun reports (as 1006) after it refused a message over maxPayloadLength. */

@@ -86,6 +86,8 @@ const CAPABILITIES: Capabilities = Object.freeze({
   headersOn101: true,
   // Deno.upgradeWebSocket has no permessage-deflate option: the 101 never carries it.
   perMessageDeflate: "none",
+  // Deno.serve hands over whole messages only.
+  streaming: false,
 });
 
 // Deno closes a connection whose keepalive ping went unanswered with a 1001 close frame

@@ -7,15 +7,18 @@
  */
 
 import type { Transport, TransportEvents, WriteResult } from "./transport.ts";
-import { ERRORS, WsxError, type WsxErrorCode } from "../errors.ts";
+import { WsxError, type WsxErrorCode } from "../errors.ts";
 import type { WebSocketHandlers } from "../types.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";
 import { capture, type Captured, type DriverInit, newRare, type Rare } from "./driver_state.ts";
 import type { ServerGroup } from "./group.ts";
 import { type Heartbeat, heartbeat as sharedHeartbeat, type Tickable } from "./heartbeat.ts";
+import { type InboundStream, startStream, streamWhole } from "./inbound.ts";
+import { ReadGate } from "./read_gate.ts";
 import { checkCloseArgs, exceedsLimit } from "./limits.ts";
 import { registry } from "./registry.ts";
 import { reportError } from "./report.ts";
+import { countClose } from "./stats.ts";
 import { settings } from "./settings.ts";
 import { subscribe as subscribeTopic, unsubscribe as unsubscribeTopic } from "./topics.ts";
 
@@ -25,6 +28,7 @@ export type { DriverInit } from "./driver_state.ts";
 const OPENING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3, STATE = 3;
 const HEARD = 4; // a frame arrived since the last tick
 const DRAIN_WANTED = 8; // a write was queued or dropped: onDrain is due
+type Inbound = InboundStream | undefined;
 
 /**
  * The core side of one connection. Adapters create it, bind their transport, and report
@@ -157,11 +161,19 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
       return this.fail("message-too-big");
     }
     const backlog = this.#rare?.backlog;
-    if (backlog) {
-      backlog.push(data, isText);
-      return;
-    }
-    this.#deliver(data, isText);
+    if (backlog) return void backlog.push(data, isText);
+    // A streaming transport offered the message to streamWhen at its start already.
+    this.#deliver(data, isText, this.transport.capabilities.streaming);
+  }
+
+  /** A message starts (streaming transports): its stream, when `onStream` takes it. */
+  messageStart(isText: boolean, length: number, fin: boolean, compressed: boolean): Inbound {
+    const handlers = this.#handlers;
+    // While an async onOpen runs, messages wait whole in the backlog.
+    if (!handlers.onStream || this.#state !== OPEN || this.#rare?.backlog) return undefined;
+    const rare = this.#rare ??= newRare();
+    rare.streams ??= new ReadGate(this, this.#captured.heartbeat);
+    return startStream(this, handlers, { isText, length, fin, compressed }, rare.streams);
   }
 
   /** Any inbound frame arrived. */
@@ -197,6 +209,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     this.#state = CLOSED;
     const rare = this.#rare;
     if (rare !== null) rare.backlog = null;
+    rare?.streams?.interrupt(code, reason); // a message stream's reader learns why it ended
     if (!wasOpened) return;
     const captured = this.#captured;
     registry.delete(this as ConnectionDriver<unknown>);
@@ -208,13 +221,8 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     }
     // A close the server started reports the server's code and reason.
     const info = rare?.closeInfo ?? { code, reason };
-    const stats = captured.group.stats;
-    stats.closedByCode[info.code] = (stats.closedByCode[info.code] ?? 0) + 1;
-    // Counted here, where every path meets: the core's own check, Bun's cap, and the
-    // Node engine's check at the frame header all end as this close.
-    if (info.code === 1009 && info.reason.startsWith(ERRORS["message-too-big"].message)) {
-      stats.oversize++;
-    }
+    // Counted here, where every path meets.
+    countClose(captured.group.stats, info.code, info.reason);
     try {
       this.#handlers.onClose?.(this.handle, info.code, info.reason);
     } catch (error) {
@@ -327,6 +335,8 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     if (from !== this.#captured.heartbeat) return;
     // Runtimes without a drain event (Deno) are polled here.
     if (this.#flags & DRAIN_WANTED && this.transport.bufferedAmount === 0) this.drain();
+    // Reading paused for a stream's reader is no silent peer (for streamTimeout at most).
+    if (this.#rare?.streams?.holdsReading(now)) this.#flags |= HEARD;
     const captured = this.#captured, at = this.#since(now);
     if (this.#flags & HEARD) {
       this.#flags &= ~HEARD;
@@ -358,11 +368,14 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     const rare = (this.#rare ??= newRare());
     rare.closeInfo = { code, reason };
     rare.backlog = null;
+    rare.streams?.interrupt(code, reason);
     this.transport.close(code, reason);
   }
 
-  #deliver(data: string | Uint8Array, isText: boolean): void {
-    const onMessage = this.#handlers.onMessage;
+  #deliver(data: string | Uint8Array, isText: boolean, offered = false): void {
+    const handlers = this.#handlers;
+    if (handlers.onStream && !offered && streamWhole(this, handlers, data, isText)) return;
+    const onMessage = handlers.onMessage;
     if (!onMessage) return;
     try {
       onMessage(this.handle, data, isText);

@@ -11,6 +11,7 @@
 import type { WebSocketHandlers } from "../types.ts";
 import type { ServerGroup } from "./group.ts";
 import type { Heartbeat } from "./heartbeat.ts";
+import type { ReadGate } from "./read_gate.ts";
 import type { Settings } from "./settings.ts";
 
 /**
@@ -125,7 +126,7 @@ export function capture(
 
 /**
  * What few connections ever need: a subprotocol, topics, messages held back while an
- * async `onOpen` runs, and the close the server started.
+ * async `onOpen` runs, the close the server started and a message being streamed.
  *
  * @example
  * ```ts
@@ -143,6 +144,8 @@ export interface Rare {
   backlog: Array<string | Uint8Array | boolean> | null;
   /** The close the server started, reported to onClose. */
   closeInfo: { code: number; reason: string } | null;
+  /** The reading of the connection's message streams (`onStream`), from the first one. */
+  streams: ReadGate | undefined;
 }
 
 /**
@@ -156,5 +159,5 @@ export interface Rare {
  * ```
  */
 export function newRare(): Rare {
-  return { protocol: "", topics: undefined, backlog: null, closeInfo: null };
+  return { protocol: "", topics: undefined, backlog: null, closeInfo: null, streams: undefined };
 }

@@ -7,7 +7,8 @@
 import { type PerMessageDeflate, resolveDeflate } from "./deflate_options.ts";
 
 /**
- * The process-wide settings. `maxMsgSize` is read live for every incoming message;
+ * The process-wide settings. `maxMsgSize` and `maxStreamSize` are read live for every
+ * incoming message, `streamTimeout` for every streamed one;
  * `timeout`, `pongTimeout` and `maxBufferedBytes` are captured by each connection
  * when it opens.
  *
@@ -34,6 +35,17 @@ export interface Settings {
    * each upgrade (`upgrade()` may override it). @default {false}
    */
   perMessageDeflate: PerMessageDeflate;
+  /**
+   * Largest message in bytes taken as a stream (`onStream`); a larger one closes the
+   * connection with 1009. `maxMsgSize` does not apply to streamed messages.
+   * @default {274877906944} (256 GiB)
+   */
+  maxStreamSize: number;
+  /**
+   * Seconds (1 to 255) a streamed message may wait for its reader: past it, the stream
+   * errors and the connection closes with 1011. @default {30}
+   */
+  streamTimeout: number;
 }
 
 /** The default value of every setting. */
@@ -44,6 +56,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxBufferedBytes: 4 * 1024 * 1024,
   backpressure: "close",
   perMessageDeflate: false,
+  maxStreamSize: 2 ** 38,
+  streamTimeout: 30,
 });
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -65,6 +79,8 @@ const validators: { [K in keyof Settings]: (value: unknown) => Settings[K] } = {
   timeout: (v) => checkInteger("timeout", v, 0, 255),
   pongTimeout: (v) => checkInteger("pongTimeout", v, 0, 255),
   maxBufferedBytes: (v) => checkInteger("maxBufferedBytes", v, 1024, Number.MAX_SAFE_INTEGER),
+  maxStreamSize: (v) => checkInteger("maxStreamSize", v, 1, Number.MAX_SAFE_INTEGER),
+  streamTimeout: (v) => checkInteger("streamTimeout", v, 1, 255),
   backpressure: (v) => {
     if (v !== "close" && v !== "drop") {
       throw new TypeError(
@@ -158,6 +174,8 @@ export const settings: Settings = Object.seal(
     maxBufferedBytes: accessor("maxBufferedBytes"),
     backpressure: accessor("backpressure"),
     perMessageDeflate: accessor("perMessageDeflate"),
+    maxStreamSize: accessor("maxStreamSize"),
+    streamTimeout: accessor("streamTimeout"),
   }),
 );
 

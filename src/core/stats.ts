@@ -4,6 +4,8 @@
  * @module
  */
 
+import { ERRORS } from "../errors.ts";
+
 /**
  * A server's counters.
  *
@@ -51,4 +53,27 @@ export function createStats(): ServerStats {
     droppedWrites: 0,
     refusedUpgrades: 0,
   };
+}
+
+const OVERSIZE = [ERRORS["message-too-big"].message, ERRORS["stream-too-big"].message];
+
+/**
+ * Counts a connection's close by its code, and an oversized message among them: where
+ * every path meets (the core's own check, Bun's cap, and the Node engine's checks at the
+ * frame header all end as a close).
+ *
+ * @param stats The server's counters.
+ * @param code The close code reported to `onClose`.
+ * @param reason The close reason reported to `onClose`.
+ * @example
+ * ```ts
+ * import { countClose, createStats } from "./stats.ts";
+ * const stats = createStats();
+ * countClose(stats, 1009, "Message too big: larger than maxMsgSize");
+ * console.log(stats.oversize, stats.closedByCode[1009]); // 1 1
+ * ```
+ */
+export function countClose(stats: ServerStats, code: number, reason: string): void {
+  stats.closedByCode[code] = (stats.closedByCode[code] ?? 0) + 1;
+  if (code === 1009 && OVERSIZE.some((message) => reason.startsWith(message))) stats.oversize++;
 }

@@ -28,7 +28,7 @@ export type WriteResult = "sent" | "queued" | "dropped" | "closed";
  * import type { Capabilities } from "./transport.ts";
  * const caps: Capabilities = {
  *   ping: true, inboundControlFrames: true, pongs: true,
- *   enforcesMaxMsgSize: true, runtimeKeepalive: false, headersOn101: true,
+ *   enforcesMaxMsgSize: true, runtimeKeepalive: false, headersOn101: true, streaming: true,
  * };
  * ```
  */
@@ -53,6 +53,54 @@ export interface Capabilities {
    * negotiated (Deno's native server has no such option). @default {"none"}
    */
   readonly perMessageDeflate?: "per-upgrade" | "per-server" | "none";
+  /**
+   * A message can be taken as a stream while it arrives (`onStream`), with reading paused
+   * while its reader is behind. Without it (the runtimes' own WebSocket servers), every
+   * message arrives whole and stays bounded by `maxMsgSize`.
+   */
+  readonly streaming: boolean;
+}
+
+/**
+ * Where the payload of a message taken as a stream goes, part by part, in order.
+ *
+ * @example Count the bytes
+ * ```ts
+ * import type { MessageParts } from "./transport.ts";
+ * let size = 0;
+ * const parts: MessageParts = { part(bytes, last) { size += bytes.byteLength; if (last) console.log(size); } };
+ * ```
+ */
+export interface MessageParts {
+  /**
+   * The next bytes (text only cut between code points; a view the receiver may keep);
+   * `last` on the final part, which may be empty.
+   */
+  part(bytes: Uint8Array, last: boolean): void;
+}
+
+/**
+ * What an application sees of a message when it chooses whether to stream it
+ * (`streamWhen`): the header of the message's first frame, nothing more.
+ *
+ * @example Stream what is large or of unknown size
+ * ```ts
+ * import type { MessageStart } from "./transport.ts";
+ * const streamWhen = (info: MessageStart): boolean => !info.fin || info.length > 65536;
+ * ```
+ */
+export interface MessageStart {
+  /** A text message (its stream carries UTF-8 bytes) rather than a binary one. */
+  readonly isText: boolean;
+  /**
+   * The payload length of the first frame, in bytes: the whole message's length when
+   * `fin` is true and the message is not compressed.
+   */
+  readonly length: number;
+  /** Whether the first frame is also the last: when false, the total size is unknown. */
+  readonly fin: boolean;
+  /** Whether the message is compressed (permessage-deflate): `length` is then the compressed size. */
+  readonly compressed: boolean;
 }
 
 /**
@@ -65,6 +113,7 @@ export interface Capabilities {
  *   capabilities: {
  *     ping: false, inboundControlFrames: false, pongs: false,
  *     enforcesMaxMsgSize: false, runtimeKeepalive: false, headersOn101: false,
+ *     streaming: false,
  *   },
  *   send: () => "sent", close: () => {}, terminate: () => {}, ping: () => {},
  *   bufferedAmount: 0, raw: null,
@@ -101,6 +150,13 @@ export interface Transport {
   unsubscribe?(topic: string): void;
   /** Publishes to the runtime's topic from this socket, leaving this socket out. */
   publishFrom?(topic: string, data: string | Uint8Array, isText: boolean): void;
+  /**
+   * Stops reading from the peer until {@linkcode Transport.resume} (where
+   * {@linkcode Capabilities.streaming} says so): a streamed message's reader is behind.
+   */
+  pause?(): void;
+  /** Reads from the peer again after {@linkcode Transport.pause}. */
+  resume?(): void;
   /** Bytes accepted by {@linkcode Transport.send} and not yet written to the socket. */
   readonly bufferedAmount: number;
   /** The runtime's own socket object. */
@@ -125,6 +181,17 @@ export interface TransportEvents {
   open(): void;
   /** A whole message arrived: a string when `isText`, else an exact Uint8Array view. */
   message(data: string | Uint8Array, isText: boolean): void;
+  /**
+   * A data message starts (transports that can stream): the header of its first frame.
+   * Returns where its payload goes to take it as a stream (never through `message`
+   * then), or `undefined` to have it whole.
+   */
+  messageStart?(
+    isText: boolean,
+    length: number,
+    fin: boolean,
+    compressed: boolean,
+  ): MessageParts | undefined;
   /** Any inbound frame arrived (data or control): the peer is alive. */
   heard(): void;
   /** A pong arrived. */

@@ -187,7 +187,15 @@ export function checkOrigin(
   return refusal(403, "Forbidden: origin not allowed");
 }
 
-const HANDLER_NAMES = ["onOpen", "onMessage", "onShutdown", "onClose", "onDrain"] as const;
+const HANDLER_NAMES = [
+  "onOpen",
+  "onMessage",
+  "onShutdown",
+  "onClose",
+  "onDrain",
+  "onStream",
+  "streamWhen",
+] as const;
 
 function choose<U>(request: Request, settings: UpgradeSettings<U>): string | undefined {
   const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",")

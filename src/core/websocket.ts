@@ -129,6 +129,18 @@ export const Websocket: WebsocketGlobal = Object.freeze<WebsocketGlobal>({
   set perMessageDeflate(value: PerMessageDeflate) {
     settings.perMessageDeflate = value;
   },
+  get maxStreamSize(): number {
+    return settings.maxStreamSize;
+  },
+  set maxStreamSize(value: number) {
+    settings.maxStreamSize = value;
+  },
+  get streamTimeout(): number {
+    return settings.streamTimeout;
+  },
+  set streamTimeout(value: number) {
+    settings.streamTimeout = value;
+  },
   configure,
   upgrade,
   write: (ws, data, isText, options) => ws.write(data, isText, options),

@@ -8,12 +8,13 @@
  */
 
 import { WsxError, type WsxErrorCode } from "../errors.ts";
-import { isValidWireCode } from "./close_codes.ts";
+import { readClose } from "./close_codes.ts";
 import { headerLength } from "./encoder.ts";
 import { maskInto, readMaskKey } from "./mask.ts";
 import { MessageAssembler } from "./message.ts";
 import { type Inflater, rsvError } from "./deflate/inflater.ts";
 import { offerReply, withdrawReply } from "./reply.ts";
+import { StreamedParts, streamFragmentCap } from "./stream.ts";
 import {
   defaultFragmentCap,
   type FrameParserOptions,
@@ -57,9 +58,8 @@ export interface ParserOptions extends FrameParserOptions {
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const pureDecode: Utf8Decode = (b, s, e) => textDecoder.decode(b.subarray(s, e));
 
-function view(buf: Uint8Array, start: number, end: number): Uint8Array {
-  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-}
+const view = (b: Uint8Array, s: number, e: number): Uint8Array =>
+  s === 0 && e === b.length ? b : b.subarray(s, e);
 
 /**
  * An incremental parser for the frames a client sends to a server.
@@ -93,6 +93,7 @@ export class FrameParser {
   #message: MessageAssembler | null = null;
   #inflater: Inflater | null; // permessage-deflate (RFC 7692), when negotiated
   #compressed = false; // the open message had RSV1 on its first frame
+  #stream: StreamedParts | null = null; // stream mode: the payload goes out as it arrives
 
   /**
    * Creates a parser for one connection.
@@ -160,6 +161,7 @@ export class FrameParser {
     this.#frame = null;
     this.#message = null;
     this.#inflater?.reset();
+    this.#stream = null;
   }
 
   // Byte 0: FIN, RSV1-3, opcode (RFC 6455 section 5.2). Every check that byte allows
@@ -176,7 +178,9 @@ export class FrameParser {
       if (!fin) return this.#fail("control-fragmented");
     } else if (op === OP_CONTINUATION) {
       if (this.#msgOpcode === 0) return this.#fail("unexpected-continuation");
-      const cap = this.#opts.maxFragments ?? defaultFragmentCap(this.#msgLimit);
+      const cap = this.#stream !== null
+        ? streamFragmentCap(this.#msgSize)
+        : this.#opts.maxFragments ?? defaultFragmentCap(this.#msgLimit);
       if (++this.#fragments > cap) return this.#fail("too-many-fragments");
     } else if (op <= OP_BINARY) {
       if (this.#msgOpcode !== 0) return this.#fail("expected-continuation");
@@ -222,8 +226,16 @@ export class FrameParser {
   // The limit is checked here, before any payload byte is buffered.
   #lengthKnown(len: number, pos: number): number {
     if (this.#opcode < OP_CLOSE) {
+      // The sink may take a message as a stream; not a compressed one (inflated whole).
+      const text = this.#opcode === OP_TEXT, first = this.#opcode !== OP_CONTINUATION;
+      const to = first && !this.#compressed && this.#sink.start?.(text, len, this.#fin);
+      if (to) {
+        this.#stream = new StreamedParts(this.#opts.isUtf8);
+        this.#msgLimit = this.#stream.begin(text, this.#opts.limits, to);
+      }
       const total = this.#msgSize + len;
-      if (!(total <= this.#msgLimit)) return this.#fail("message-too-big");
+      const tooBig = this.#stream !== null ? "stream-too-big" : "message-too-big";
+      if (!(total <= this.#msgLimit)) return this.#fail(tooBig);
       this.#msgSize = total;
     }
     this.#length = len;
@@ -255,6 +267,7 @@ export class FrameParser {
   // the previous payload, with room for our own header in front (`reply.ts`), and handed
   // out as a view: no copy. There is always room but after a header split across chunks.
   #payload(buf: Uint8Array, pos: number, end: number): number {
+    if (this.#stream !== null && this.#opcode < OP_CLOSE) return this.#streamPayload(buf, pos, end);
     const len = this.#length, stop = pos + len;
     if (this.#got > 0 || stop > end) return this.#partial(buf, pos, end);
     const room = this.#cursor, fits = pos - room >= headerLength(len);
@@ -287,6 +300,24 @@ export class FrameParser {
     return pos + take;
   }
 
+  // A streamed payload is unmasked in place and handed out as views of the chunk.
+  #streamPayload(buf: Uint8Array, pos: number, end: number): number {
+    const got = this.#got, stop = pos + Math.min(end - pos, this.#length - got);
+    maskInto(buf, pos, stop, buf, pos, this.#key, got);
+    this.#got = got + stop - pos;
+    this.#cursor = stop; // later payloads of the chunk move to its front, not over these
+    const frameEnd = this.#got === this.#length;
+    if (frameEnd) this.#state = HEAD1;
+    this.#streamPart(buf, pos, stop, frameEnd && this.#fin);
+    return stop;
+  }
+
+  #streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void {
+    const stream = this.#stream!;
+    if (last) this.#stream = null, this.#msgOpcode = 0;
+    if (!stream.push(buf, start, end, last)) this.#fail("invalid-utf8");
+  }
+
   #grow(min: number): Uint8Array {
     const old = this.#frame, room = headerLength(this.#length);
     // A frame up to EAGER_CAPACITY gets its whole length at once (one allocation, no
@@ -304,6 +335,7 @@ export class FrameParser {
   // `room` is where free bytes for our header start in `buf`, or -1 when there are none.
   #frameDone(buf: Uint8Array, start: number, end: number, whole: boolean, room: number): void {
     if (this.#opcode >= OP_CLOSE) this.#control(buf, start, end);
+    else if (this.#stream !== null) this.#streamPart(buf, start, end, this.#fin);
     else if (this.#compressed) this.#compressedPart(view(buf, start, end));
     else if (this.#fin && this.#fragments === 1) this.#single(buf, start, end, whole, room);
     else this.#fragment(buf, start, end, whole);
@@ -371,21 +403,12 @@ export class FrameParser {
     else this.#close(buf, start, end);
   }
 
-  // RFC 6455 section 5.5.1: an optional 2-byte code, then an optional UTF-8 reason.
   #close(buf: Uint8Array, start: number, end: number): void {
-    if (end - start === 1) return void this.#fail("close-payload");
-    let code = 1005, reason = "";
-    if (end - start >= 2) {
-      code = (buf[start] << 8) | buf[start + 1];
-      if (!isValidWireCode(code)) return void this.#fail("close-code");
-      const opts = this.#opts;
-      if (!isValidUtf8(buf, start + 2, end, opts.isUtf8)) {
-        return void this.#fail("invalid-utf8-reason");
-      }
-      reason = (opts.decodeUtf8 ?? pureDecode)(buf, start + 2, end);
-    }
+    const opts = this.#opts;
+    const read = readClose(buf, start, end, opts.isUtf8, opts.decodeUtf8 ?? pureDecode);
+    if (typeof read === "string") return void this.#fail(read);
     this.stop();
-    this.#sink.close(code, reason);
+    this.#sink.close(read.code, read.reason);
   }
 
   #assembler(): MessageAssembler {

@@ -49,25 +49,16 @@ let receiving: NodeWebSocket | null = null;
  * Writes are coalesced: every frame produced while one incoming chunk is processed, or
  * within one tick, goes out in a single `socket.write`.
  *
- * @example Accept an upgrade and echo
+ * @example Echo on a socket whose upgrade was answered (see `handshake.ts` for the 101)
  * ```ts
- * import { createServer } from "node:http";
- * import { createHash } from "node:crypto";
+ * import type { Duplex } from "node:stream";
  * import { NodeWebSocket } from "./socket.ts";
- * import { acceptValue, buildAcceptResponse, checkUpgrade } from "./handshake.ts";
- *
- * const options = { limits: { maxMsgSize: 1 << 20 } };
- * const sha1 = (s: string) => createHash("sha1").update(s).digest("base64");
- * createServer().on("upgrade", (req, socket, head) => {
- *   const check = checkUpgrade(req.method ?? "", (name) => req.headers[name]?.toString() ?? null);
- *   if (!check.ok) return socket.destroy();
- *   socket.write(buildAcceptResponse(acceptValue(check.key, sha1), null));
- *   const ws: NodeWebSocket = new NodeWebSocket(socket, head, {
- *     open() {}, heard() {}, pong() {}, drain() {}, closed() {},
- *     message: (data, isText) => ws.send(data, isText),
- *   }, options);
- *   ws.start();
- * }).listen(0, "127.0.0.1");
+ * declare const socket: Duplex, head: Uint8Array;
+ * const ws: NodeWebSocket = new NodeWebSocket(socket, head, {
+ *   open() {}, heard() {}, pong() {}, drain() {}, closed() {},
+ *   message: (data, isText) => ws.send(data, isText),
+ * }, { limits: { maxMsgSize: 1 << 20 } });
+ * ws.start();
  * ```
  */
 export class NodeWebSocket implements Transport {
@@ -253,6 +244,16 @@ export class NodeWebSocket implements Transport {
     if (this.#state === OPEN) this.#out().control(OPCODE.ping, EMPTY);
   }
 
+  /** Stops reading the socket: a streamed message's reader is behind (`core/inbound.ts`). */
+  pause(): void {
+    if (this.#state !== CLOSED) this.#socket.pause();
+  }
+
+  /** Reads the socket again after {@linkcode NodeWebSocket.pause} (also once closed: to its end). */
+  resume(): void {
+    this.#socket.resume();
+  }
+
   #out(): Outbox {
     let outbox = this.#outbox;
     if (outbox === null) {
@@ -327,6 +328,9 @@ export class NodeWebSocket implements Transport {
     }
     error(err: WsxError): void {
       this.#ws.#fail(err);
+    }
+    start(isText: boolean, length: number, fin: boolean) {
+      return this.#ws.#events.messageStart?.(isText, length, fin, false);
     }
   };
 

@@ -125,4 +125,5 @@ export const NODE_CAPABILITIES: Capabilities = Object.freeze({
   runtimeKeepalive: false,
   headersOn101: true,
   perMessageDeflate: "per-upgrade",
+  streaming: true,
 });

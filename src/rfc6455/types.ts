@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { MessageParts } from "../core/transport.ts";
 import type { WsxError } from "../errors.ts";
 import type { Utf8Check } from "./utf8.ts";
 
@@ -34,6 +35,12 @@ export interface FrameSink {
   close(code: number, reason: string): void;
   /** A protocol or policy error; parsing stops and later input is ignored. */
   error(err: WsxError): void;
+  /**
+   * A data message starts: the header of its first frame. Return where its payload goes
+   * to take it as a stream (unmasked, in order; text valid UTF-8 cut only between code
+   * points; never through `message` then), or `undefined` to have it whole.
+   */
+  start?(isText: boolean, length: number, fin: boolean): MessageParts | undefined;
 }
 
 /**
@@ -49,6 +56,11 @@ export interface FrameSink {
 export interface MessageLimits {
   /** The largest message payload accepted, in bytes, summed across fragments. */
   readonly maxMsgSize: number;
+  /**
+   * The largest streamed message (see {@linkcode FrameSink.start}), in bytes; `maxMsgSize`
+   * does not apply to it. @default {DEFAULT_MAX_STREAM_SIZE} (256 GiB, `stream.ts`)
+   */
+  readonly maxStreamSize?: number;
 }
 
 /**

@@ -104,8 +104,18 @@ export function isValidUtf8(
 /**
  * Where the last complete code point of `bytes[start..end)` ends: `end`, or the index of
  * a trailing lead byte whose sequence is cut off. Stray bytes are left for the validator.
+ *
+ * @param bytes The bytes.
+ * @param start The first byte of the range.
+ * @param end One past the last byte of the range.
+ * @returns The index where a cut splits no code point.
+ * @example
+ * ```ts
+ * import { lastBoundary } from "./utf8.ts";
+ * console.log(lastBoundary(new Uint8Array([0x61, 0xe2, 0x82]), 0, 3)); // 1
+ * ```
  */
-function lastBoundary(bytes: Uint8Array, start: number, end: number): number {
+export function lastBoundary(bytes: Uint8Array, start: number, end: number): number {
   const stop = Math.max(start, end - 4);
   for (let j = end - 1; j >= stop; j--) {
     const b = bytes[j];

@@ -4,8 +4,9 @@
  * callback of a connection opened with `?id=`, so the suite sees what the server saw.
  *
  * Paths: `/` Hello World; `/ws/echo`, `/ws/cmd`, `/ws/slow-open`, `/ws/close-in-open`,
- * `/ws/throw`, `/ws/headers`, `/ws/protocol` upgrade; `/settings`, `/count`, `/each`, `/stats`,
- * `/memory`, `/shutdown` control the server. `WSX_TRANSPORT` picks the transport.
+ * `/ws/throw`, `/ws/headers`, `/ws/protocol`, `/ws/stream` upgrade; `/settings`, `/count`,
+ * `/each`, `/stats`, `/memory`, `/shutdown` control the server. `WSX_TRANSPORT` picks the
+ * transport.
  *
  * @module
  */
@@ -254,6 +255,24 @@ const routes: Record<string, (url: URL) => UpgradeSettings<Udata>> = {
       udata: udataFor(url),
       headers: [["x-wsx-test", "yes"]],
       cookies: [{ name: "a", value: "1", httpOnly: true }, { name: "b", value: "2", path: "/" }],
+      onMessage: echo,
+    }),
+  // Messages of 100 bytes or more (or of unknown size) as streams: answered with what
+  // the stream gave, and whether the runtime streams at all.
+  "/ws/stream": (url) =>
+    withRecording({
+      udata: udataFor(url),
+      streamWhen: (info) => info.length >= 100 || !info.fin,
+      async onStream(ws, stream, isText) {
+        let size = 0, chunks = 0;
+        try {
+          for await (const chunk of stream) size += chunk.byteLength, chunks++;
+        } catch (error) {
+          return record(ws, "stream-error", { code: (error as { code?: string }).code });
+        }
+        const streaming = ws.capabilities.streaming;
+        ws.write(JSON.stringify({ isText, size, chunks, streaming }));
+      },
       onMessage: echo,
     }),
   "/ws/protocol": (url) =>

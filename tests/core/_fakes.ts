@@ -31,6 +31,7 @@ export const FULL: Capabilities = {
   enforcesMaxMsgSize: false,
   runtimeKeepalive: false,
   headersOn101: true,
+  streaming: true,
 };
 
 export class RecordingTransport implements Transport {
@@ -54,5 +55,11 @@ export class RecordingTransport implements Transport {
   }
   ping(): void {
     this.log.push("ping");
+  }
+  pause(): void {
+    this.log.push("pause");
+  }
+  resume(): void {
+    this.log.push("resume");
   }
 }

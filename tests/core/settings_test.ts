@@ -43,6 +43,24 @@ describe("settings", () => {
     assert.equal(settings.timeout, 9);
   });
 
+  test("stream settings: 256 GiB and 30 s by default, validated with their names", () => {
+    assert.equal(Websocket.maxStreamSize, 2 ** 38);
+    assert.equal(Websocket.streamTimeout, 30);
+    assert.throws(() => Websocket.streamTimeout = 0, {
+      name: "RangeError",
+      message: /"streamTimeout".*1 to 255, got 0/,
+    });
+    assert.throws(() => configure({ maxStreamSize: 0 }), {
+      name: "RangeError",
+      message: /"maxStreamSize"/,
+    });
+    assert.throws(() => (Websocket as unknown as Record<string, unknown>).maxStreamSize = "1", {
+      name: "TypeError",
+    });
+    Websocket.maxStreamSize = 2 ** 40;
+    assert.equal(settings.maxStreamSize, 2 ** 40);
+  });
+
   test("listeners hear each change", () => {
     const heard: string[] = [];
     const stop = onSettingsChange((name) => heard.push(name));

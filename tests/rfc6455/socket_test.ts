@@ -69,6 +69,7 @@ describe("NodeWebSocket", () => {
         runtimeKeepalive: false,
         headersOn101: true,
         perMessageDeflate: "per-upgrade",
+        streaming: true,
       });
       c.destroy();
     });
