@@ -99,7 +99,11 @@ export interface MessageStart {
   readonly length: number;
   /** Whether the first frame is also the last: when false, the total size is unknown. */
   readonly fin: boolean;
-  /** Whether the message is compressed (permessage-deflate): `length` is then the compressed size. */
+  /**
+   * Whether the message is compressed (permessage-deflate). Always `false` today:
+   * compressed messages are not offered for streaming; they arrive whole, inflated
+   * within `maxMsgSize`.
+   */
   readonly compressed: boolean;
 }
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { afterEach, describe, test } from "node:test";
+import { deflateRawSync } from "node:zlib";
 import { serve } from "../../src/adapters/node.ts";
 import { configure, resetSettings } from "../../src/core/settings.ts";
 import { setErrorReporter } from "../../src/core/report.ts";
@@ -282,6 +283,25 @@ describe("onStream on wsx's engine (Node.js)", () => {
       c.send(opcode, payload, { fin: false });
       await c.expectClose(1011);
     }
+  });
+
+  test("a compressed message is not offered to streamWhen: it arrives whole, inflated", async () => {
+    const offered: boolean[] = [];
+    const port = await start({
+      perMessageDeflate: true,
+      streamWhen: (info) => (offered.push(info.compressed), true),
+      async onStream(ws, stream) {
+        ws.write(`stream ${(await drain(stream)).size}`, true, { compress: false });
+      },
+      onMessage: (ws, data) => ws.write(`whole ${data.length}`, true, { compress: false }),
+    });
+    const c = await RawClient.connect(port, "Sec-WebSocket-Extensions: permessage-deflate\r\n");
+    clients.push(c);
+    c.send(OP_BINARY, deflateRawSync(new Uint8Array(5000), { finishFlush: 2 }), { rsv: 4 });
+    assert.equal(text((await c.read()).payload), "whole 5000");
+    c.send(OP_BINARY, bytesOf(5000));
+    assert.equal(text((await c.read()).payload), "stream 5000");
+    assert.deepEqual(offered, [false]);
   });
 
   test("maxStreamSize refuses a streamed message with 1009; maxMsgSize does not apply", async () => {
