@@ -103,7 +103,8 @@ export interface WebSocketHandlers<U = unknown> {
    * Chooses, from the header of a message's first frame, whether `onStream` takes it;
    * `onMessage` gets it whole otherwise. Without it, `onStream` takes every message.
    * For a fragmented message (`fin` false), `length` is that of the first frame only.
-   * Compressed messages (permessage-deflate) are not offered: they arrive whole. Messages that arrive while an async `onOpen` runs are held whole (within
+   * Compressed messages (permessage-deflate) are not offered: they arrive whole.
+   * Messages that arrive while an async `onOpen` runs are held whole (within
    * `maxMsgSize`) and offered once it settles, seen whole (`fin` true, their full length).
    */
   streamWhen?: (info: MessageStart) => boolean;
