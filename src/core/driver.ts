@@ -221,7 +221,6 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     }
     // A close the server started reports the server's code and reason.
     const info = rare?.closeInfo ?? { code, reason };
-    // Counted here, where every path meets.
     countClose(captured.group.stats, info.code, info.reason);
     try {
       this.#handlers.onClose?.(this.handle, info.code, info.reason);
