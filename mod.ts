@@ -71,6 +71,7 @@ export type {
   ServeOptions,
   ServerCapabilities,
   ServeTransport,
+  TlsOptions,
   WsxServer,
 } from "./src/core/server.ts";
 export type { ShutdownOptions } from "./src/core/group.ts";

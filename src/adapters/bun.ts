@@ -179,6 +179,7 @@ class BunUpgrader implements Upgrader {
       udata: plan.udata,
       group: this.group,
       protocol: plan.protocol,
+      secure: plan.secure,
     });
     const headers = new Headers();
     for (const [name, value] of plan.headers) headers.append(name, value);

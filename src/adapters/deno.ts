@@ -165,6 +165,7 @@ class DenoUpgrader implements Upgrader {
       udata: plan.udata,
       group: this.group,
       protocol: plan.protocol,
+      secure: plan.secure,
     });
     const { socket, response } = deno().upgradeWebSocket(request, {
       idleTimeout: denoIdleTimeout(driver.timeoutSeconds),

@@ -93,6 +93,7 @@ export class NodeUpgrader implements Upgrader {
       udata: plan.udata,
       group: this.group,
       protocol: plan.protocol,
+      secure: plan.secure,
     });
     // permessage-deflate (RFC 7692): the upgrade's choice, else the setting.
     const deflate = agreeDeflate(

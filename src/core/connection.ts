@@ -263,6 +263,15 @@ export class WebSocketConnection<U = unknown> {
     return this.#d.protocol;
   }
 
+  /**
+   * Whether the connection came over TLS: `true` for `wss:`, when its upgrade request's
+   * URL was `https:` (a server started with `serve({ tls })`, or your own HTTPS server).
+   * Behind a proxy that ends TLS, the connection that reached wsx is plain: `false`.
+   */
+  get secure(): boolean {
+    return this.#d.secure;
+  }
+
   /** When the peer was last heard from, in ms since the epoch (precise to about a second). */
   get lastHeardAt(): number {
     return this.#d.lastHeardAt;

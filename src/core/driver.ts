@@ -29,6 +29,7 @@ const OPENING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3, STATE = 3;
 const HEARD = 4; // a frame arrived since the last tick
 const DRAIN_WANTED = 8; // a write was queued or dropped: onDrain is due
 type Inbound = InboundStream | undefined;
+const SECURE = 16; // the connection came over TLS: set once, never cleared
 
 /**
  * The core side of one connection. Adapters create it, bind their transport, and report
@@ -68,6 +69,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     this.uuid = registry.nextId();
     this.udata = init.udata;
     this.#handlers = init.handlers;
+    if (init.secure) this.#flags |= SECURE;
     this.#captured = capture(init.group, init.heartbeat ?? sharedHeartbeat, settings);
     if (init.protocol) (this.#rare ??= newRare()).protocol = init.protocol;
   }
@@ -85,6 +87,11 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   /** The agreed subprotocol, or "". */
   get protocol(): string {
     return this.#rare?.protocol ?? "";
+  }
+
+  /** Whether the connection came over TLS (`wss:`). */
+  get secure(): boolean {
+    return (this.#flags & SECURE) !== 0;
   }
 
   /** Round trip of the last answered ping in ms, or undefined. */

@@ -32,6 +32,8 @@ export interface DriverInit<U> {
   readonly group: ServerGroup;
   /** The subprotocol agreed in the handshake, or "". */
   readonly protocol?: string;
+  /** Whether the connection came over TLS (`wss:`). @default {false} */
+  readonly secure?: boolean;
   /** The heartbeat; the process-wide one unless a test passes its own. */
   readonly heartbeat?: Heartbeat;
 }

@@ -6,6 +6,9 @@
 
 import type { ShutdownOptions } from "./group.ts";
 import type { ServerStats } from "./stats.ts";
+import { checkTls, type TlsOptions } from "./tls.ts";
+
+export type { TlsOptions } from "./tls.ts";
 
 /**
  * Options of `serve()`, the seed's `start_http_server`.
@@ -59,6 +62,11 @@ export interface ServeOptions {
    * native servers do differently. @default {"engine"} on Node.js and Deno, `"native"` on Bun
    */
   readonly transport?: ServeTransport;
+  /**
+   * Serve HTTPS and `wss:` with this certificate and key (PEM text). The TLS handshake
+   * counts toward `handshakeTimeoutMs`. @default {undefined} (plain HTTP)
+   */
+  readonly tls?: TlsOptions;
 }
 
 /**
@@ -95,6 +103,8 @@ export interface CheckedServeOptions {
   readonly processes: number;
   /** The transport asked for, or undefined for the runtime's default. */
   readonly transport: ServeTransport | undefined;
+  /** The certificate and key, or undefined for plain HTTP. */
+  readonly tls: Readonly<TlsOptions> | undefined;
 }
 
 /**
@@ -227,6 +237,7 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
     allowedOrigins: origins ? new Set(origins.map((o) => o.toLowerCase())) : undefined,
     handshakeTimeoutMs,
     processes,
+    tls: checkTls(options.tls),
   };
 }
 

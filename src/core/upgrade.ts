@@ -31,6 +31,8 @@ export interface UpgradePlan<U> {
   readonly protocol: string | undefined;
   /** permessage-deflate for this upgrade (`null` off), or undefined for the setting. */
   readonly perMessageDeflate?: DeflateConfig | null;
+  /** Whether the request came over TLS (its URL is `https:`): the connection is `wss:`. */
+  readonly secure: boolean;
 }
 
 /**
@@ -244,6 +246,7 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
     perMessageDeflate: settings.perMessageDeflate === undefined
       ? undefined
       : resolveDeflate(settings.perMessageDeflate),
+    secure: request.url.startsWith("https:"),
   };
 }
 
