@@ -22,10 +22,10 @@
  * @module
  */
 
-import { createServer, Server } from "node:http";
+import { Server } from "node:http";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import { Server as HttpsServer } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import process from "node:process";
 import type { Duplex } from "node:stream";
 import { ServerGroup, type ShutdownOptions } from "../core/group.ts";
@@ -34,7 +34,6 @@ import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
 import { bindRequest } from "../core/upgrade.ts";
 import { awaitsFirstChunk, takeUpgradesFirst } from "./node_fast_upgrade.ts";
-import { HeadTimeouts } from "./node_head_timeout.ts";
 import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
 import {
   failed,
@@ -43,6 +42,7 @@ import {
   listenForUpgrades,
   NodeUpgrader,
 } from "./node_upgrade.ts";
+import { createEngineServer, isTlsFailure, watchHeads } from "./node_tls.ts";
 import { onShutdownSignals } from "./signals.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { clusterWorker, obeyPrimary, startPrimary } from "../cluster/node_cluster.ts";
@@ -83,6 +83,8 @@ export interface Attachment {
  * accepted as it is): every upgrade request goes through `fetch` (your Hono app's
  * `app.fetch`), which upgrades it with `upgrade()` or the Hono helper, or answers it.
  * The server keeps serving its other requests and keeps listening after `shutdown()`.
+ * On a `node:https` server the requests are `https:` and the connections `secure`
+ * (`wss:`); its TLS options (certificate, `handshakeTimeout`: 120 s by default) are yours.
  *
  * @param server The Node.js server (HTTP/1.1: an HTTP/2 server has no `upgrade` event).
  * @param fetch The request handler.
@@ -98,6 +100,20 @@ export interface Attachment {
  * const { stats, shutdown } = attach(serve({ fetch: app.fetch, port: 8080 }), app.fetch);
  * setInterval(() => console.log(`${stats.open} open`), 10_000);
  * process.once("SIGTERM", () => shutdown({ reason: "restarting" }));
+ * ```
+ * @example Your own `node:https` server
+ * ```ts ignore
+ * import { createServer } from "node:https";
+ * import { readFileSync } from "node:fs";
+ * import { attach } from "@wsx/wsx/node";
+ * declare const app: { fetch: (request: Request) => Response | Promise<Response> };
+ * const server = createServer({
+ *   cert: readFileSync("cert.pem"),
+ *   key: readFileSync("key.pem"),
+ *   handshakeTimeout: 10_000, // Node waits 120 s for a TLS handshake by default
+ * });
+ * attach(server, app.fetch);
+ * server.listen(8443);
  * ```
  */
 export function attach(
@@ -154,19 +170,22 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   if (checked.processes > 1 && !worker) {
     return withSignals(await startPrimary(checked.processes, checked.port, hostname), options);
   }
-  const server = createServer({
-    // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
-    // pending heads every connectionsCheckingInterval.
-    headersTimeout: checked.handshakeTimeoutMs,
-    requestTimeout: checked.handshakeTimeoutMs + 300_000,
-    connectionsCheckingInterval: 1000,
-  });
+  const server = createEngineServer(
+    {
+      // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
+      // pending heads every connectionsCheckingInterval.
+      headersTimeout: checked.handshakeTimeoutMs,
+      requestTimeout: checked.handshakeTimeoutMs + 300_000,
+      connectionsCheckingInterval: 1000,
+    },
+    checked.tls,
+    checked.handshakeTimeoutMs,
+  );
   const group = new ServerGroup(server);
   group.allowedOrigins = checked.allowedOrigins;
   const upgrader = new NodeUpgrader(group);
 
-  const heads = new HeadTimeouts(checked.handshakeTimeoutMs);
-  server.on("connection", (socket: Socket) => heads.waiting(socket));
+  const heads = watchHeads(server, checked.handshakeTimeoutMs);
   server.on("request", async (message, out) => {
     heads.done(message.socket);
     // Keep-alive: the next request head must come in time too.
@@ -192,6 +211,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     handleUpgrade(upgrader, options.onRequest, socket, method, target, rawHeaders, rest);
   });
   server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
+    if (isTlsFailure(error, socket)) return void socket.destroy();
     // Malformed HTTP, oversized or too slow headers: a complete answer, then close.
     const status = error.code === "HPE_HEADER_OVERFLOW"
       ? "431 Request Header Fields Too Large"

@@ -7,7 +7,9 @@
  * is read here first: a complete, plain upgrade head (see `node_head_parser.ts`) is
  * taken, and everything else (other requests; partial, odd, malformed or oversized
  * heads) is put back on the socket and handed to `node:http`'s own connection
- * listener, which then sees exactly the bytes the client sent.
+ * listener, which then sees exactly the bytes the client sent. On a TLS server
+ * (`node:https`) that listener hears `secureConnection`, and the first chunk read here is
+ * the first decrypted one (`node_tls.ts`).
  *
  * @module
  */
@@ -21,6 +23,7 @@ import {
   parseUpgradeHead,
   type UpgradeHead,
 } from "./node_head_parser.ts";
+import { connectionEvent } from "./node_tls.ts";
 
 /**
  * Takes an upgrade head read here. The socket is left as `node:http` leaves it on
@@ -84,7 +87,8 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
  * Reads the first chunk of each connection of `server` before `node:http` does, and
  * passes complete, plain upgrade heads to `upgrade`.
  *
- * @param server A server made by `http.createServer`, before it listens.
+ * @param server A server made by `http.createServer` or `https.createServer`, before it
+ * listens.
  * @param upgrade Takes an upgrade head.
  * @returns Whether the fast path is installed (false when `node:http`'s connection
  * listener is not where it should be; everything then goes through `node:http`).
@@ -96,11 +100,13 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
  * ```
  */
 export function takeUpgradesFirst(server: Server, upgrade: FastUpgrade): boolean {
-  const [http] = server.listeners("connection") as ConnectionListener[];
+  const event = connectionEvent(server);
+  const [http] = server.listeners(event) as ConnectionListener[];
+  // Bun's node:http puts a listener of its own first: the fast path stays off there.
   if (typeof http !== "function" || http.name !== "connectionListener") return false;
   const route: Route = { server, http, upgrade };
-  server.removeListener("connection", http);
-  server.prependListener("connection", (socket: FirstSocket) => {
+  server.removeListener(event, http);
+  server.prependListener(event, (socket: FirstSocket) => {
     socket[kRoute] = route;
     socket.on("error", destroySelf);
     socket.on("end", endSelf);

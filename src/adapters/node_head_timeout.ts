@@ -2,7 +2,9 @@
  * Cuts off clients that take too long to send a request head (slowloris). Node's own
  * `headersTimeout` stops firing while keep-alive connections are open on the server, so
  * wsx sweeps the sockets still waiting for a head once a second: one shared interval,
- * running only while such sockets exist.
+ * running only while such sockets exist. On a TLS server the clock starts at the TCP
+ * accept: a socket still in its TLS handshake is cut off without an answer (plain text
+ * would mean nothing to a TLS client), a decrypted one gets its 408.
  *
  * @module
  */
@@ -20,12 +22,17 @@ import type { Socket } from "node:net";
  */
 export class HeadTimeouts {
   readonly #timeoutMs: number;
+  readonly #secure: boolean;
   readonly #waiting = new Map<Socket, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  /** @param timeoutMs How long a head may take, in ms. */
-  constructor(timeoutMs: number) {
+  /**
+   * @param timeoutMs How long a head may take, in ms.
+   * @param secure A TLS server's sockets: those not yet decrypted are in their handshake.
+   */
+  constructor(timeoutMs: number, secure: boolean = false) {
     this.#timeoutMs = timeoutMs;
+    this.#secure = secure;
   }
 
   /** The socket now waits for a request head (a new connection, or keep-alive after a response). */
@@ -34,6 +41,18 @@ export class HeadTimeouts {
     // No close listener (a closure for the life of every connection): the sweep drops
     // sockets that closed meanwhile.
     this.#waiting.set(socket, Date.now());
+    this.#timer ??= setInterval(() => this.#sweep(), 1000).unref();
+  }
+
+  /**
+   * A TLS handshake completed: the decrypted socket waits for its head from when its TCP
+   * socket started waiting.
+   */
+  moved(from: Socket | undefined, to: Socket): void {
+    const since = from === undefined ? undefined : this.#waiting.get(from);
+    if (from !== undefined) this.done(from);
+    if (to.destroyed) return;
+    this.#waiting.set(to, since ?? Date.now());
     this.#timer ??= setInterval(() => this.#sweep(), 1000).unref();
   }
 
@@ -46,10 +65,13 @@ export class HeadTimeouts {
     }
   }
 
-  /** Destroys the waiting sockets `which` picks (at shutdown: the idle ones). */
+  /**
+   * Destroys the waiting sockets `which` picks (at shutdown: the idle ones), and those
+   * still in their TLS handshake (`node:http` has not seen them).
+   */
   destroyWhere(which: (socket: Socket) => boolean): void {
     for (const socket of this.#waiting.keys()) {
-      if (!which(socket)) continue;
+      if (!which(socket) && !this.#handshaking(socket)) continue;
       this.done(socket);
       socket.destroy();
     }
@@ -64,6 +86,10 @@ export class HeadTimeouts {
       }
       if (since > limit) continue;
       this.done(socket);
+      if (this.#handshaking(socket)) {
+        socket.destroy();
+        continue;
+      }
       if (socket.writable) {
         socket.end(
           "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
@@ -72,5 +98,9 @@ export class HeadTimeouts {
       socket.destroySoon();
       setTimeout(() => socket.destroy(), 1000).unref();
     }
+  }
+
+  #handshaking(socket: Socket): boolean {
+    return this.#secure && (socket as { encrypted?: boolean }).encrypted !== true;
   }
 }

@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { headersFrom } from "./node_request.ts";
+import { headersFrom, isEncrypted } from "./node_request.ts";
 
 /**
  * A standard `Request` for a Node request; the body is read in full for methods that
@@ -25,7 +25,7 @@ import { headersFrom } from "./node_request.ts";
  */
 export async function toRequest(message: IncomingMessage, withBody: boolean): Promise<Request> {
   const host = message.headers.host ?? "localhost";
-  const url = `http://${host}${message.url ?? "/"}`;
+  const url = `${isEncrypted(message.socket) ? "https" : "http"}://${host}${message.url ?? "/"}`;
   const method = message.method ?? "GET";
   let body: Uint8Array | undefined;
   if (withBody && method !== "GET" && method !== "HEAD") {

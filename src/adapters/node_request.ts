@@ -19,6 +19,23 @@
 import type { Duplex } from "node:stream";
 
 /**
+ * Whether a socket is a TLS socket (`tls.TLSSocket#encrypted`): its requests are
+ * `https:`.
+ *
+ * @param socket The socket.
+ * @returns `true` over TLS.
+ * @example
+ * ```ts
+ * import { Socket } from "node:net";
+ * import { isEncrypted } from "./node_request.ts";
+ * isEncrypted(new Socket()); // false
+ * ```
+ */
+export function isEncrypted(socket: Duplex): boolean {
+  return (socket as { encrypted?: boolean }).encrypted === true;
+}
+
+/**
  * The socket and the bytes read past the head of a request that may upgrade.
  *
  * @example
@@ -150,11 +167,13 @@ const LAZY_IS_COMPLETE = (() => {
 const pendingOf = new WeakMap<Request, PendingUpgrade>();
 
 /**
- * The absolute URL of a request as undici's `Request` would give it: `http://`, the
- * first `Host` header (`localhost` without one) and the request target, parsed.
+ * The absolute URL of a request as undici's `Request` would give it: `http://` (or
+ * `https://` over TLS), the first `Host` header (`localhost` without one) and the
+ * request target, parsed.
  *
  * @param target The request target (`IncomingMessage#url`).
  * @param rawHeaders Names and values, alternating (`IncomingMessage#rawHeaders`).
+ * @param secure Whether the request came over TLS. @default {false}
  * @returns The URL, serialized.
  * @throws {TypeError} When the URL cannot be parsed or holds credentials, as undici's
  * `Request` would.
@@ -164,7 +183,11 @@ const pendingOf = new WeakMap<Request, PendingUpgrade>();
  * requestUrl("/chat?x=1", ["Host", "Example.com:80"]); // "http://example.com/chat?x=1"
  * ```
  */
-export function requestUrl(target: string, rawHeaders: readonly string[]): string {
+export function requestUrl(
+  target: string,
+  rawHeaders: readonly string[],
+  secure: boolean = false,
+): string {
   let host = "localhost";
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
@@ -173,7 +196,7 @@ export function requestUrl(target: string, rawHeaders: readonly string[]): strin
       break;
     }
   }
-  const input = `http://${host}${target}`;
+  const input = `${secure ? "https" : "http"}://${host}${target}`;
   let url: URL;
   try {
     url = new URL(input);

@@ -28,7 +28,7 @@ import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
 import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import { writeRawResponse } from "./node_http.ts";
-import { lazyRequest, requestUrl, takeUpgrade } from "./node_request.ts";
+import { isEncrypted, lazyRequest, requestUrl, takeUpgrade } from "./node_request.ts";
 
 /**
  * A request handler: a standard `Request` in, a `Response` out.
@@ -183,7 +183,7 @@ export function handleUpgrade(
 ): void {
   let request: Request;
   try {
-    const url = requestUrl(target, rawHeaders);
+    const url = requestUrl(target, rawHeaders, isEncrypted(socket));
     request = lazyRequest(method, url, rawHeaders, { socket, head, refusal });
   } catch (error) {
     reportError(error, "upgrade");

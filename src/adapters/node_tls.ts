@@ -1,0 +1,115 @@
+/**
+ * The engine's server with or without TLS: `node:http`, or `node:https` for
+ * `serve({ tls })`. What differs under TLS is where a connection's life starts. The
+ * `connection` event hands over the raw TCP socket, still in its TLS handshake; the
+ * decrypted socket comes later through `secureConnection`, where `node:https` gives it
+ * to `node:http`'s connection listener. The request-head timeout starts at the TCP
+ * accept and covers the handshake too: a client that never sends its ClientHello is cut
+ * off like one that never sends its request head (Node's own `handshakeTimeout`, 120 s by
+ * default, is set to the same value). On Bun, `node:https` is not a `tls.Server`: it
+ * hands over decrypted sockets on `connection`, as `node:http` does.
+ *
+ * @module
+ */
+
+import { createServer, type Server, type ServerOptions } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { Server as TlsServer, type TLSSocket } from "node:tls";
+import { certChain, type TlsOptions } from "../core/tls.ts";
+import { HeadTimeouts } from "./node_head_timeout.ts";
+import { isEncrypted } from "./node_request.ts";
+
+/**
+ * A `node:http` server, or a `node:https` one with `tls`; both are `http.Server`s to the
+ * rest of the adapter (an `https.Server` has every method of one).
+ *
+ * @param options The `node:http` options (head timeouts).
+ * @param tls The certificate and key, or undefined.
+ * @param handshakeTimeoutMs The TLS handshake's limit, in ms.
+ * @returns The server, not listening yet.
+ * @example
+ * ```ts
+ * import { createEngineServer } from "./node_tls.ts";
+ * const server = createEngineServer({}, undefined, 10_000);
+ * ```
+ */
+export function createEngineServer(
+  options: ServerOptions,
+  tls: Readonly<TlsOptions> | undefined,
+  handshakeTimeoutMs: number,
+): Server {
+  if (tls === undefined) return createServer(options);
+  return createHttpsServer({
+    ...options,
+    cert: certChain(tls),
+    key: tls.key,
+    passphrase: tls.passphrase,
+    handshakeTimeout: handshakeTimeoutMs,
+  }) as unknown as Server;
+}
+
+/**
+ * Whether connections reach `node:http` through `secureConnection` (a `tls.Server`:
+ * `node:https` on Node.js and Deno) rather than `connection`.
+ *
+ * @param server The server.
+ * @returns The event whose listener is `node:http`'s.
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { connectionEvent } from "./node_tls.ts";
+ * connectionEvent(createServer()); // "connection"
+ * ```
+ */
+export function connectionEvent(server: Server): "connection" | "secureConnection" {
+  return (server as unknown) instanceof TlsServer ? "secureConnection" : "connection";
+}
+
+/**
+ * Starts the request-head clock of every connection of `server` at its TCP accept; on a
+ * `tls.Server` the decrypted socket inherits the clock of its raw one.
+ *
+ * @param server The server, before it listens.
+ * @param timeoutMs How long the TLS handshake and the request head may take together.
+ * @returns The sockets waiting for a head.
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { watchHeads } from "./node_tls.ts";
+ * const heads = watchHeads(createServer(), 10_000);
+ * ```
+ */
+export function watchHeads(server: Server, timeoutMs: number): HeadTimeouts {
+  const secure = connectionEvent(server) === "secureConnection";
+  const heads = new HeadTimeouts(timeoutMs, secure);
+  server.on("connection", (socket: Socket) => heads.waiting(socket));
+  if (secure) {
+    // `_parent`: the TCP socket a server-side TLSSocket wraps (Node.js and Deno).
+    server.on("secureConnection", (socket: TLSSocket & { _parent?: Socket }) => {
+      heads.moved(socket._parent, socket);
+    });
+  }
+  return heads;
+}
+
+/**
+ * Whether a `clientError` is the TLS layer's (a failed or too slow handshake), not an
+ * HTTP parser's: there is no HTTP answer to give, the socket is destroyed.
+ *
+ * @param error The error.
+ * @param socket Its socket.
+ * @returns `true` for a TLS error.
+ * @example
+ * ```ts
+ * import { Socket } from "node:net";
+ * import { isTlsFailure } from "./node_tls.ts";
+ * isTlsFailure(new Error("x"), new Socket()); // false: not a TLS socket
+ * ```
+ */
+export function isTlsFailure(error: Error & { code?: string }, socket: Duplex): boolean {
+  if (!isEncrypted(socket)) return false;
+  const code = error.code ?? "";
+  return !code.startsWith("HPE_") && !code.startsWith("ERR_HTTP_");
+}
