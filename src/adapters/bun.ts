@@ -27,6 +27,7 @@ import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import { certChain } from "../core/tls.ts";
 import { onSettingsChange, settings } from "../core/settings.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
 import {
@@ -98,6 +99,7 @@ interface BunApi {
     fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
     websocket: BunWebSocketHandler;
     idleTimeout: number;
+    tls?: { cert: string; key: string; passphrase?: string };
   }): BunServer;
 }
 
@@ -258,7 +260,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   checkRuntimeVersion();
   // Loaded only when chosen: the native path stays free of node: modules.
   if (checked.transport === "engine") return (await import("./node.ts")).serve(options);
-  const { hostname, processes } = checked;
+  const { hostname, processes, tls } = checked;
   const bun = (globalThis as { Bun?: BunApi }).Bun;
   if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
   const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
@@ -287,6 +289,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     websocket: websocketHandler(),
     // Bun's HTTP idle timer (whole seconds) also cuts off a slow request head.
     idleTimeout: Math.min(255, Math.ceil(checked.handshakeTimeoutMs / 1000)),
+    tls: tls && { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase },
   });
   const made = createUpgrader(server);
   bound.upgrader = made.upgrader;

@@ -30,6 +30,7 @@ import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import { certChain } from "../core/tls.ts";
 import {
   bindRequest,
   setFallbackUpgrader,
@@ -56,6 +57,8 @@ interface DenoApi {
       hostname: string;
       reusePort?: boolean;
       onListen?: (addr: { hostname: string; port: number }) => void;
+      cert?: string;
+      key?: string;
     },
     handler: (request: Request) => Response | Promise<Response>,
   ): DenoServer;
@@ -244,7 +247,12 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   checkRuntimeVersion();
   // Loaded only when chosen: the native path stays free of node: modules.
   if (checked.transport !== "native") return (await import("./node.ts")).serve(options);
-  const { hostname, processes } = checked;
+  const { hostname, processes, tls } = checked;
+  if (tls?.passphrase !== undefined) {
+    throw new TypeError(
+      'Invalid "tls.passphrase": Deno.serve takes no encrypted key; give it decrypted, or use the engine transport (the default)',
+    );
+  }
   const api = (globalThis as unknown as { Deno: DenoSignals }).Deno;
   // Several processes: every one listens with reusePort, the first starts the others.
   const worker = processes > 1 ? workerFrom(api.env, processes) : undefined;
@@ -258,7 +266,13 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   let listening!: (addr: { hostname: string; port: number }) => void;
   const ready = new Promise<{ hostname: string; port: number }>((resolve) => listening = resolve);
   const server = deno().serve(
-    { port, hostname, reusePort: processes > 1, onListen: (addr) => listening(addr) },
+    {
+      port,
+      hostname,
+      reusePort: processes > 1,
+      onListen: (addr) => listening(addr),
+      ...(tls && { cert: certChain(tls), key: tls.key }),
+    },
     async (request) => {
       bindRequest(request, upgrader);
       try {
