@@ -7,10 +7,14 @@
  * PORT (default 8080), WS_MAX_MSG_SIZE, WS_TIMEOUT and WS_PER_MESSAGE_DEFLATE=1 come from the
  * environment, and WS_TRANSPORT where a runtime offers both: `engine` (wsx's own, the default
  * on Node.js and Deno) or `native` (the runtime's own WebSocket server, the default on Bun).
+ * With TLS_CERT and TLS_KEY (paths to PEM files) it serves https: and wss: instead:
+ *
+ *   TLS_CERT=cert.pem TLS_KEY=key.pem npm run hello:node
  *
  * @module
  */
 
+import { readFileSync } from "node:fs";
 import { Websocket } from "../mod.ts";
 import { serve, type ServeOptions } from "../src/serve.ts";
 
@@ -31,10 +35,16 @@ if (env("WS_PER_MESSAGE_DEFLATE") === "1") Websocket.perMessageDeflate = true;
 // serve() checks the value and names the allowed ones.
 const transport = (env("WS_TRANSPORT") || undefined) as ServeOptions["transport"];
 
+const certFile = env("TLS_CERT"), keyFile = env("TLS_KEY");
+const tls = certFile && keyFile
+  ? { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") }
+  : undefined;
+
 const server = await serve({
   port: Number(env("PORT") ?? 8080),
   hostname: env("HOST") || "127.0.0.1",
   transport,
+  tls,
   shutdownOnSignals: true,
   onRequest(request) {
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
@@ -47,6 +57,7 @@ const server = await serve({
     return new Response("Hello World!");
   },
 });
+const scheme = tls ? "https" : "http";
 console.log(
-  `Hello World on http://localhost:${server.port}/ (WebSocket echo on the same port, ${server.transport})`,
+  `Hello World on ${scheme}://localhost:${server.port}/ (WebSocket echo on the same port, ${server.transport})`,
 );

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { makeCerts, type TestCerts } from "./_certs.ts";
-import { commandFor, runtime } from "./_harness.ts";
+import { commandFor, runtime, startExample } from "./_harness.ts";
 
 const HEAD_TIMEOUT_MS = 2000;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -210,4 +210,22 @@ describe(`serve({ tls }) on ${runtime}'s engine: handshake limits and the fast p
       assert.equal(parsed, runtime === "bun" ? 2 : 0);
     },
   );
+});
+
+test(`the seed's Hello World on ${runtime} serves https: and wss: with TLS_CERT and TLS_KEY`, async () => {
+  const { port, stop } = await startExample("examples/hello_world.ts", {
+    TLS_CERT: certs.certPath,
+    TLS_KEY: certs.keyPath,
+  });
+  try {
+    assert.equal(await httpsGet(port, "/"), "Hello World!");
+    const ws = new WebSocket(`wss://localhost:${port}/`, { ca: certs.ca });
+    await new Promise((resolve, reject) => (ws.on("open", resolve), ws.on("error", reject)));
+    const reply = new Promise((resolve) => ws.once("message", (data) => resolve(String(data))));
+    ws.send("echo me");
+    assert.equal(await reply, "echo me");
+    ws.close();
+  } finally {
+    stop();
+  }
 });
