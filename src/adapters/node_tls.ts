@@ -12,6 +12,7 @@
  * @module
  */
 
+import { createPrivateKey } from "node:crypto";
 import { createServer, type Server, type ServerOptions } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
@@ -41,6 +42,7 @@ export function createEngineServer(
   handshakeTimeoutMs: number,
 ): Server {
   if (tls === undefined) return createServer(options);
+  checkKey(tls);
   return createHttpsServer({
     ...options,
     cert: certChain(tls),
@@ -48,6 +50,21 @@ export function createEngineServer(
     passphrase: tls.passphrase,
     handshakeTimeout: handshakeTimeoutMs,
   }) as unknown as Server;
+}
+
+// A key that cannot be read fails here, on every runtime: Deno's node:https would take
+// it and fail every handshake instead.
+function checkKey(tls: Readonly<TlsOptions>): void {
+  try {
+    createPrivateKey({ key: tls.key, passphrase: tls.passphrase });
+  } catch (cause) {
+    throw new TypeError(
+      tls.passphrase === undefined
+        ? 'Invalid "tls.key": cannot read it (an encrypted key needs "tls.passphrase")'
+        : 'Invalid "tls.passphrase": it does not decrypt "tls.key"',
+      { cause },
+    );
+  }
 }
 
 /**

@@ -24,8 +24,9 @@ export interface TestCerts {
   readonly key: string;
   readonly certPath: string;
   readonly keyPath: string;
-  /** `key`, encrypted with `passphrase`. */
+  /** `key`, encrypted with `passphrase`, and its file. */
   readonly encryptedKey: string;
+  readonly encryptedKeyPath: string;
   readonly passphrase: string;
   /** A leaf the intermediate signs, its key, and the intermediate (all PEM). */
   readonly chainedCert: string;
@@ -105,6 +106,7 @@ export function makeCerts(): TestCerts {
     certPath: at("leaf.pem"),
     keyPath: at("leaf.key"),
     encryptedKey: read("leaf_encrypted.key"),
+    encryptedKeyPath: at("leaf_encrypted.key"),
     passphrase,
     chainedCert: read("chained.pem"),
     chainedKey: read("chained.key"),

@@ -24,7 +24,10 @@ interface TlsServer {
   stop(): Promise<void>;
 }
 
-async function startTls(transport: "engine" | "native"): Promise<TlsServer> {
+async function startTls(
+  transport: "engine" | "native",
+  env: Record<string, string> = {},
+): Promise<TlsServer> {
   const [cmd, args] = commandFor(runtime, here("./tls_fixture.ts"));
   const child: ChildProcess = spawn(cmd, args, {
     cwd: root,
@@ -34,6 +37,7 @@ async function startTls(transport: "engine" | "native"): Promise<TlsServer> {
       TLS_KEY: certs.keyPath,
       WSX_TLS_TRANSPORT: transport,
       WSX_HEAD_TIMEOUT_MS: String(HEAD_TIMEOUT_MS),
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -147,7 +151,13 @@ for (const transport of transports) {
 
 describe(`serve({ tls }) on ${runtime}'s engine: handshake limits and the fast path`, () => {
   let server: TlsServer;
-  before(async () => server = await startTls("engine"));
+  // An encrypted key and its passphrase, this time.
+  before(async () =>
+    server = await startTls("engine", {
+      TLS_KEY: certs.encryptedKeyPath,
+      TLS_PASSPHRASE: certs.passphrase,
+    })
+  );
   after(() => server.stop());
 
   // Bun's node:https is not a tls.Server: it hands wsx a connection only once its TLS
@@ -209,6 +219,13 @@ describe(`serve({ tls }) on ${runtime}'s engine: handshake limits and the fast p
       const parsed = Number(await httpsGet(server.port, "/node-upgrades")) - before;
       assert.equal(parsed, runtime === "bun" ? 2 : 0);
     },
+  );
+});
+
+test(`${runtime}'s engine refuses a passphrase that does not decrypt the key, at start`, async () => {
+  await assert.rejects(
+    startTls("engine", { TLS_KEY: certs.encryptedKeyPath, TLS_PASSPHRASE: "wrong" }),
+    /Invalid "tls\.passphrase": it does not decrypt "tls\.key"/,
   );
 });
 

@@ -135,8 +135,12 @@ describe("serve({ tls }) certificates", () => {
     }
     await assert.rejects(
       serveTls({ cert: certs.cert, key: certs.encryptedKey, passphrase: "wrong" }),
-      /decrypt|bad/i,
+      { name: "TypeError", message: /"tls\.passphrase": it does not decrypt "tls\.key"/ },
     );
+    await assert.rejects(serveTls({ cert: certs.cert, key: certs.encryptedKey }), {
+      name: "TypeError",
+      message: /"tls\.key": cannot read it \(an encrypted key needs "tls\.passphrase"\)/,
+    });
   });
 });
 
