@@ -170,17 +170,13 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   if (checked.processes > 1 && !worker) {
     return withSignals(await startPrimary(checked.processes, checked.port, hostname), options);
   }
-  const server = createEngineServer(
-    {
-      // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
-      // pending heads every connectionsCheckingInterval.
-      headersTimeout: checked.handshakeTimeoutMs,
-      requestTimeout: checked.handshakeTimeoutMs + 300_000,
-      connectionsCheckingInterval: 1000,
-    },
-    checked.tls,
-    checked.handshakeTimeoutMs,
-  );
+  const server = createEngineServer(checked, {
+    // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
+    // pending heads every connectionsCheckingInterval.
+    headersTimeout: checked.handshakeTimeoutMs,
+    requestTimeout: checked.handshakeTimeoutMs + 300_000,
+    connectionsCheckingInterval: 1000,
+  });
   const group = new ServerGroup(server);
   group.allowedOrigins = checked.allowedOrigins;
   const upgrader = new NodeUpgrader(group);

@@ -18,6 +18,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Server as TlsServer, type TLSSocket } from "node:tls";
+import type { CheckedServeOptions } from "../core/server.ts";
 import { certChain, type TlsOptions } from "../core/tls.ts";
 import { HeadTimeouts } from "./node_head_timeout.ts";
 import { isEncrypted } from "./node_request.ts";
@@ -26,21 +27,21 @@ import { isEncrypted } from "./node_request.ts";
  * A `node:http` server, or a `node:https` one with `tls`; both are `http.Server`s to the
  * rest of the adapter (an `https.Server` has every method of one).
  *
+ * @param checked `tls` (the certificate and key, or undefined) and `handshakeTimeoutMs`
+ * (the TLS handshake's limit) of the checked `serve()` options.
  * @param options The `node:http` options (head timeouts).
- * @param tls The certificate and key, or undefined.
- * @param handshakeTimeoutMs The TLS handshake's limit, in ms.
  * @returns The server, not listening yet.
  * @example
  * ```ts
  * import { createEngineServer } from "./node_tls.ts";
- * const server = createEngineServer({}, undefined, 10_000);
+ * const server = createEngineServer({ tls: undefined, handshakeTimeoutMs: 10_000 }, {});
  * ```
  */
 export function createEngineServer(
+  checked: Pick<CheckedServeOptions, "tls" | "handshakeTimeoutMs">,
   options: ServerOptions,
-  tls: Readonly<TlsOptions> | undefined,
-  handshakeTimeoutMs: number,
 ): Server {
+  const { tls, handshakeTimeoutMs } = checked;
   if (tls === undefined) return createServer(options);
   checkKey(tls);
   return createHttpsServer({

@@ -163,8 +163,9 @@ export interface WsxServer {
   /** The address it listens on. */
   readonly hostname: string;
   /**
-   * The server object: `node:http`'s `Server` with wsx's engine (on every runtime), or the
-   * runtime's own (`Deno.HttpServer`, Bun's `Server`) with the native transport.
+   * The server object: `node:http`'s `Server` (`node:https`'s with `tls`) with wsx's engine
+   * (on every runtime), or the runtime's own (`Deno.HttpServer`, Bun's `Server`) with the
+   * native transport.
    */
   readonly raw: unknown;
   /** Counters, live. */
