@@ -289,7 +289,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     websocket: websocketHandler(),
     // Bun's HTTP idle timer (whole seconds) also cuts off a slow request head.
     idleTimeout: Math.min(255, Math.ceil(checked.handshakeTimeoutMs / 1000)),
-    tls: tls && { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase },
+    ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
   });
   const made = createUpgrader(server);
   bound.upgrader = made.upgrader;
