@@ -36,6 +36,7 @@ if (env("WS_PER_MESSAGE_DEFLATE") === "1") Websocket.perMessageDeflate = true;
 const transport = (env("WS_TRANSPORT") || undefined) as ServeOptions["transport"];
 
 const certFile = env("TLS_CERT"), keyFile = env("TLS_KEY");
+if (!certFile !== !keyFile) throw new TypeError("Set both TLS_CERT and TLS_KEY, or neither");
 const tls = certFile && keyFile
   ? { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") }
   : undefined;
