@@ -24,9 +24,10 @@ async function serveOn(options: ServeOptions): Promise<WsxServer> {
   if (env.WSX_TLS_TRANSPORT !== "native") {
     return (await import("../../src/adapters/node.ts")).serve(options);
   }
-  if ("Deno" in globalThis) return (await import("../../src/adapters/deno.ts")).serve(options);
-  if ("Bun" in globalThis) return (await import("../../src/adapters/bun.ts")).serve(options);
-  return (await import("../../src/adapters/node.ts")).serve(options);
+  const native = { ...options, transport: "native" } as const;
+  if ("Deno" in globalThis) return (await import("../../src/adapters/deno.ts")).serve(native);
+  if ("Bun" in globalThis) return (await import("../../src/adapters/bun.ts")).serve(native);
+  throw new TypeError("Node.js has no native transport");
 }
 
 let nodeUpgrades = 0;
@@ -53,7 +54,5 @@ const server = await serveOn({
     return new Response(request.url);
   },
 });
-if (env.WSX_TLS_TRANSPORT !== "native") {
-  (server.raw as Server).on("upgrade", () => nodeUpgrades++);
-}
-console.log(`READY ${JSON.stringify({ port: server.port })}`);
+if (server.transport === "engine") (server.raw as Server).on("upgrade", () => nodeUpgrades++);
+console.log(`READY ${JSON.stringify({ port: server.port, transport: server.transport })}`);

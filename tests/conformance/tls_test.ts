@@ -49,7 +49,10 @@ async function startTls(
     createInterface({ input: child.stdout! }).on("line", (line) => {
       if (!line.startsWith("READY ")) return;
       clearTimeout(timer);
-      resolve(JSON.parse(line.slice(6)).port);
+      const ready = JSON.parse(line.slice(6));
+      // The transport asked for is the one that runs.
+      if (ready.transport !== transport) reject(new Error(`got ${ready.transport}`));
+      resolve(ready.port);
     });
   });
   return {
