@@ -1,6 +1,6 @@
-// serve({ tls }) on the runtime named by WSX_RUNTIME: wsx's engine (src/adapters/node.ts
-// over the runtime's node:https) and the runtime's native server, with certificates made
-// at run time. Clients: `ws` and raw TLS/TCP sockets from Node.js, and the runtime's own
+// serve({ tls }) on the runtime named by WSX_RUNTIME, with the transport named by
+// WSX_TRANSPORT: wsx's engine (src/adapters/node.ts over the runtime's node:https) or the
+// runtime's native server, with certificates made at run time. Clients: `ws` and raw TLS/TCP sockets from Node.js, and the runtime's own
 // fetch and WebSocket (tls_client.ts).
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { makeCerts, type TestCerts } from "./_certs.ts";
-import { commandFor, runtime, startExample } from "./_harness.ts";
+import { commandFor, runtime, startExample, target, transport } from "./_harness.ts";
 
 const HEAD_TIMEOUT_MS = 2000;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -24,10 +24,7 @@ interface TlsServer {
   stop(): Promise<void>;
 }
 
-async function startTls(
-  transport: "engine" | "native",
-  env: Record<string, string> = {},
-): Promise<TlsServer> {
+async function startTls(env: Record<string, string> = {}): Promise<TlsServer> {
   const [cmd, args] = commandFor(runtime, here("./tls_fixture.ts"));
   const child: ChildProcess = spawn(cmd, args, {
     cwd: root,
@@ -116,47 +113,44 @@ before(() => {
 });
 after(() => certs.remove());
 
-// On Node.js the native server is the engine.
-const transports = runtime === "node" ? ["engine"] as const : ["engine", "native"] as const;
+describe(`serve({ tls }) on ${target}`, () => {
+  let server: TlsServer;
+  before(async () => server = await startTls());
+  after(() => server.stop());
 
-for (const transport of transports) {
-  describe(`serve({ tls }) on ${runtime}, ${transport}`, () => {
-    let server: TlsServer;
-    before(async () => server = await startTls(transport));
-    after(() => server.stop());
-
-    test("an HTTPS request's URL is https:", async () => {
-      assert.equal(await httpsGet(server.port, "/x?y=1"), `https://127.0.0.1:${server.port}/x?y=1`);
-    });
-
-    test("wss: echo with ws trusting the CA; the handle is secure, its request https:", async () => {
-      const { opened, echo } = await wssEcho(server.port);
-      assert.deepEqual(opened, { secure: true, url: `https://127.0.0.1:${server.port}/ws/echo` });
-      assert.equal(echo, "ping over tls");
-    });
-
-    test("a client that does not trust the CA is refused", async () => {
-      const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws/echo`);
-      const error = await new Promise<Error>((resolve) => ws.on("error", resolve));
-      assert.match(error.message, /certificate/);
-    });
-
-    if (runtime !== "node") {
-      test(`${runtime}'s own fetch and WebSocket, trusting the CA`, async () => {
-        const { body, messages } = await runtimeClient(server.port);
-        assert.equal(body, `https://127.0.0.1:${server.port}/`);
-        assert.equal(JSON.parse(messages[0]).secure, true);
-        assert.equal(messages[1], "hello over tls");
-      });
-    }
+  test("an HTTPS request's URL is https:", async () => {
+    assert.equal(await httpsGet(server.port, "/x?y=1"), `https://127.0.0.1:${server.port}/x?y=1`);
   });
-}
 
-describe(`serve({ tls }) on ${runtime}'s engine: handshake limits and the fast path`, () => {
+  test("wss: echo with ws trusting the CA; the handle is secure, its request https:", async () => {
+    const { opened, echo } = await wssEcho(server.port);
+    assert.deepEqual(opened, { secure: true, url: `https://127.0.0.1:${server.port}/ws/echo` });
+    assert.equal(echo, "ping over tls");
+  });
+
+  test("a client that does not trust the CA is refused", async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws/echo`);
+    const error = await new Promise<Error>((resolve) => ws.on("error", resolve));
+    assert.match(error.message, /certificate/);
+  });
+
+  if (runtime !== "node") {
+    test(`${runtime}'s own fetch and WebSocket, trusting the CA`, async () => {
+      const { body, messages } = await runtimeClient(server.port);
+      assert.equal(body, `https://127.0.0.1:${server.port}/`);
+      assert.equal(JSON.parse(messages[0]).secure, true);
+      assert.equal(messages[1], "hello over tls");
+    });
+  }
+});
+
+describe(`serve({ tls }) on ${runtime}'s engine: handshake limits and the fast path`, {
+  skip: transport === "native" ? "about the engine" : false,
+}, () => {
   let server: TlsServer;
   // An encrypted key and its passphrase, this time.
   before(async () =>
-    server = await startTls("engine", {
+    server = await startTls({
       TLS_KEY: certs.encryptedKeyPath,
       TLS_PASSPHRASE: certs.passphrase,
     })
@@ -225,14 +219,25 @@ describe(`serve({ tls }) on ${runtime}'s engine: handshake limits and the fast p
   );
 });
 
-test(`${runtime}'s engine refuses a passphrase that does not decrypt the key, at start`, async () => {
+test(`${runtime}'s engine refuses a passphrase that does not decrypt the key, at start`, {
+  skip: transport === "native" ? "about the engine" : false,
+}, async () => {
   await assert.rejects(
-    startTls("engine", { TLS_KEY: certs.encryptedKeyPath, TLS_PASSPHRASE: "wrong" }),
+    startTls({ TLS_KEY: certs.encryptedKeyPath, TLS_PASSPHRASE: "wrong" }),
     /Invalid "tls\.passphrase": it does not decrypt "tls\.key"/,
   );
 });
 
-test(`the seed's Hello World on ${runtime} serves https: and wss: with TLS_CERT and TLS_KEY`, async () => {
+test("Deno's native transport refuses an encrypted key with a TypeError naming tls.passphrase", {
+  skip: target === "deno-native" ? false : "about Deno.serve",
+}, async () => {
+  await assert.rejects(
+    startTls({ TLS_KEY: certs.encryptedKeyPath, TLS_PASSPHRASE: certs.passphrase }),
+    /TypeError: Invalid "tls\.passphrase": Deno\.serve takes no encrypted key/,
+  );
+});
+
+test(`the seed's Hello World on ${target} serves https: and wss: with TLS_CERT and TLS_KEY`, async () => {
   const { port, stop } = await startExample("examples/hello_world.ts", {
     TLS_CERT: certs.certPath,
     TLS_KEY: certs.keyPath,
