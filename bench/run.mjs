@@ -1,10 +1,12 @@
-// The wsx benchmark (`npm run bench`): the wsx Node.js engine against `ws` (with
-// bufferutil) and a raw node:net TCP echo, driven by a C load generator, servers
-// interleaved round by round. See bench/README.md.
+// The wsx benchmark (`npm run bench`): wsx on Node.js, Deno and Bun against `ws` (with
+// bufferutil), Deno's and Bun's native servers and a raw node:net TCP echo, driven by a C
+// load generator, servers interleaved round by round. See bench/README.md.
 //
 // Environment: BENCH_ROUNDS (5), BENCH_SECONDS (1.5), BENCH_WARMUP (0.25),
-// BENCH_ONLY (e.g. "echo32,latency"), BENCH_LATENCY_MSGS (20000), BENCH_MEM_CONNS (10000),
-// BENCH_CPU_PROF (e.g. "wsx": that server runs with --cpu-prof into bench/results/profiles/).
+// BENCH_ONLY (e.g. "echo32,latency"), BENCH_RUNTIMES (e.g. "node,bun"), BENCH_SERVERS
+// (e.g. "bunEngine,bunNative"), BENCH_LATENCY_SECONDS (3), BENCH_HOLD_CONNS (10000),
+// BENCH_BROADCAST_MSGS (200), BENCH_CPU_PROF (e.g. "wsx": that Node.js server runs with
+// --cpu-prof into bench/results/profiles/).
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -12,7 +14,8 @@ import { join } from "node:path";
 import { buildLoadgen } from "./lib/build.mjs";
 import { readConfig } from "./lib/config.mjs";
 import { BENCH, childFdLimit } from "./lib/children.mjs";
-import { ServerProcess } from "./lib/procs.mjs";
+import { ServerProcess, startReceivers } from "./lib/procs.mjs";
+import { label } from "./lib/servers.mjs";
 import { clientCheck, otherLoad, verdicts } from "./lib/checks.mjs";
 import { cpuLines, markdown, summarizeScenario, textTable } from "./lib/report.mjs";
 import { SCENARIOS } from "./lib/scenarios.mjs";
@@ -65,27 +68,38 @@ function describe(m, scenario) {
 }
 
 async function runScenario(definition, ctx, pool) {
-  const scenario = { ...definition, title: definition.title(ctx) };
-  const rounds = scenario.fresh ? ctx.cfg.memoryRounds : ctx.cfg.rounds;
+  const scenario = {
+    ...definition,
+    title: definition.title(ctx),
+    servers: definition.servers.filter((n) => ctx.cfg.servers.includes(n)),
+  };
+  const rounds = scenario.rounds?.(ctx.cfg) ?? ctx.cfg.rounds;
   const perServer = Object.fromEntries(scenario.servers.map((n) => [n, []]));
   console.log(`\n${scenario.id}: ${scenario.title}`);
-  for (let round = 0; round < rounds; round++) {
-    for (const name of roundOrder(scenario.servers, round)) {
-      let m;
-      try {
-        const target = scenario.fresh ? name : await pool.get(name);
-        m = await scenario.measure(ctx, target);
-      } catch (error) {
-        m = { error: error.message, problems: [] };
+  const width = Math.max(...scenario.servers.map((n) => label(n).length));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const name of roundOrder(scenario.servers, round)) {
+        let m;
+        try {
+          const target = scenario.fresh ? name : await pool.get(name);
+          m = await scenario.measure(ctx, target);
+        } catch (error) {
+          m = { error: error.message, problems: [] };
+        }
+        perServer[name][round] = m;
+        console.log(
+          `  round ${round + 1}/${rounds}  ${label(name).padEnd(width)} ${describe(m, scenario)}`,
+        );
       }
-      perServer[name][round] = m;
-      console.log(`  round ${round + 1}/${rounds}  ${name.padEnd(4)} ${describe(m, scenario)}`);
     }
+  } finally {
+    await ctx.stopReceivers();
   }
   return summarizeScenario(scenario, perServer);
 }
 
-function environment(wsReady, compiler) {
+function environment(wsReady, compiler, runtimes) {
   const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ??
     os.cpus()[0]?.model;
   return {
@@ -94,6 +108,7 @@ function environment(wsReady, compiler) {
     cores: os.availableParallelism(),
     kernel: os.release(),
     node: process.version,
+    runtimes,
     ws: wsReady?.version ?? "-",
     bufferutil: wsReady?.bufferutil ?? "-",
     compiler,
@@ -103,36 +118,62 @@ function environment(wsReady, compiler) {
 async function main() {
   const cfg = readConfig(process.env, SCENARIOS.map((s) => s.id));
   const selected = SCENARIOS.filter((s) => cfg.scenarios.includes(s.id));
-  const { binary, compiler } = buildLoadgen();
+  const { binary, receivers, compiler } = buildLoadgen();
   console.log(`load generator: ${binary} (${compiler} -O2)`);
 
   const fdLimit = childFdLimit();
-  const memoryConnections = Math.min(cfg.memoryConnections, fdLimit - 100);
+  const holdConnections = Math.min(cfg.holdConnections, fdLimit - 100);
   console.log(
     `open files per child process: ${fdLimit}` +
-      (memoryConnections < cfg.memoryConnections
-        ? ` - too few: memory uses ${memoryConnections} connections`
+      (holdConnections < cfg.holdConnections
+        ? ` - too few: hold uses ${holdConnections} connections`
         : ""),
   );
 
   const pool = new ServerPool(cfg.cpuProfile);
   if (cfg.cpuProfile.length > 0) mkdirSync(PROFILES, { recursive: true });
-  const wsServer = await pool.get("ws");
-  console.log(`ws ${wsServer.ready.version}, bufferutil: ${wsServer.ready.bufferutil}`);
-  if (!wsServer.ready.bufferutil.startsWith("native")) {
-    console.log("WARNING: ws runs without native bufferutil; its figures are not the usual ones");
+  const runtimes = {};
+  for (const name of cfg.servers) {
+    const server = await pool.get(name);
+    runtimes[server.ready.runtime.split(" ")[0]] = server.ready.runtime;
   }
-  const env = environment(wsServer.ready, compiler);
+  const wsReady = cfg.servers.includes("ws") ? (await pool.get("ws")).ready : undefined;
+  if (wsReady) {
+    console.log(`ws ${wsReady.version}, bufferutil: ${wsReady.bufferutil}`);
+    if (!wsReady.bufferutil.startsWith("native")) {
+      console.log("WARNING: ws runs without native bufferutil; its figures are not the usual ones");
+    }
+  }
+  const env = environment(wsReady, compiler, runtimes);
   console.log(
-    `${env.cpu}, ${env.cores} cores; ${cfg.rounds} rounds x ${cfg.seconds} s; scenarios: ${
-      cfg.scenarios.join(", ")
-    }`,
+    `${env.cpu}, ${env.cores} cores; ${
+      Object.values(runtimes).join(", ")
+    }; ${cfg.rounds} rounds x ${cfg.seconds} s`,
   );
+  console.log(`servers: ${cfg.servers.join(", ")}; scenarios: ${cfg.scenarios.join(", ")}`);
 
-  const ctx = { cfg, loadgen: binary, memoryConnections };
+  // Broadcast receivers, one group per server, kept open for the whole scenario.
+  const groups = new Map();
+  const ctx = {
+    cfg,
+    loadgen: binary,
+    holdConnections,
+    async receiversFor(server, count) {
+      let group = groups.get(server.name);
+      if (!group) {
+        group = await startReceivers(receivers, server.port, count);
+        groups.set(server.name, group);
+      }
+      return group;
+    },
+    async stopReceivers() {
+      await Promise.all([...groups.values()].map((g) => g.stop()));
+      groups.clear();
+    },
+  };
   const results = [];
   for (const scenario of selected) {
-    // Fresh-process scenarios (memory) run with no other server around.
+    // Fresh-process scenarios (hold) run with no other server around.
     if (scenario.fresh) await pool.stopAll();
     results.push(await runScenario(scenario, ctx, pool));
   }
@@ -157,7 +198,7 @@ async function main() {
   mkdirSync(RESULTS, { recursive: true });
   const stamp = env.date.replace(/[:]/g, "-");
   const json = JSON.stringify(
-    { env, config: { ...cfg, memoryConnections }, results, targets, clientCheck: check, problems },
+    { env, config: { ...cfg, holdConnections }, results, targets, clientCheck: check, problems },
     null,
     2,
   );

@@ -1,6 +1,9 @@
 // Number formatting shared by the report and the checks.
 
-export const NAMES = { wsx: "wsx", ws: "ws", raw: "raw TCP" };
+import { label } from "./servers.mjs";
+
+/** A server's name as the report prints it. */
+export const NAMES = new Proxy({}, { get: (_, name) => label(String(name)) });
 
 export function fmt(x, digits) {
   if (x == null || !Number.isFinite(x)) return "-";

@@ -1,29 +1,23 @@
-// The servers (each in its own Node.js process, with its control channel) and the C
-// load generator, as the scenarios use them.
+// The servers (each in its own process, on its runtime, with its control channel) and
+// the C load generator, as the scenarios use them.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { JsonLines, spawnTracked } from "./children.mjs";
 import { cpuSecondsOf, systemBusySeconds } from "./cpu.mjs";
+import { serverCommand, SERVERS } from "./servers.mjs";
 
-export const SERVER_FILES = Object.freeze({
-  wsx: "bench/servers/wsx.ts",
-  ws: "bench/servers/ws.ts",
-  raw: "bench/servers/raw_tcp.ts",
-});
-
-/** One echo server in its own Node.js process. */
+/** One echo server in its own process. */
 export class ServerProcess {
   /**
-   * @param {"wsx"|"ws"|"raw"} name
-   * @param {{ cpuProfileDir?: string }} options
+   * @param {string} name a key of SERVERS (bench/lib/servers.mjs)
+   * @param {{ cpuProfileDir?: string }} options (Node.js servers only)
    */
   static async start(name, options = {}) {
-    const flags = ["--expose-gc", "--import", "tsx"];
-    if (options.cpuProfileDir) flags.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`);
-    const child = spawnTracked(process.execPath, [...flags, SERVER_FILES[name]]);
+    const [command, args, env] = serverCommand(name, options.cpuProfileDir);
+    const child = spawnTracked(command, args, env);
     const server = new ServerProcess(name, child);
     try {
-      server.ready = await server.#lines.next(20_000, `ready line from the ${name} server`);
+      server.ready = await server.#lines.next(30_000, `ready line from the ${name} server`);
     } catch (error) {
       child.kill("SIGKILL");
       throw new Error(`Cannot start the ${name} server: ${error.message}\n${child.stderrText}`);
@@ -39,6 +33,11 @@ export class ServerProcess {
     this.#lines = new JsonLines(child.stdout);
   }
 
+  /** Whether it speaks plain TCP rather than WebSocket. */
+  get raw() {
+    return SERVERS[this.name].raw === true;
+  }
+
   get alive() {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -48,6 +47,14 @@ export class ServerProcess {
     this.child.stdin.write("mem\n");
     const m = await this.#lines.next(20_000, `memory report from the ${this.name} server`);
     if (m.event !== "mem") throw new Error(`Unexpected control line: ${JSON.stringify(m)}`);
+    return m;
+  }
+
+  /** Sends the broadcast message `messages` times to every connection, in one turn. */
+  async broadcast(messages) {
+    this.child.stdin.write(`broadcast ${messages}\n`);
+    const m = await this.#lines.next(60_000, `broadcast report from the ${this.name} server`);
+    if (m.event !== "sent") throw new Error(`Unexpected control line: ${JSON.stringify(m)}`);
     return m;
   }
 
@@ -116,10 +123,10 @@ export async function runLoadgen(binary, args, timeoutMs, onMeasuring) {
 
 /**
  * Opens `count` idle connections with the load generator (WebSocket, or plain TCP when
- * `raw`) and holds them.
+ * `raw`), at most `concurrency` handshakes at a time, and holds them.
  * @returns {Promise<{ ready: object, release: () => Promise<object> }>}
  */
-export async function holdConnections(binary, port, count, timeoutMs, raw) {
+export async function holdConnections(binary, port, count, timeoutMs, { raw, concurrency }) {
   const child = spawnTracked(binary, [
     "hold",
     "--port",
@@ -129,7 +136,7 @@ export async function holdConnections(binary, port, count, timeoutMs, raw) {
     "--seconds",
     String(timeoutMs / 1000),
     "--concurrency",
-    "256",
+    String(concurrency),
     ...(raw ? ["--raw"] : []),
   ]);
   const lines = new JsonLines(child.stdout);
@@ -151,6 +158,50 @@ export async function holdConnections(binary, port, count, timeoutMs, raw) {
       await child.exitPromise;
       clearTimeout(timer);
       return done;
+    },
+  };
+}
+
+/**
+ * Broadcast receivers (bench/pubsub/receivers.c): `count` WebSocket connections to `path`
+ * that count the data frames arriving on all of them, open once this resolves.
+ */
+export async function startReceivers(binary, port, count, path = "/all") {
+  const child = spawnTracked(binary, [
+    "--port",
+    String(port),
+    "--conns",
+    String(count),
+    "--path",
+    path,
+    "--seconds",
+    "1800",
+  ]);
+  const lines = new JsonLines(child.stdout);
+  const next = async (event, ms) => {
+    for (;;) {
+      const line = await lines.next(ms, `${event} from the receivers`).catch((e) => {
+        throw new Error(`${e.message}: ${child.stderrText.trim()}`);
+      });
+      if (line.event === event) return line;
+    }
+  };
+  const ready = await next("ready", 120_000);
+  if (ready.open !== count) {
+    child.kill("SIGKILL");
+    throw new Error(`${ready.open} of ${count} receivers connected`);
+  }
+  return {
+    expected: 0,
+    next,
+    send: (line) => child.stdin.write(`${line}\n`),
+    cpuSeconds: () => cpuSecondsOf(child.pid),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.end("quit\n");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await child.exitPromise;
+      clearTimeout(timer);
     },
   };
 }

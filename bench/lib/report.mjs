@@ -1,11 +1,15 @@
-// Turns the per-round measurements into summaries, a text table for the terminal and a
-// Markdown report.
+// Turns the per-round measurements into summaries, text tables for the terminal and a
+// Markdown report: one table of values (servers as columns) and one of the per-round
+// ratios of each runtime's wsx against its peer (bench/lib/servers.mjs PAIRS).
 
 import { clientCheck, otherLoad, verdicts } from "./checks.mjs";
 import { fmt, NAMES, pct, ratio, spread } from "./format.mjs";
+import { PAIRS, SERVER_NAMES } from "./servers.mjs";
 import { roundRatios, summarize } from "./stats.mjs";
 
-/** Summaries of one scenario's rounds: per server, per metric, and wsx's per-round ratios. */
+const pairKey = ([a, b]) => `${a}/${b}`;
+
+/** Summaries of one scenario's rounds: per server, per metric, and the pairs' per-round ratios. */
 export function summarizeScenario(scenario, rounds) {
   const problems = [];
   for (const [name, list] of Object.entries(rounds)) {
@@ -19,10 +23,11 @@ export function summarizeScenario(scenario, rounds) {
     const perServer = {};
     const ratios = {};
     for (const name of scenario.servers) perServer[name] = summarize(values(name, metric.key));
-    for (
-      const other of scenario.servers.filter((n) => n !== "wsx" && scenario.servers.includes("wsx"))
-    ) {
-      ratios[other] = summarize(roundRatios(values("wsx", metric.key), values(other, metric.key)));
+    for (const [a, b] of PAIRS) {
+      if (!scenario.servers.includes(a) || !scenario.servers.includes(b)) continue;
+      ratios[pairKey([a, b])] = summarize(
+        roundRatios(values(a, metric.key), values(b, metric.key)),
+      );
     }
     return { ...metric, perServer, ratios };
   });
@@ -50,39 +55,54 @@ export function summarizeScenario(scenario, rounds) {
   };
 }
 
-// Rows shared by the text and Markdown tables.
-function rows(results) {
-  const out = [];
-  for (const r of results) {
-    for (const m of r.metrics) {
-      const arrow = m.better === "higher" ? "(higher is better)" : "(lower is better)";
-      out.push({
-        scenario: r.title,
-        metric: `${m.label} ${arrow}`,
-        values: Object.fromEntries(["wsx", "ws", "raw"].map((n) => [n, m.perServer[n]])),
-        digits: m.digits,
-        vsWs: m.ratios.ws,
-        vsRaw: m.ratios.raw,
-      });
-    }
-  }
-  return out;
+// The servers and pairs that appear in any result, in catalogue order.
+function columns(results) {
+  const servers = SERVER_NAMES.filter((n) => results.some((r) => r.servers.includes(n)));
+  const pairs = PAIRS.map(pairKey).filter((k) =>
+    results.some((r) => r.metrics.some((m) => m.ratios[k]))
+  );
+  return { servers, pairs };
 }
 
-/** The table for the terminal. */
-export function textTable(results) {
-  const head = ["scenario", "metric", "wsx", "ws", "raw TCP", "wsx/ws median (min-max)", "wsx/raw"];
-  const body = rows(results).map((row) => [
-    row.scenario,
-    row.metric,
-    ...["wsx", "ws", "raw"].map((n) => fmt(row.values[n]?.median, row.digits)),
-    ratio(row.vsWs),
-    ratio(row.vsRaw),
-  ]);
+function rows(results) {
+  return results.flatMap((r) =>
+    r.metrics.map((m) => ({
+      scenario: r.title,
+      metric: `${m.label} ${m.better === "higher" ? "(higher is better)" : "(lower is better)"}`,
+      values: m.perServer,
+      ratios: m.ratios,
+      digits: m.digits,
+    }))
+  );
+}
+
+const pairName = (key) => key.split("/").map((n) => NAMES[n]).join(" / ");
+
+function aligned(head, body) {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+}
+
+/** The tables for the terminal: medians, then ratios median (min-max). */
+export function textTable(results) {
+  const { servers, pairs } = columns(results);
+  const all = rows(results);
+  const values = aligned(
+    ["scenario", "metric", ...servers.map((n) => NAMES[n])],
+    all.map((row) => [
+      row.scenario,
+      row.metric,
+      ...servers.map((n) => fmt(row.values[n]?.median, row.digits)),
+    ]),
+  );
+  const ratioRows = all.filter((row) => pairs.some((k) => row.ratios[k]));
+  const ratios = aligned(
+    ["scenario", "metric", ...pairs.map(pairName)],
+    ratioRows.map((row) => [row.scenario, row.metric, ...pairs.map((k) => ratio(row.ratios[k]))]),
+  );
+  return `${values}\n\nRatios per round, median (min-max):\n\n${ratios}`;
 }
 
 /** CPU use per scenario and server (medians), to show where the limit is. */
@@ -97,32 +117,54 @@ export function cpuLines(results) {
   });
 }
 
+function markdownTables(results) {
+  const { servers, pairs } = columns(results);
+  const all = rows(results);
+  const md = [];
+  md.push(
+    `| scenario | metric | ${servers.map((n) => NAMES[n]).join(" | ")} |`,
+    `|---|---|${servers.map(() => "--:").join("|")}|`,
+  );
+  for (const row of all) {
+    const cell = (s) => s ? `${fmt(s.median, row.digits)} (${spread(s, row.digits)})` : "-";
+    md.push(
+      `| ${row.scenario} | ${row.metric} | ${
+        servers.map((n) => cell(row.values[n])).join(" | ")
+      } |`,
+    );
+  }
+  md.push("", "Ratios per round, median (min-max):", "");
+  md.push(
+    `| scenario | metric | ${pairs.map(pairName).join(" | ")} |`,
+    `|---|---|${pairs.map(() => "--:").join("|")}|`,
+  );
+  for (const row of all.filter((r) => pairs.some((k) => r.ratios[k]))) {
+    md.push(
+      `| ${row.scenario} | ${row.metric} | ${pairs.map((k) => ratio(row.ratios[k])).join(" | ")} |`,
+    );
+  }
+  return md;
+}
+
 /** The whole report as Markdown. */
 export function markdown(results, env, config, problems) {
   const md = [];
   md.push(`# wsx benchmark, ${env.date}`, "");
   md.push(
-    `${env.cpu}, ${env.cores} cores, Linux ${env.kernel}, Node.js ${env.node}, ws ${env.ws} ` +
-      `(bufferutil: ${env.bufferutil}), load generator: \`${env.compiler}\` -O2.`,
+    `${env.cpu}, ${env.cores} cores, Linux ${env.kernel}, ${
+      Object.values(env.runtimes).join(", ")
+    }, ws ${env.ws} (bufferutil: ${env.bufferutil}), load generator: \`${env.compiler}\` -O2.`,
     "",
   );
   md.push(
-    `${config.rounds} rounds (memory: ${config.memoryRounds}), ${config.seconds} s per measurement ` +
-      `after ${config.warmupSeconds} s warm-up, servers interleaved (A B C, C B A, ...). ` +
-      `Values are medians over the rounds; ratios are the median and spread (min-max) of the per-round ratios.`,
+    `${config.rounds} rounds (latency: ${config.latencyRounds}, hold: ${config.holdRounds}), ` +
+      `${config.seconds} s per measurement after ${config.warmupSeconds} s warm-up ` +
+      `(latency: ${config.latencySeconds} s), servers interleaved (A B C, C B A, ...). ` +
+      `Values are medians over the rounds with their spread (min-max); ratios are the median ` +
+      `and spread of the per-round ratios.`,
     "",
   );
-  md.push(
-    "| scenario | metric | wsx | ws | raw TCP | wsx/ws | wsx/raw TCP |",
-    "|---|---|--:|--:|--:|--:|--:|",
-  );
-  for (const row of rows(results)) {
-    const cell = (s) => s ? `${fmt(s.median, row.digits)} (${spread(s, row.digits)})` : "-";
-    md.push(
-      `| ${row.scenario} | ${row.metric} | ${cell(row.values.wsx)} | ${cell(row.values.ws)} | ` +
-        `${cell(row.values.raw)} | ${ratio(row.vsWs)} | ${ratio(row.vsRaw)} |`,
-    );
-  }
+  md.push(...markdownTables(results));
   md.push("", "## Targets", "");
   for (const v of verdicts(results)) md.push(`- **${v.status}** ${v.label}: ${v.detail}`);
   md.push("", "## Is the load generator the limit?", "");

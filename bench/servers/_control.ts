@@ -3,8 +3,11 @@
  * one JSON object a line on stdout, one command a line on stdin:
  *
  * - on start: `{"event":"ready","port":N,...}`
- * - `mem`: full GC (the runner starts servers with `--expose-gc`), then
+ * - `mem`: full GC (the runner starts Node.js and Deno with `--expose-gc`; Bun has
+ *   `Bun.gc`), then
  *   `{"event":"mem","heapUsed":N,"heapTotal":N,"rss":N,"external":N,"arrayBuffers":N,"connections":N}`
+ * - `broadcast M`: the 64-byte text message sent M times to every open connection, in
+ *   one event-loop turn, then `{"event":"sent","messages":M,"ms":N}`
  * - `quit`, or stdin closing (the runner exited, even when killed): stop and exit.
  *
  * @module
@@ -23,9 +26,16 @@ export interface BenchServer {
   connections(): number;
   /** Stops listening and drops every connection. */
   stop(): Promise<void>;
+  /** Sends `message` to every open connection, the way an application of this server would. */
+  broadcast?(message: string): void;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
+/** The 64-byte text message of the broadcast scenario (a chat line). */
+export const MESSAGE = '{"room":"lobby","from":"alice","text":"hello everyone, 12345"}  ';
+
+// Node.js and Deno expose V8's gc() with --expose-gc; Bun has its own (JavaScriptCore).
+const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+const gc = bun ? () => bun.gc(true) : (globalThis as { gc?: () => void }).gc;
 
 // Every server holds the same application state: BENCH_APP_HEAP_MB (16 by default) of
 // small live objects, as a real service's sessions, caches and modules would. Without it
@@ -49,7 +59,7 @@ function send(line: Record<string, unknown>): void {
 }
 
 function memory(server: BenchServer): Record<string, unknown> {
-  if (gc === undefined) throw new Error("Cannot measure memory: start node with --expose-gc");
+  if (gc === undefined) throw new Error("Cannot measure memory: start with --expose-gc");
   // Twice: the first pass may only queue finalizers whose memory the second one frees.
   gc();
   gc();
@@ -64,6 +74,23 @@ function memory(server: BenchServer): Record<string, unknown> {
     connections: server.connections(),
     appObjects: appState.length,
   };
+}
+
+/** Which runtime and version runs this server, for the report. */
+function runtime(): string {
+  const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+  if (g.Deno) return `Deno ${g.Deno.version.deno}`;
+  if (g.Bun) return `Bun ${g.Bun.version}`;
+  return `Node.js ${process.version}`;
+}
+
+function broadcast(server: BenchServer, messages: number): void {
+  if (server.broadcast === undefined) {
+    return send({ event: "error", message: "This server does not broadcast" });
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < messages; i++) server.broadcast(MESSAGE);
+  send({ event: "sent", messages, ms: performance.now() - t0 });
 }
 
 /**
@@ -85,9 +112,10 @@ export function control(server: BenchServer): void {
   lines.on("line", (line) => {
     const command = line.trim();
     if (command === "mem") send(memory(server));
+    else if (command.startsWith("broadcast ")) broadcast(server, Number(command.slice(10)));
     else if (command === "quit") void quit();
     else send({ event: "error", message: `Unknown command: "${command}"` });
   });
   lines.on("close", () => void quit());
-  send({ event: "ready", port: server.port, pid: process.pid, ...server.info });
+  send({ event: "ready", port: server.port, pid: process.pid, runtime: runtime(), ...server.info });
 }

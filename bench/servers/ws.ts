@@ -40,6 +40,10 @@ control({
   port: (wss.address() as { port: number }).port,
   info: { server: "ws", version, bufferutil: bufferutilStatus() },
   connections: () => wss.clients.size,
+  // The loop most applications write; the frame is built by ws for every receiver.
+  broadcast: (message) => {
+    for (const ws of wss.clients) ws.send(message);
+  },
   stop: () =>
     new Promise<void>((resolve) => {
       for (const ws of wss.clients) ws.terminate();

@@ -1,0 +1,70 @@
+// The servers of the benchmark: which runtime runs which file, how each is labelled, and
+// the pairs whose per-round ratios the report shows.
+
+import { join } from "node:path";
+import { ROOT } from "./children.mjs";
+
+const bin = (name) => join(ROOT, "node_modules", ".bin", name);
+
+// How each runtime starts a server file with a full GC available to the control channel.
+const RUNTIMES = Object.freeze({
+  node: (file, profileDir) => [
+    process.execPath,
+    [
+      "--expose-gc",
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      "--import",
+      "tsx",
+      file,
+    ],
+  ],
+  deno: (file) => [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", file]],
+  bun: (file) => [bin("bun"), ["run", file]],
+});
+
+/**
+ * Every server, in report order. `raw` servers speak plain TCP (no WebSocket), `env` is
+ * added to the child's environment.
+ */
+export const SERVERS = Object.freeze({
+  wsx: { runtime: "node", label: "wsx Node", file: "bench/servers/wsx.ts" },
+  ws: { runtime: "node", label: "ws", file: "bench/servers/ws.ts" },
+  raw: { runtime: "node", label: "raw TCP", file: "bench/servers/raw_tcp.ts", raw: true },
+  deno: { runtime: "deno", label: "wsx Deno", file: "bench/servers/wsx.ts" },
+  denoNative: { runtime: "deno", label: "Deno native", file: "bench/servers/deno_native.ts" },
+  bunEngine: {
+    runtime: "bun",
+    label: "wsx Bun engine",
+    file: "bench/servers/wsx.ts",
+    env: { WSX_TRANSPORT: "engine" },
+  },
+  bunWsx: {
+    runtime: "bun",
+    label: "wsx Bun native",
+    file: "bench/servers/wsx.ts",
+    env: { WSX_TRANSPORT: "native" },
+  },
+  bunNative: { runtime: "bun", label: "Bun native", file: "bench/servers/bun_native.ts" },
+});
+
+export const SERVER_NAMES = Object.freeze(Object.keys(SERVERS));
+export const WS_SERVERS = Object.freeze(SERVER_NAMES.filter((n) => !SERVERS[n].raw));
+
+/** The command line of a server: [command, args, env]. */
+export function serverCommand(name, profileDir) {
+  const s = SERVERS[name];
+  const [command, args] = RUNTIMES[s.runtime](s.file, profileDir);
+  return [command, args, s.env ?? {}];
+}
+
+/** Ratios the report shows, a/b per round: each runtime's wsx against its peer. */
+export const PAIRS = Object.freeze([
+  ["wsx", "ws"],
+  ["wsx", "bunNative"],
+  ["wsx", "raw"],
+  ["deno", "denoNative"],
+  ["bunEngine", "bunNative"],
+  ["bunWsx", "bunNative"],
+]);
+
+export const label = (name) => SERVERS[name]?.label ?? name;
