@@ -50,6 +50,14 @@ export class ServerProcess {
     return m;
   }
 
+  /** Live objects per type (Bun only, for profiling); null elsewhere. */
+  async typeCounts() {
+    if (SERVERS[this.name].runtime !== "bun") return null;
+    this.child.stdin.write("types\n");
+    const m = await this.#lines.next(20_000, `object types from the ${this.name} server`);
+    return m.event === "types" ? m.counts : null;
+  }
+
   /** Sends the broadcast message `messages` times to every connection, in one turn. */
   async broadcast(messages) {
     this.child.stdin.write(`broadcast ${messages}\n`);

@@ -19,7 +19,10 @@ const RUNTIMES = Object.freeze({
     ],
   ],
   deno: (file) => [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", file]],
-  bun: (file) => [bin("bun"), ["run", file]],
+  bun: (file, profileDir) => [
+    bin("bun"),
+    [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "run", file],
+  ],
 });
 
 /**

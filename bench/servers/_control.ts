@@ -6,6 +6,8 @@
  * - `mem`: full GC (the runner starts Node.js and Deno with `--expose-gc`; Bun has
  *   `Bun.gc`), then
  *   `{"event":"mem","heapUsed":N,"heapTotal":N,"rss":N,"external":N,"arrayBuffers":N,"connections":N}`
+ * - `types` (Bun only): full GC, then `{"event":"types","counts":{...}}`, the live objects
+ *   of each type on the JavaScriptCore heap (`heapStats()` of `bun:jsc`), for profiling
  * - `broadcast M`: the 64-byte text message sent M times to every open connection, in
  *   one event-loop turn, then `{"event":"sent","messages":M,"ms":N}`
  * - `quit`, or stdin closing (the runner exited, even when killed): stop and exit.
@@ -76,6 +78,17 @@ function memory(server: BenchServer): Record<string, unknown> {
   };
 }
 
+/** Live objects per type on Bun's heap, after a full GC; an error line elsewhere. */
+async function objectTypes(): Promise<Record<string, unknown>> {
+  if (!bun) return { event: "error", message: "Object types are counted on Bun only" };
+  const jsc = "bun:jsc"; // a variable, so that Node.js and Deno never resolve it
+  const { heapStats } = await import(jsc) as {
+    heapStats(): { objectTypeCounts: Record<string, number> };
+  };
+  bun.gc(true);
+  return { event: "types", counts: heapStats().objectTypeCounts };
+}
+
 /** Which runtime and version runs this server, for the report. */
 function runtime(): string {
   const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
@@ -113,6 +126,7 @@ export function control(server: BenchServer): void {
     const command = line.trim();
     if (command === "mem") send(memory(server));
     else if (command.startsWith("broadcast ")) broadcast(server, Number(command.slice(10)));
+    else if (command === "types") void objectTypes().then(send);
     else if (command === "quit") void quit();
     else send({ event: "error", message: `Unknown command: "${command}"` });
   });
