@@ -78,9 +78,11 @@ const held = await holdConnections(binary, server.port, conns, 120_000, {
 });
 const cpu = server.cpuSeconds() - cpu0;
 await perf?.stop();
+// Types first: with --cpu-prof, the stretch between the two `types` commands is the
+// handshakes alone (bench/profile_top.mjs --between heapStats).
+const typesAfter = await server.typeCounts();
 await new Promise((resolve) => setTimeout(resolve, 500));
 const after = await server.memory();
-const typesAfter = await server.typeCounts();
 const open = held.ready.open;
 console.log(
   `${open} connections open in ${held.ready.seconds} s: ${Math.round(open / held.ready.seconds)}` +

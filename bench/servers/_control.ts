@@ -85,6 +85,9 @@ async function objectTypes(): Promise<Record<string, unknown>> {
   const { heapStats } = await import(jsc) as {
     heapStats(): { objectTypeCounts: Record<string, number> };
   };
+  // Called once before the GC too: in a CPU profile, the window between two `types`
+  // commands is then free of this command's own GC (bench/profile_top.mjs --between).
+  heapStats();
   bun.gc(true);
   return { event: "types", counts: heapStats().objectTypeCounts };
 }
