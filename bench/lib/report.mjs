@@ -2,7 +2,8 @@
 // Markdown report: one table of values (servers as columns) and one of the per-round
 // ratios of each runtime's wsx against its peer (bench/lib/servers.mjs PAIRS).
 
-import { clientCheck, otherLoad, verdicts } from "./checks.mjs";
+import { clientCheck, otherLoad } from "./checks.mjs";
+import { verdicts } from "./targets.mjs";
 import { fmt, NAMES, pct, ratio, spread } from "./format.mjs";
 import { PAIRS, SERVER_NAMES } from "./servers.mjs";
 import { roundRatios, summarize } from "./stats.mjs";
