@@ -70,6 +70,9 @@ const server = await ServerProcess.start(name, {
 console.log(`${name}: ${server.ready.runtime}, pid ${server.child.pid}`);
 const before = await server.memory();
 const typesBefore = await server.typeCounts();
+// With --cpu-prof, the stretch between the two marks is the handshakes alone:
+// node bench/profile_top.mjs FILE 40 --between profileMark
+await server.mark();
 const perf = args.includes("--perf") ? await perfRecord(server.child.pid) : null;
 const cpu0 = server.cpuSeconds();
 const held = await holdConnections(binary, server.port, conns, 120_000, {
@@ -77,12 +80,11 @@ const held = await holdConnections(binary, server.port, conns, 120_000, {
   concurrency,
 });
 const cpu = server.cpuSeconds() - cpu0;
+await server.mark();
 await perf?.stop();
-// Types first: with --cpu-prof, the stretch between the two `types` commands is the
-// handshakes alone (bench/profile_top.mjs --between heapStats).
-const typesAfter = await server.typeCounts();
 await new Promise((resolve) => setTimeout(resolve, 500));
 const after = await server.memory();
+const typesAfter = await server.typeCounts();
 const open = held.ready.open;
 console.log(
   `${open} connections open in ${held.ready.seconds} s: ${Math.round(open / held.ready.seconds)}` +

@@ -4,8 +4,8 @@
 //   node bench/profile_top.mjs bench/results/profiles/CPU.*.cpuprofile [count] [--busiest S]
 // --busiest S keeps only the S seconds with the most busy samples; --between NAME only
 // the longest stretch between two samples in function NAME (bench/profile_hold.mjs
-// --cpu-prof: `--between heapStats` is the handshakes alone, without the server's start,
-// its forced GCs and its shutdown).
+// --cpu-prof: `--between profileMark` is the handshakes alone, without the server's
+// start, its forced GCs and its shutdown).
 
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";

@@ -50,6 +50,12 @@ export class ServerProcess {
     return m;
   }
 
+  /** Marks the server's CPU profile (see the `mark` command of servers/_control.ts). */
+  async mark() {
+    this.child.stdin.write("mark\n");
+    await this.#lines.next(20_000, `mark from the ${this.name} server`);
+  }
+
   /** Live objects per type (Bun only, for profiling); null elsewhere. */
   async typeCounts() {
     if (SERVERS[this.name].runtime !== "bun") return null;

@@ -8,6 +8,9 @@
  *   `{"event":"mem","heapUsed":N,"heapTotal":N,"rss":N,"external":N,"arrayBuffers":N,"connections":N}`
  * - `types` (Bun only): full GC, then `{"event":"types","counts":{...}}`, the live objects
  *   of each type on the JavaScriptCore heap (`heapStats()` of `bun:jsc`), for profiling
+ * - `mark`: 10 ms spent in `profileMark`, then `{"event":"mark"}`: in a CPU profile, the
+ *   stretch between two marks is what happened between the commands
+ *   (`bench/profile_top.mjs --between profileMark`)
  * - `broadcast M`: the 64-byte text message sent M times to every open connection, in
  *   one event-loop turn, then `{"event":"sent","messages":M,"ms":N}`
  * - `quit`, or stdin closing (the runner exited, even when killed): stop and exit.
@@ -78,6 +81,13 @@ function memory(server: BenchServer): Record<string, unknown> {
   };
 }
 
+/** Busy for 10 ms under a name that a CPU profile shows (sampled every 1 ms by default). */
+function profileMark(): Record<string, unknown> {
+  const end = performance.now() + 10;
+  while (performance.now() < end) { /* spin: the samples are the mark */ }
+  return { event: "mark" };
+}
+
 /** Live objects per type on Bun's heap, after a full GC; an error line elsewhere. */
 async function objectTypes(): Promise<Record<string, unknown>> {
   if (!bun) return { event: "error", message: "Object types are counted on Bun only" };
@@ -85,9 +95,6 @@ async function objectTypes(): Promise<Record<string, unknown>> {
   const { heapStats } = await import(jsc) as {
     heapStats(): { objectTypeCounts: Record<string, number> };
   };
-  // Called once before the GC too: in a CPU profile, the window between two `types`
-  // commands is then free of this command's own GC (bench/profile_top.mjs --between).
-  heapStats();
   bun.gc(true);
   return { event: "types", counts: heapStats().objectTypeCounts };
 }
@@ -130,6 +137,7 @@ export function control(server: BenchServer): void {
     if (command === "mem") send(memory(server));
     else if (command.startsWith("broadcast ")) broadcast(server, Number(command.slice(10)));
     else if (command === "types") void objectTypes().then(send);
+    else if (command === "mark") send(profileMark());
     else if (command === "quit") void quit();
     else send({ event: "error", message: `Unknown command: "${command}"` });
   });
