@@ -2,7 +2,7 @@
 // on compressible 2 KiB JSON. See bench/README.md ("permessage-deflate").
 //
 //   node bench/deflate/run.mjs
-//   BENCH_CONNS=200 BENCH_MESSAGES=200 BENCH_ONLY=wsx,ws node bench/deflate/run.mjs
+//   BENCH_CONNS=200 BENCH_MESSAGES=200 BENCH_DEFLATE_SERVERS=wsx,ws node bench/deflate/run.mjs
 //
 // For each server: N connections (ws clients with their default offer) each echo M
 // messages one at a time, all connections at once; then the server broadcasts M
@@ -32,7 +32,7 @@ const SERVERS = {
   "wsx-off": { args: ["--import", "tsx", `${here}server_wsx.ts`], env: { BENCH_PMD: "false" } },
   ws: { args: [`${here}server_ws.mjs`], env: {} },
 };
-const only = process.env.BENCH_ONLY?.split(",") ??
+const only = process.env.BENCH_DEFLATE_SERVERS?.split(",") ??
   ["wsx", "wsx-level6", "wsx-takeover", "ws", "wsx-off"];
 
 function startServer(name) {
