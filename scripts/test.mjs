@@ -64,7 +64,12 @@ const phases = [
     group: "unit",
     name: "core and RFC 6455 engine unit tests (node:test)",
     cmd: nodeTest(
-      [...files("tests/core"), ...files("tests/rfc6455"), ...files("tests/rfc6455/deflate")],
+      [
+        ...files("tests/core"),
+        ...files("tests/core/protocol"),
+        ...files("tests/rfc6455"),
+        ...files("tests/rfc6455/deflate"),
+      ],
       nodeWebSocket,
     ),
     parse: "tap",

@@ -26,6 +26,7 @@
 import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
+import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
 import { certChain } from "../core/tls.ts";
 import { onSettingsChange, settings } from "../core/settings.ts";
@@ -193,7 +194,7 @@ class BunUpgrader implements Upgrader {
     }
     if (!this.#server.upgrade(request, { data: driver, headers })) {
       this.group.stats.refusedUpgrades++;
-      return new Response("WebSocket upgrade failed", { status: 400 });
+      return refusalResponse(REFUSALS.upgradeFailed);
     }
     return upgradedResponse();
   }

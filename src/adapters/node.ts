@@ -33,6 +33,7 @@ import type { ServerStats } from "../core/stats.ts";
 import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
 import { bindRequest } from "../core/upgrade.ts";
+import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 import { awaitsFirstChunk, takeUpgradesFirst } from "./node_fast_upgrade.ts";
 import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
 import {
@@ -209,12 +210,12 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
     if (isTlsFailure(error, socket)) return void socket.destroy();
     // Malformed HTTP, oversized or too slow headers: a complete answer, then close.
-    const status = error.code === "HPE_HEADER_OVERFLOW"
-      ? "431 Request Header Fields Too Large"
+    const refusal = error.code === "HPE_HEADER_OVERFLOW"
+      ? REFUSALS.headTooLarge
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT"
-      ? "408 Request Timeout"
-      : "400 Bad Request";
-    endThenDestroy(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      ? REFUSALS.headTimeout
+      : REFUSALS.malformedHead;
+    endThenDestroy(socket, rawRefusal(refusal));
   });
 
   // Deno's and Bun's workers are told the port their primary picked.

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { listsToken, TOKEN, TRIMMED_FIELD_VALUE, trimOws } from "../core/protocol/tokens.ts";
+
 /**
  * The longest head taken without `node:http`, terminator included (Node.js refuses heads
  * over 16 KiB with 431; anything longer than this goes there).
@@ -59,27 +61,8 @@ export interface UpgradeHead {
 // RFC 3986 path and query characters: unreserved, sub-delims, ":", "@", "/", "?" and
 // percent escapes; no fragment, no characters that need quoting.
 const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
-const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// A field value without surrounding whitespace: visible ASCII, inner spaces and tabs.
-const VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
 const REQUEST_LINE_START = "GET ";
 const REQUEST_LINE_END = " HTTP/1.1";
-
-function isOws(code: number): boolean {
-  return code === 0x20 || code === 0x09;
-}
-
-// Whether a Connection value lists the `upgrade` token (any case, among others).
-function listsUpgrade(value: string): boolean {
-  if (value.length < 7) return false;
-  for (const item of value.toLowerCase().split(",")) {
-    let start = 0, end = item.length;
-    while (start < end && isOws(item.charCodeAt(start))) start++;
-    while (end > start && isOws(item.charCodeAt(end - 1))) end--;
-    if (end - start === 7 && item.startsWith("upgrade", start)) return true;
-  }
-  return false;
-}
 
 /**
  * Parses the head of an upgrade request from the first bytes of a connection.
@@ -120,17 +103,14 @@ export function parseUpgradeHead(
     const colon = line.indexOf(":");
     if (colon <= 0) return undefined;
     const name = line.slice(0, colon);
-    let start = colon + 1, stop = line.length;
-    while (start < stop && isOws(line.charCodeAt(start))) start++;
-    while (stop > start && isOws(line.charCodeAt(stop - 1))) stop--;
-    const value = line.slice(start, stop);
-    if (!NAME.test(name) || !VALUE.test(value)) return undefined;
+    const value = trimOws(line, colon + 1);
+    if (!TOKEN.test(name) || !TRIMMED_FIELD_VALUE.test(value)) return undefined;
     switch (name.toLowerCase()) {
       case "upgrade":
         upgrade = true;
         break;
       case "connection":
-        connectionUpgrade ||= listsUpgrade(value);
+        connectionUpgrade ||= listsToken(value, "upgrade");
         break;
       case "content-length":
       case "transfer-encoding":

@@ -10,6 +10,7 @@
  */
 
 import type { Socket } from "node:net";
+import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 
 /**
  * The set of sockets waiting for a request head, with the time they started waiting.
@@ -91,9 +92,7 @@ export class HeadTimeouts {
         continue;
       }
       if (socket.writable) {
-        socket.end(
-          "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-        );
+        socket.end(rawRefusal(REFUSALS.headTimeout));
       }
       socket.destroySoon();
       setTimeout(() => socket.destroy(), 1000).unref();

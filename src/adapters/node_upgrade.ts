@@ -25,6 +25,7 @@ import {
   wasUpgraded,
 } from "../core/upgrade.ts";
 import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
+import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
 import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import { writeRawResponse } from "./node_http.ts";
@@ -76,14 +77,11 @@ export class NodeUpgrader implements Upgrader {
   accept<U>(request: Request, plan: UpgradePlan<U>): Response {
     const pending = takeUpgrade(request);
     if (pending === undefined) {
-      return new Response("WebSocket upgrade needs an HTTP/1.1 upgrade request", { status: 400 });
+      return refusalResponse(REFUSALS.notAnUpgrade);
     }
     if (pending.refusal !== undefined) {
       this.group.stats.refusedUpgrades++;
-      return new Response(pending.refusal, {
-        status: 400,
-        headers: { "content-type": "text/plain; charset=utf-8" },
-      });
+      return refusalResponse({ status: 400, reason: pending.refusal });
     }
     const { socket, head } = pending;
     if (socket.destroyed) return upgradedResponse();

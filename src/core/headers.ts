@@ -6,12 +6,11 @@
  */
 
 import type { Cookie, HeadersLike } from "../types.ts";
+import { FIELD_VALUE, TOKEN } from "./protocol/tokens.ts";
 
-// RFC 7230 token characters, and RFC 6265 cookie-octets.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 6265 cookie-octets.
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
 const ATTRIBUTE_VALUE = /^[\x20-\x3A\x3C-\x7E]*$/;
-const HEADER_VALUE = /^[\t\x20-\x7E]*$/;
 
 /**
  * One `Set-Cookie` value, validated.
@@ -110,7 +109,7 @@ export function headerPairs(
     if (typeof name !== "string" || !TOKEN.test(name)) {
       throw new TypeError(`Invalid "headers": bad header name ${JSON.stringify(name)}`);
     }
-    if (typeof value !== "string" || !HEADER_VALUE.test(value)) {
+    if (typeof value !== "string" || !FIELD_VALUE.test(value)) {
       throw new TypeError(
         `Invalid "headers": bad value for "${name}" (visible ASCII only: no CR, LF or control characters)`,
       );

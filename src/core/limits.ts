@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isValidWireCode } from "./protocol/close_codes.ts";
+
 /**
  * The UTF-8 length of a string, counted without encoding it.
  *
@@ -52,8 +54,8 @@ export function exceedsLimit(data: string | Uint8Array, max: number): boolean {
 }
 
 /**
- * Throws `RangeError` unless an application may send this close code and reason:
- * 1000-1003, 1007-1014, or 3000-4999 (RFC 6455 section 7.4), with a reason of at most
+ * Throws `RangeError` unless an application may send this close code and reason: a
+ * code allowed on the wire ({@linkcode isValidWireCode}), with a reason of at most
  * 123 UTF-8 bytes (section 5.5).
  *
  * @param code The close code.
@@ -65,7 +67,7 @@ export function exceedsLimit(data: string | Uint8Array, max: number): boolean {
  * ```
  */
 export function checkCloseArgs(code: number, reason: string): void {
-  if (!isSendableCloseCode(code)) {
+  if (!isValidWireCode(code)) {
     throw new RangeError(
       `Invalid close code ${code}: expected 1000-1003, 1007-1014 or 3000-4999`,
     );
@@ -76,21 +78,4 @@ export function checkCloseArgs(code: number, reason: string): void {
   if (utf8Length(reason) > 123) {
     throw new RangeError("Invalid close reason: expected at most 123 UTF-8 bytes");
   }
-}
-
-/**
- * Whether an endpoint may send this close code (RFC 6455 section 7.4).
- *
- * @param code The close code.
- * @returns `true` when it may be sent.
- * @example
- * ```ts
- * import { isSendableCloseCode } from "./limits.ts";
- * isSendableCloseCode(1005); // false
- * ```
- */
-export function isSendableCloseCode(code: number): boolean {
-  if (!Number.isInteger(code)) return false;
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-    (code >= 3000 && code <= 4999);
 }

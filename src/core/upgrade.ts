@@ -8,7 +8,8 @@
 import type { UpgradeSettings, WebSocketHandlers } from "../types.ts";
 import type { ServerGroup } from "./group.ts";
 import { headerPairs } from "./headers.ts";
-import { checkUpgrade } from "../rfc6455/handshake.ts";
+import { checkUpgrade } from "./protocol/handshake.ts";
+import { refusalResponse, REFUSALS } from "./protocol/responses.ts";
 import { type DeflateConfig, resolveDeflate } from "./deflate_options.ts";
 
 /**
@@ -138,13 +139,6 @@ export function isUpgradedResponse(response: unknown): boolean {
     upgradedResponses.has(response as Response);
 }
 
-function refusal(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(message, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
-}
-
 /**
  * The answer to a request that is not a valid WebSocket upgrade (RFC 6455 section 4.2.1),
  * or `undefined` when it is valid.
@@ -159,10 +153,7 @@ function refusal(status: number, message: string, headers: Record<string, string
  */
 export function checkUpgradeRequest(request: Request): Response | undefined {
   const check = checkUpgrade(request.method, (name) => request.headers.get(name));
-  if (check.ok) return undefined;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of check.headers) headers[name] = value;
-  return refusal(check.status, check.reason, headers);
+  return check.ok ? undefined : refusalResponse(check);
 }
 
 /**
@@ -186,7 +177,7 @@ export function checkOrigin(
   if (allowed === undefined) return undefined;
   const origin = request.headers.get("origin");
   if (origin === null || allowed.has(origin.toLowerCase())) return undefined;
-  return refusal(403, "Forbidden: origin not allowed");
+  return refusalResponse(REFUSALS.originNotAllowed);
 }
 
 const HANDLER_NAMES = [
@@ -276,7 +267,7 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
   const plan = planUpgrade(request, settings);
   const group = upgrader.group;
   const refused = checkUpgradeRequest(request) ?? checkOrigin(request, group.allowedOrigins) ??
-    (group.accepting ? undefined : refusal(503, "Server shutting down", { "retry-after": "5" }));
+    (group.accepting ? undefined : refusalResponse(REFUSALS.shuttingDown));
   if (refused) {
     group.stats.refusedUpgrades++;
     return refused;

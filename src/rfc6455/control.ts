@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isValidWireCode } from "./close_codes.ts";
+import { isValidWireCode } from "../core/protocol/close_codes.ts";
 import { OPCODE, writeHeader } from "./encoder.ts";
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { WsxError, type WsxErrorCode } from "../errors.ts";
-import { readClose } from "./close_codes.ts";
+import { readClose } from "./close_frame.ts";
 import { headerLength } from "./encoder.ts";
 import { maskInto, readMaskKey } from "./mask.ts";
 import { MessageAssembler } from "./message.ts";

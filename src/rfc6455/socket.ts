@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import type { Capabilities, Transport, TransportEvents, WriteResult } from "../core/transport.ts";
 import { WsxError } from "../errors.ts";
-import { CLOSE } from "./close_codes.ts";
+import { CLOSE } from "../core/protocol/close_codes.ts";
 import { OPCODE } from "./encoder.ts";
 import { Outbox } from "./outbox.ts";
 import type { SlabFrame } from "./shared_frame.ts";

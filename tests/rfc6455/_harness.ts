@@ -10,13 +10,9 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TransportEvents } from "../../src/core/transport.ts";
-import {
-  acceptValue,
-  buildAcceptResponse,
-  buildRefusalResponse,
-  checkUpgrade,
-  type HeaderGetter,
-} from "../../src/rfc6455/handshake.ts";
+import { acceptValue, buildAcceptResponse } from "../../src/rfc6455/handshake.ts";
+import { checkUpgrade, type HeaderGetter } from "../../src/core/protocol/handshake.ts";
+import { buildRefusalResponse } from "../../src/core/protocol/responses.ts";
 import { NodeWebSocket, type NodeWebSocketOptions } from "../../src/rfc6455/socket.ts";
 
 /** What the server saw of one connection. */

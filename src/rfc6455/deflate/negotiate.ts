@@ -14,6 +14,7 @@
  */
 
 import type { DeflateConfig } from "../../core/deflate_options.ts";
+import { TCHAR } from "../../core/protocol/tokens.ts";
 
 /**
  * The parameters both sides agreed on for one connection.
@@ -67,7 +68,6 @@ export interface Extension {
   readonly params: ReadonlyArray<readonly [string, string | null]>;
 }
 
-const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 // RFC 7692 section 7.1.2: 8 to 15, decimal, no leading zero.
 const WINDOW_BITS = /^(?:8|9|1[0-5])$/;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isApplicationCode, isValidWireCode } from "../../src/rfc6455/close_codes.ts";
+import { isApplicationCode, isValidWireCode } from "../../../src/core/protocol/close_codes.ts";
 
 test("isValidWireCode follows RFC 6455 section 7.4 and the IANA registry", () => {
   const valid = new Set<number>();
