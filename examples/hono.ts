@@ -17,7 +17,7 @@
 import { type Context, Hono } from "hono";
 import { count, Websocket, type WebSocketConnection } from "../mod.ts";
 import { websocket } from "../src/integrations/hono.ts";
-import { detectRuntime } from "../src/runtime.ts";
+import { detectRuntime } from "../src/serve.ts";
 
 type User = { name: string; messages: number };
 type AppEnv = { Variables: { user: string } };

@@ -16,6 +16,8 @@ import type { ServeOptions, WsxServer } from "./core/server.ts";
 import { detectRuntime } from "./runtime.ts";
 
 export type { ServeOptions, ServeTransport, WsxServer } from "./core/server.ts";
+// Which runtime this is, for code that picks an adapter itself (examples/hono.ts).
+export { detectRuntime, type RuntimeName } from "./runtime.ts";
 
 /**
  * Starts an HTTP server with wsx upgrades: the seed's `start_http_server`. It runs wsx's
