@@ -54,6 +54,11 @@ const phases = [
     name: "core is runtime-free (tsc, ESNext + DOM libs only)",
     cmd: [bin("tsc"), ["-p", "tsconfig.core.json"]],
   },
+  {
+    group: "gates",
+    name: "layering: no import cycle, core and engine import no outer layer (scripts/layers.mjs)",
+    cmd: [process.execPath, [`${root}scripts/layers.mjs`]],
+  },
   { group: "gates", name: "deno doc --lint", cmd: [deno, ["doc", "--lint", ...entryPoints]] },
   {
     group: "gates",

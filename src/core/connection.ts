@@ -22,11 +22,56 @@ export interface WriteOptions {
    */
   readonly compress?: boolean;
 }
-import type { Capabilities, WriteResult } from "./transport.ts";
-import type { ConnectionDriver } from "./driver.ts";
-import { publish as publishTopic } from "./topics.ts";
+import type { Capabilities, Transport, WriteResult } from "./transport.ts";
 
-let wrap: <U>(driver: ConnectionDriver<U>) => WebSocketConnection<U>;
+/**
+ * What a handle needs from the core side of its connection. The connection driver
+ * implements it; the handle never imports the driver, so the core has no import cycle.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionCore } from "./connection.ts";
+ * const isOpen = (core: ConnectionCore): boolean => core.readyState === "open";
+ * ```
+ */
+export interface ConnectionCore {
+  /** The user data. */
+  udata: unknown;
+  /** The connection's id, unique in the process. */
+  readonly uuid: number;
+  /** The server the connection arrived on. */
+  readonly group: { readonly raw: unknown };
+  /** The runtime side of the connection. */
+  readonly transport: Transport;
+  /** `"open"`, `"closing"` or `"closed"`. */
+  readonly readyState: "open" | "closing" | "closed";
+  /** The subprotocol agreed in the handshake, or "". */
+  readonly protocol: string;
+  /** Whether the connection arrived over TLS (`wss:`). */
+  readonly secure: boolean;
+  /** When the peer was last heard from, in ms since the epoch. */
+  readonly lastHeardAt: number;
+  /** Round trip of the last answered ping in ms, where the runtime reports pongs. */
+  readonly pingRoundTripMs: number | undefined;
+  /** The ping timeout in seconds taken when the connection opened. */
+  readonly timeoutSeconds: number;
+  /** Sends a message. */
+  write(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult;
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void;
+  /** Drops the connection. */
+  terminate(): void;
+  /** Subscribes to a topic. */
+  subscribe(topic: string): boolean;
+  /** Unsubscribes from a topic. */
+  unsubscribe(topic: string): boolean;
+  /** Whether the connection is subscribed to a topic. */
+  isSubscribed(topic: string): boolean;
+  /** Publishes to a topic, leaving this connection out when `excludeSelf`. */
+  publish(topic: string, data: string | Uint8Array, isText: boolean, excludeSelf: boolean): void;
+}
+
+let wrap: <U>(core: ConnectionCore) => WebSocketConnection<U>;
 
 /**
  * One WebSocket connection, the same object in every callback of its life.
@@ -43,12 +88,12 @@ let wrap: <U>(driver: ConnectionDriver<U>) => WebSocketConnection<U>;
  */
 export class WebSocketConnection<U = unknown> {
   // Typed without U so that a handle of any user data is a WebSocketConnection<unknown>.
-  #d!: ConnectionDriver<unknown>;
+  #d!: ConnectionCore;
 
   static {
-    wrap = <V>(driver: ConnectionDriver<V>) => {
+    wrap = <V>(core: ConnectionCore) => {
       const handle = new WebSocketConnection<V>();
-      handle.#d = driver as ConnectionDriver<unknown>;
+      handle.#d = core;
       return handle;
     };
   }
@@ -245,7 +290,7 @@ export class WebSocketConnection<U = unknown> {
     isText: boolean = typeof data === "string",
     options: { readonly excludeSelf?: boolean } = {},
   ): void {
-    publishTopic(topic, messageData(data), isText, options.excludeSelf ? this.#d.uuid : undefined);
+    this.#d.publish(topic, messageData(data), isText, options.excludeSelf === true);
   }
 
   /** `"open"`, `"closing"` or `"closed"`. */
@@ -299,15 +344,15 @@ export class WebSocketConnection<U = unknown> {
 }
 
 /**
- * Makes the handle of a driver (for the core only).
+ * Makes the handle of a connection's core side (for the core only).
  *
- * @param driver The driver.
+ * @param core The core side, the connection's driver.
  * @returns Its handle.
  * @example
  * ```ts
  * import { createHandle } from "./connection.ts";
  * ```
  */
-export function createHandle<U>(driver: ConnectionDriver<U>): WebSocketConnection<U> {
-  return wrap(driver);
+export function createHandle<U>(core: ConnectionCore): WebSocketConnection<U> {
+  return wrap(core);
 }

@@ -12,15 +12,15 @@ import type { WebSocketHandlers } from "../types.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";
 import { capture, type Captured, type DriverInit, newRare, type Rare } from "./driver_state.ts";
 import type { ServerGroup } from "./group.ts";
-import { type Heartbeat, heartbeat as sharedHeartbeat, type Tickable } from "./heartbeat.ts";
+import type { Heartbeat, Tickable } from "./heartbeat.ts";
 import { type InboundStream, startStream, streamWhole } from "./inbound.ts";
 import { ReadGate } from "./read_gate.ts";
 import { checkCloseArgs, exceedsLimit } from "./limits.ts";
-import { registry } from "./registry.ts";
+import { heartbeat as sharedHeartbeat, registry } from "./registry.ts";
 import { reportError } from "./report.ts";
 import { countClose } from "./stats.ts";
 import { settings } from "./settings.ts";
-import { subscribe as subscribeTopic, unsubscribe as unsubscribeTopic } from "./topics.ts";
+import * as topics from "./topics.ts";
 
 export type { DriverInit } from "./driver_state.ts";
 
@@ -162,15 +162,14 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   message(data: string | Uint8Array, isText: boolean): void {
     this.#flags |= HEARD;
     if (this.#state !== OPEN) return;
-    if (
-      !this.transport.capabilities.enforcesMaxMsgSize && exceedsLimit(data, settings.maxMsgSize)
-    ) {
+    const caps = this.transport.capabilities;
+    if (!caps.enforcesMaxMsgSize && exceedsLimit(data, settings.maxMsgSize)) {
       return this.fail("message-too-big");
     }
     const backlog = this.#rare?.backlog;
     if (backlog) return void backlog.push(data, isText);
     // A streaming transport offered the message to streamWhen at its start already.
-    this.#deliver(data, isText, this.transport.capabilities.streaming);
+    this.#deliver(data, isText, caps.streaming);
   }
 
   /** A message starts (streaming transports): its stream, when `onStream` takes it. */
@@ -221,11 +220,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     const captured = this.#captured;
     registry.delete(this as ConnectionDriver<unknown>);
     captured.heartbeat.remove(this);
-    const topics = rare?.topics;
-    if (topics) {
-      for (const topic of topics) unsubscribeTopic(this as ConnectionDriver<unknown>, topic);
-      rare!.topics = undefined;
-    }
+    if (rare?.topics) rare.topics = topics.unsubscribeAll(this, rare.topics);
     // A close the server started reports the server's code and reason.
     const info = rare?.closeInfo ?? { code, reason };
     countClose(captured.group.stats, info.code, info.reason);
@@ -262,7 +257,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   /** Subscribes to a topic; the subscription ends with the connection. */
   subscribe(topic: string): boolean {
     if (this.#state !== OPEN) return false;
-    const added = subscribeTopic(this as ConnectionDriver<unknown>, topic);
+    const added = topics.subscribe(this, topic);
     if (added) ((this.#rare ??= newRare()).topics ??= new Set()).add(topic);
     return added;
   }
@@ -270,7 +265,12 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   /** Unsubscribes from a topic. */
   unsubscribe(topic: string): boolean {
     this.#rare?.topics?.delete(topic);
-    return unsubscribeTopic(this as ConnectionDriver<unknown>, topic);
+    return topics.unsubscribe(this, topic);
+  }
+
+  /** Publishes to a topic (the handle's `publish`). */
+  publish(topic: string, data: string | Uint8Array, isText: boolean, excludeSelf: boolean): void {
+    topics.publish(topic, data, isText, excludeSelf ? this.uuid : undefined);
   }
 
   /** Whether the connection is subscribed to a topic. */

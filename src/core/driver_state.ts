@@ -46,7 +46,7 @@ export interface DriverInit<U> {
  * ```ts
  * import { capture } from "./driver_state.ts";
  * import { ServerGroup } from "./group.ts";
- * import { heartbeat } from "./heartbeat.ts";
+ * import { heartbeat } from "./registry.ts";
  * import { settings } from "./settings.ts";
  * const captured = capture(new ServerGroup(null), heartbeat, settings);
  * console.log(captured.timeoutMs); // 40000 with the defaults
@@ -89,7 +89,7 @@ const last = new WeakMap<ServerGroup, Captured>();
  * ```ts
  * import { capture } from "./driver_state.ts";
  * import { ServerGroup } from "./group.ts";
- * import { heartbeat } from "./heartbeat.ts";
+ * import { heartbeat } from "./registry.ts";
  * import { settings } from "./settings.ts";
  * const group = new ServerGroup(null);
  * capture(group, heartbeat, settings) === capture(group, heartbeat, settings); // true

@@ -6,7 +6,7 @@
  */
 
 import type { WebSocketConnection } from "./connection.ts";
-import type { ConnectionDriver } from "./driver.ts";
+import type { Member } from "./member.ts";
 import { registry } from "./registry.ts";
 import { reportError } from "./report.ts";
 
@@ -54,7 +54,7 @@ export function each<A>(
     const slice = () => {
       const start = Date.now();
       while (index < targets.length) {
-        const target: ConnectionDriver<unknown> = targets[index++];
+        const target: Member = targets[index++];
         if (target.handle === originator || target.readyState !== "open") continue;
         ran++;
         try {

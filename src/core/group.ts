@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionDriver } from "./driver.ts";
+import type { Member } from "./member.ts";
 import { createStats, type ServerStats } from "./stats.ts";
 
 /**
@@ -48,7 +48,7 @@ export class ServerGroup {
   publishNative: ((topic: string, data: string | Uint8Array, isText: boolean) => void) | undefined;
   /** Origins allowed to upgrade, or undefined for any. */
   allowedOrigins: ReadonlySet<string> | undefined;
-  readonly #members = new Set<ConnectionDriver<unknown>>();
+  readonly #members = new Set<Member>();
   #accepting = true;
   #emptied: (() => void) | undefined;
 
@@ -68,14 +68,14 @@ export class ServerGroup {
   }
 
   /** Adds an opened connection. */
-  add(driver: ConnectionDriver<unknown>): void {
+  add(driver: Member): void {
     this.#members.add(driver);
     this.stats.open++;
     this.stats.openedTotal++;
   }
 
   /** Removes a closed connection. */
-  remove(driver: ConnectionDriver<unknown>): void {
+  remove(driver: Member): void {
     if (!this.#members.delete(driver)) return;
     this.stats.open--;
     if (this.#members.size === 0) this.#emptied?.();

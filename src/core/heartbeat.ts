@@ -5,8 +5,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from "./clock.ts";
-import { openConnections } from "./registry.ts";
+import type { Clock } from "./clock.ts";
 
 /**
  * Something the heartbeat visits on every tick.
@@ -84,16 +83,3 @@ export class Heartbeat {
     for (const member of this.#members) member.tick(now, this);
   }
 }
-
-/**
- * The process-wide heartbeat used by every connection. Its members are the registry's
- * set of open connections (a connection enters both when it opens, leaves both when it
- * closes), so an open connection costs one set entry, not two.
- *
- * @example
- * ```ts
- * import { heartbeat } from "./heartbeat.ts";
- * console.log(heartbeat.now());
- * ```
- */
-export const heartbeat: Heartbeat = new Heartbeat(systemClock, 1000, openConnections);

@@ -5,7 +5,9 @@
  * @module
  */
 
-import type { ConnectionDriver } from "./driver.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { systemClock } from "./clock.ts";
+import type { Member } from "./member.ts";
 
 /**
  * A registry of open members with ids that are never reused in the process.
@@ -71,7 +73,7 @@ export class Registry<T> {
  * console.log(openConnections.size);
  * ```
  */
-export const openConnections: Set<ConnectionDriver<unknown>> = new Set();
+export const openConnections: Set<Member> = new Set();
 
 /**
  * The registry of every open connection in the process.
@@ -82,4 +84,17 @@ export const openConnections: Set<ConnectionDriver<unknown>> = new Set();
  * console.log(registry.count());
  * ```
  */
-export const registry: Registry<ConnectionDriver<unknown>> = new Registry(openConnections);
+export const registry: Registry<Member> = new Registry(openConnections);
+
+/**
+ * The process-wide heartbeat used by every connection. Its members are the registry's
+ * set of open connections (a connection enters both when it opens, leaves both when it
+ * closes), so an open connection costs one set entry, not two.
+ *
+ * @example
+ * ```ts
+ * import { heartbeat } from "./registry.ts";
+ * console.log(heartbeat.now());
+ * ```
+ */
+export const heartbeat: Heartbeat = new Heartbeat(systemClock, 1000, openConnections);

@@ -9,8 +9,7 @@
 
 import { messageData, type SendData } from "./data.ts";
 import type { WriteResult } from "./transport.ts";
-import type { ConnectionDriver } from "./driver.ts";
-import type { ServerGroup } from "./group.ts";
+import type { Member, NativePublisher } from "./member.ts";
 import { registry } from "./registry.ts";
 import { reportError } from "./report.ts";
 
@@ -88,7 +87,7 @@ export type Deliver = (message: PubSubMessage) => void;
  */
 export const PROCESS_ID: string = crypto.randomUUID();
 
-const subscribers = new Map<string, Set<ConnectionDriver<unknown>>>();
+const subscribers = new Map<string, Set<Member>>();
 
 /**
  * The default engine: delivers in this process only.
@@ -131,10 +130,10 @@ function guard(result: void | Promise<void>, where: string): void {
 
 /** Sends one message to a set of drivers, encoding it once where the transport can. */
 function sendAll(
-  drivers: Iterable<ConnectionDriver<unknown>>,
+  drivers: Iterable<Member>,
   data: string | Uint8Array,
   isText: boolean,
-  skip: (driver: ConnectionDriver<unknown>) => boolean,
+  skip: (driver: Member) => boolean,
 ): number {
   let encoded: unknown;
   let sent = 0;
@@ -157,7 +156,7 @@ function deliverLocal(message: PubSubMessage): void {
   const set = subscribers.get(message.topic);
   if (!set) return;
   const exclude = message.origin === PROCESS_ID ? message.exclude : undefined;
-  let native: Map<ServerGroup, ConnectionDriver<unknown> | null> | undefined;
+  let native: Map<NativePublisher, Member | null> | undefined;
   sendAll(set, message.data, message.isText, (d) => {
     if (d.group.publishNative === undefined || d.transport?.subscribe === undefined) {
       return d.uuid === exclude;
@@ -215,7 +214,7 @@ function checkTopic(topic: string): void {
  * import { subscribe } from "./topics.ts";
  * ```
  */
-export function subscribe(driver: ConnectionDriver<unknown>, topic: string): boolean {
+export function subscribe(driver: Member, topic: string): boolean {
   checkTopic(topic);
   let set = subscribers.get(topic);
   if (set === undefined) {
@@ -240,7 +239,7 @@ export function subscribe(driver: ConnectionDriver<unknown>, topic: string): boo
  * import { unsubscribe } from "./topics.ts";
  * ```
  */
-export function unsubscribe(driver: ConnectionDriver<unknown>, topic: string): boolean {
+export function unsubscribe(driver: Member, topic: string): boolean {
   const set = subscribers.get(topic);
   if (!set?.delete(driver)) return false;
   driver.transport?.unsubscribe?.(topic);
@@ -249,6 +248,22 @@ export function unsubscribe(driver: ConnectionDriver<unknown>, topic: string): b
     guard(engine.unsubscribe(topic), "pub/sub unsubscribe");
   }
   return true;
+}
+
+/**
+ * Unsubscribes a connection from every topic it holds, as it closes.
+ *
+ * @param member The connection.
+ * @param held Its topics.
+ * @returns `undefined`, what the connection holds afterwards.
+ * @example
+ * ```ts
+ * import { unsubscribeAll } from "./topics.ts";
+ * ```
+ */
+export function unsubscribeAll(member: Member, held: Iterable<string>): undefined {
+  for (const topic of held) unsubscribe(member, topic);
+  return undefined;
 }
 
 /**

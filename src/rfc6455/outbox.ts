@@ -19,8 +19,7 @@ import {
   writeTextFrame,
 } from "./encoder.ts";
 import { takeReply } from "./reply.ts";
-import type { SlabFrame } from "./shared_frame.ts";
-import type { OutputSlab } from "./slab.ts";
+import type { OutputSlab, SlabFrame } from "./slab.ts";
 
 /**
  * Where an {@linkcode Outbox} writes: the part of a Node.js `Duplex` it uses.

@@ -17,29 +17,7 @@ import {
   writeTextFrame,
 } from "./encoder.ts";
 import type { OutboxOptions } from "./outbox.ts";
-
-/**
- * A frame encoded once into the shared slab for many connections: its bytes are
- * `buffer[start..end)` and are never written again.
- *
- * @example Encode once, send to two outboxes
- * ```ts
- * import { encodeShared } from "./shared_frame.ts";
- * import { OPCODE } from "./encoder.ts";
- * import { OutputSlab } from "./slab.ts";
- * const options = { slab: new OutputSlab() };
- * const frame = encodeShared(options, OPCODE.binary, new Uint8Array([1, 2]));
- * console.log(frame.end - frame.start); // 4
- * ```
- */
-export interface SlabFrame {
-  /** The slab the frame was written into. */
-  readonly buffer: Uint8Array;
-  /** The offset of the frame's first byte. */
-  readonly start: number;
-  /** The offset just after its last byte. */
-  readonly end: number;
-}
+import type { SlabFrame } from "./slab.ts";
 
 /**
  * Encodes a data frame once into the shared slab, for `Outbox.shared` on any

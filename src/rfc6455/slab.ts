@@ -99,3 +99,28 @@ export class OutputSlab {
     this.#tail = end;
   }
 }
+
+/**
+ * A frame encoded once into the shared slab for many connections: its bytes are
+ * `buffer[start..end)` and are never written again.
+ *
+ * Written by `encodeShared` (shared_frame.ts), sent by reference by `Outbox.shared`.
+ *
+ * @example Encode once, send to two outboxes
+ * ```ts
+ * import { encodeShared } from "./shared_frame.ts";
+ * import { OPCODE } from "./encoder.ts";
+ * import { OutputSlab, type SlabFrame } from "./slab.ts";
+ * const options = { slab: new OutputSlab() };
+ * const frame: SlabFrame = encodeShared(options, OPCODE.binary, new Uint8Array([1, 2]));
+ * console.log(frame.end - frame.start); // 4
+ * ```
+ */
+export interface SlabFrame {
+  /** The slab the frame was written into. */
+  readonly buffer: Uint8Array;
+  /** The offset of the frame's first byte. */
+  readonly start: number;
+  /** The offset just after its last byte. */
+  readonly end: number;
+}

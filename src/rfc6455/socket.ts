@@ -12,7 +12,7 @@ import { WsxError } from "../errors.ts";
 import { CLOSE } from "../core/protocol/close_codes.ts";
 import { OPCODE } from "./encoder.ts";
 import { Outbox } from "./outbox.ts";
-import type { SlabFrame } from "./shared_frame.ts";
+import type { SlabFrame } from "./slab.ts";
 import { type DeflateSession, encodeBroadcast, packedFrame, RSV1 } from "./deflate/session.ts";
 import { FrameParser } from "./parser.ts";
 import { TurnQueue } from "./turn.ts";

@@ -3,8 +3,12 @@ import { afterEach, describe, test } from "node:test";
 import { ConnectionDriver } from "../../src/core/driver.ts";
 import { capture } from "../../src/core/driver_state.ts";
 import { ServerGroup } from "../../src/core/group.ts";
-import { Heartbeat, heartbeat as sharedHeartbeat } from "../../src/core/heartbeat.ts";
-import { openConnections, registry } from "../../src/core/registry.ts";
+import { Heartbeat } from "../../src/core/heartbeat.ts";
+import {
+  heartbeat as sharedHeartbeat,
+  openConnections,
+  registry,
+} from "../../src/core/registry.ts";
 import { resetSettings, settings } from "../../src/core/settings.ts";
 import type { WebSocketConnection } from "../../src/core/connection.ts";
 import { ManualClock, RecordingTransport } from "./_fakes.ts";
