@@ -149,11 +149,11 @@ export function websocketHandler(): BunWebSocketHandler {
     },
     close(ws, code, reason) {
       const driver = driverOf(ws);
-      const [closeCode, closeReason] = bunCloseInfo(code, reason);
+      const [closeCode, closeReason, error] = bunCloseInfo(code, reason);
       // Bun calls this inside ws.close(), before the closing handshake; Node and Deno
       // report later. Deferred, onClose never runs inside close(), and at shutdown every
       // onShutdown runs before any onClose.
-      queueMicrotask(() => driver.closed(closeCode, closeReason));
+      queueMicrotask(() => driver.closed(closeCode, closeReason, error));
     },
     drain(ws) {
       driverOf(ws).drain();

@@ -87,18 +87,21 @@ const BUN_FAILURES: ReadonlyMap<string, WsxErrorCode | 1007> = new Map<
  *
  * @param code The code Bun's close handler got.
  * @param reason The reason Bun's close handler got.
- * @returns The code and reason for onClose.
+ * @returns The code and reason for onClose, and the error-table entry Bun's reason maps to.
  * @example
  * ```ts
  * import { bunCloseInfo } from "./bun_transport.ts";
- * bunCloseInfo(1006, "Received invalid opcode"); // [1002, "Invalid frame: reserved opcode"]
+ * bunCloseInfo(1006, "Received invalid opcode"); // [1002, "Invalid frame: reserved opcode", "frame-opcode"]
  * ```
  */
-export function bunCloseInfo(code: number, reason: string): [code: number, reason: string] {
+export function bunCloseInfo(
+  code: number,
+  reason: string,
+): [code: number, reason: string, error?: WsxErrorCode] {
   const failure = code === 1006 ? BUN_FAILURES.get(reason) : undefined;
   if (failure === undefined) return [code, reason];
   if (typeof failure === "number") return [failure, reason];
-  return [ERRORS[failure].closeCode, ERRORS[failure].message];
+  return [ERRORS[failure].closeCode, ERRORS[failure].message, failure];
 }
 
 /**

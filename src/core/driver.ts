@@ -209,7 +209,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
   }
 
   /** The connection is gone. */
-  closed(code: number, reason: string): void {
+  closed(code: number, reason: string, error?: WsxErrorCode): void {
     if (this.#state === CLOSED) return;
     const wasOpened = this.#state !== OPENING;
     this.#state = CLOSED;
@@ -222,8 +222,8 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     captured.heartbeat.remove(this);
     if (rare?.topics) rare.topics = topics.unsubscribeAll(this, rare.topics);
     // A close the server started reports the server's code and reason.
-    const info = rare?.closeInfo ?? { code, reason };
-    countClose(captured.group.stats, info.code, info.reason);
+    const info = rare?.closeInfo ?? { code, reason, error };
+    countClose(captured.group.stats, info.code, info.error);
     try {
       this.#handlers.onClose?.(this.handle, info.code, info.reason);
     } catch (error) {
@@ -308,12 +308,12 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     if (error.closeCode === 1006) {
       // The peer is gone or stuck: no closing handshake to wait for.
       if (this.#state >= CLOSING && this.#rare?.closeInfo) return this.transport.terminate();
-      (this.#rare ??= newRare()).closeInfo = { code: 1006, reason: error.message };
+      (this.#rare ??= newRare()).closeInfo = { code: 1006, reason: error.message, error: code };
       this.#state = CLOSING;
       this.transport.terminate();
       return;
     }
-    this.#closeAs(error.closeCode, error.message);
+    this.#closeAs(error.closeCode, error.message, code);
   }
 
   /** The server shuts down: onShutdown, then the close frame. */
@@ -368,11 +368,11 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     return Math.floor(now - this.#captured.origin);
   }
 
-  #closeAs(code: number, reason: string): void {
+  #closeAs(code: number, reason: string, error?: WsxErrorCode): void {
     if (this.#state !== OPEN) return;
     this.#state = CLOSING;
     const rare = (this.#rare ??= newRare());
-    rare.closeInfo = { code, reason };
+    rare.closeInfo = { code, reason, error };
     rare.backlog = null;
     rare.streams?.interrupt(code, reason);
     this.transport.close(code, reason);

@@ -9,6 +9,7 @@
  */
 
 import type { WebSocketHandlers } from "../types.ts";
+import type { WsxErrorCode } from "../errors.ts";
 import type { ServerGroup } from "./group.ts";
 import type { Heartbeat } from "./heartbeat.ts";
 import type { ReadGate } from "./read_gate.ts";
@@ -144,8 +145,8 @@ export interface Rare {
   topics: Set<string> | undefined;
   /** Messages that arrived while an async onOpen was pending: data, isText, ... */
   backlog: Array<string | Uint8Array | boolean> | null;
-  /** The close the server started, reported to onClose. */
-  closeInfo: { code: number; reason: string } | null;
+  /** The close the server started, reported to onClose, with its error-table entry. */
+  closeInfo: { code: number; reason: string; error?: WsxErrorCode } | null;
   /** The reading of the connection's message streams (`onStream`), from the first one. */
   streams: ReadGate | undefined;
 }

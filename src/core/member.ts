@@ -9,6 +9,7 @@
 import type { WebSocketConnection } from "./connection.ts";
 import type { Tickable } from "./heartbeat.ts";
 import type { Transport, WriteResult } from "./transport.ts";
+import type { WsxErrorCode } from "../errors.ts";
 
 /**
  * The server side a member reports to for native pub/sub: Bun publishes once per server.
@@ -57,5 +58,5 @@ export interface Member extends Tickable {
   /** Drops the connection without a closing handshake. */
   terminate(): void;
   /** Ends the connection's life in the core, as the transport's `closed` event does. */
-  closed(code: number, reason: string): void;
+  closed(code: number, reason: string, error?: WsxErrorCode): void;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ERRORS } from "../errors.ts";
+import type { WsxErrorCode } from "../errors.ts";
 
 /**
  * A server's counters.
@@ -55,25 +55,29 @@ export function createStats(): ServerStats {
   };
 }
 
-const OVERSIZE = [ERRORS["message-too-big"].message, ERRORS["stream-too-big"].message];
+const OVERSIZE: ReadonlySet<WsxErrorCode | undefined> = new Set<WsxErrorCode>([
+  "message-too-big",
+  "stream-too-big",
+]);
 
 /**
  * Counts a connection's close by its code, and an oversized message among them: where
- * every path meets (the core's own check, Bun's cap, and the Node engine's checks at the
- * frame header all end as a close).
+ * every path meets (the core's own check, Bun's cap, and the engine's checks at the
+ * frame header all end as a close that carries the error table's code; the reason's
+ * text, which a peer can send too, is never matched).
  *
  * @param stats The server's counters.
  * @param code The close code reported to `onClose`.
- * @param reason The close reason reported to `onClose`.
+ * @param error The error-table entry that ended the connection, if any.
  * @example
  * ```ts
  * import { countClose, createStats } from "./stats.ts";
  * const stats = createStats();
- * countClose(stats, 1009, "Message too big: larger than maxMsgSize");
+ * countClose(stats, 1009, "message-too-big");
  * console.log(stats.oversize, stats.closedByCode[1009]); // 1 1
  * ```
  */
-export function countClose(stats: ServerStats, code: number, reason: string): void {
+export function countClose(stats: ServerStats, code: number, error?: WsxErrorCode): void {
   stats.closedByCode[code] = (stats.closedByCode[code] ?? 0) + 1;
-  if (code === 1009 && OVERSIZE.some((message) => reason.startsWith(message))) stats.oversize++;
+  if (OVERSIZE.has(error)) stats.oversize++;
 }

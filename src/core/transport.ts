@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { WsxErrorCode } from "../errors.ts";
+
 /**
  * What a write did: `"sent"` handed to the socket, `"queued"` accepted behind
  * backpressure, `"dropped"` refused by the outbound cap, `"closed"` refused because the
@@ -202,6 +204,10 @@ export interface TransportEvents {
   pong(): void;
   /** The outbound queue emptied after backpressure. */
   drain(): void;
-  /** The connection is gone: the close code and reason (1005 with no code, 1006 when abnormal). */
-  closed(code: number, reason: string): void;
+  /**
+   * The connection is gone: the close code and reason (1005 with no code, 1006 when
+   * abnormal), and the entry of the error table when the engine or the runtime failed
+   * the connection itself (the core counts by this code, never by the reason's text).
+   */
+  closed(code: number, reason: string, error?: WsxErrorCode): void;
 }

@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import type { Capabilities, Transport, TransportEvents, WriteResult } from "../core/transport.ts";
-import { WsxError } from "../errors.ts";
+import { WsxError, type WsxErrorCode } from "../errors.ts";
 import { CLOSE } from "../core/protocol/close_codes.ts";
 import { OPCODE } from "./encoder.ts";
 import { Outbox } from "./outbox.ts";
@@ -344,7 +344,7 @@ export class NodeWebSocket implements Transport {
   #fail(err: WsxError): void {
     if (this.#state === CLOSED) return;
     if (this.#state === OPEN) this.#out().close(err.closeCode, err.message);
-    this.#finish(err.closeCode, err.message, ERROR_GRACE_MS);
+    this.#finish(err.closeCode, err.message, ERROR_GRACE_MS, err.code);
     // Nothing the peer sends now matters: stop reading, so that a peer streaming a
     // refused message is held back by TCP rather than read and dropped (which costs
     // memory on Deno's node:net until the socket is gone).
@@ -352,14 +352,14 @@ export class NodeWebSocket implements Transport {
   }
 
   // Ends the socket after our close frame, so the peer reads it, and reports at once.
-  #finish(code: number, reason: string, graceMs: number): void {
+  #finish(code: number, reason: string, graceMs: number, error?: WsxErrorCode): void {
     this.#state = CLOSED;
     this.#stopParser();
     this.#outbox?.flush();
     this.#outbox = null;
     this.#socket.end();
     this.#arm(graceMs);
-    this.#events.closed(code, reason);
+    this.#events.closed(code, reason, error);
   }
 
   #report(code: number, reason: string): void {

@@ -50,6 +50,19 @@ describe(`maxMsgSize and settings on ${target}`, { timeout: 120_000 }, () => {
     });
   }
 
+  test("a peer's own close 1009 with the oversize reason's words is not counted as oversize", async () => {
+    const before = (await fx.get("/stats")).body.oversize;
+    const id = newId();
+    const ws = await connect(fx.url(`/ws/echo?id=${id}`));
+    const done = closed(ws);
+    // The words of the error table's 1009 reason, sent by the peer: the server counts
+    // oversize closes by the error's code, never by the reason's text.
+    ws.close(1009, "Message too big: larger than maxMsgSize");
+    await done;
+    assert.equal((await fx.waitEvent(id, "close")).code, 1009);
+    assert.equal((await fx.get("/stats")).body.oversize, before);
+  });
+
   test("fragments that add up past maxMsgSize close with 1009", async () => {
     const id = newId();
     const ws = await connect(fx.url(`/ws/echo?id=${id}`));
