@@ -17,7 +17,7 @@ const SLICE_MS = 4;
  * Runs `task(target, arg)` for every open connection except `originator` (every one when
  * it is `null`), asynchronously and in batches. `onFinish(originator, arg)` runs exactly
  * once afterwards, also when there is no target or a task throws. A connection that
- * closes before its turn is skipped.
+ * closes before its turn is skipped. Canonical; `Websocket.each` is the seed's name.
  *
  * @typeParam A The type of the argument.
  * @param originator The connection to leave out, or `null`.
@@ -75,7 +75,8 @@ export function each<A>(
 }
 
 /**
- * The number of open connections in the process.
+ * The number of open connections in the process. Canonical; `Websocket.count` is the
+ * seed's name.
  *
  * @returns The count.
  * @example

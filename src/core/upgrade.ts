@@ -245,6 +245,8 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
  * Upgrades a request received by a wsx server (or by `Deno.serve` once `@wsx/wsx/deno` is
  * loaded) and returns the response to give back: the 101 on Deno, a placeholder on Bun
  * and Node, or an error response (426, 400, 405, 503) for a request that cannot upgrade.
+ * The canonical way to accept a WebSocket; `Websocket.upgrade` and `websocketUpgrade` are
+ * the seed's names for it.
  *
  * @typeParam U The type of the user data.
  * @param request The request.

@@ -1,7 +1,20 @@
 /**
- * The seed's global `Websocket` object: settings as properties, and every method of the
- * connection handle but `publish` also as a plain function taking the handle first
- * (`Websocket.publish` is the server-side `publish(topic, ...)`).
+ * The seed's names, gathered in one facade: the global `Websocket` object and
+ * `websocketUpgrade` (facil.io's `websocket_upgrade`). Every one is the seed's name for a
+ * canonical function of `mod.ts` and does exactly what it does, so code written for the
+ * seed keeps working:
+ *
+ * | the seed's name                          | canonical                               |
+ * | ---------------------------------------- | --------------------------------------- |
+ * | `Websocket.upgrade`, `websocketUpgrade`  | `upgrade(request, settings)`            |
+ * | `Websocket.maxMsgSize = n` (any setting) | `configure({ maxMsgSize: n })`          |
+ * | `Websocket.configure`                    | `configure`                             |
+ * | `Websocket.each`, `Websocket.count`      | `each`, `count`                         |
+ * | `Websocket.broadcast`, `.publish`, `.clusterCount` | `broadcast`, `publish`, `clusterCount` |
+ * | `Websocket.write(ws, ...)` and the other handle functions | `ws.write(...)`, the handle's methods |
+ *
+ * Reading a setting: `settings.maxMsgSize` (or `Websocket.maxMsgSize`). Assigning
+ * `settings.maxMsgSize = n` validates as `configure` does and is kept for the seed.
  *
  * @module
  */
@@ -79,10 +92,11 @@ export interface WebsocketGlobal extends Settings {
 }
 
 /**
- * The seed's `Websocket` object: the settings (validated on assignment), `upgrade`,
- * `write`, `close`, `terminate`, `getUdata`, `setUdata`, `getUuid`, `getServer`,
- * `subscribe`, `unsubscribe`, `isSubscribed`, `each` and `count`, plus `broadcast`,
- * `publish` and `clusterCount` of the topics module.
+ * The seed's `Websocket` object: the settings (validated on assignment; the seed's name
+ * for `configure`), `upgrade`, `write`, `close`, `terminate`, `getUdata`, `setUdata`,
+ * `getUuid`, `getServer`, `subscribe`, `unsubscribe`, `isSubscribed`, `each` and
+ * `count`, plus `broadcast`, `publish` and `clusterCount` of the topics module. Each is
+ * the seed's name for the canonical function or handle method of the same name.
  *
  * @example
  * ```ts
@@ -161,7 +175,8 @@ export const Websocket: WebsocketGlobal = Object.freeze<WebsocketGlobal>({
 });
 
 /**
- * The seed's `websocket_upgrade(request, settings)`.
+ * The seed's `websocket_upgrade(request, settings)`: the seed's name for
+ * {@linkcode upgrade}, which it calls.
  *
  * @typeParam U The type of the user data.
  * @param request The request.

@@ -70,3 +70,37 @@ describe("the global Websocket object", () => {
     assert.deepEqual(transport.log, ["terminate"]);
   });
 });
+
+describe("the seed's names", () => {
+  test("are the canonical functions of mod.ts, not copies of them", async () => {
+    const mod = await import("../../mod.ts");
+    assert.equal(mod.Websocket.upgrade, mod.upgrade);
+    assert.equal(mod.Websocket.configure, mod.configure);
+    assert.equal(mod.Websocket.each, mod.each);
+    assert.equal(mod.Websocket.count, mod.count);
+    assert.equal(mod.Websocket.broadcast, mod.broadcast);
+    assert.equal(mod.Websocket.publish, mod.publish);
+    assert.equal(mod.Websocket.clusterCount, mod.clusterCount);
+  });
+
+  test("a setting assigned through Websocket is the one configure and settings see", async () => {
+    const { configure, resetSettings, settings, Websocket } = await import("../../mod.ts");
+    try {
+      Websocket.maxMsgSize = 4096;
+      assert.equal(settings.maxMsgSize, 4096);
+      configure({ maxMsgSize: 8192 });
+      assert.equal(Websocket.maxMsgSize, 8192);
+      assert.throws(() => (Websocket.maxMsgSize = 0), RangeError);
+      assert.equal(settings.maxMsgSize, 8192);
+    } finally {
+      resetSettings();
+    }
+  });
+
+  test("mod.ts exports no seam internal", async () => {
+    const mod: Record<string, unknown> = await import("../../mod.ts");
+    for (const name of ["bindRequest", "ServerGroup", "ConnectionDriver", "planUpgrade"]) {
+      assert.equal(name in mod, false, name);
+    }
+  });
+});
