@@ -67,13 +67,14 @@ const phases = [
   },
   {
     group: "unit",
-    name: "core and RFC 6455 engine unit tests (node:test)",
+    name: "core, RFC 6455 engine and scripts unit tests (node:test)",
     cmd: nodeTest(
       [
         ...files("tests/core"),
         ...files("tests/core/protocol"),
         ...files("tests/rfc6455"),
         ...files("tests/rfc6455/deflate"),
+        ...files("tests/scripts"),
       ],
       nodeWebSocket,
     ),
