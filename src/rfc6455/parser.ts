@@ -13,6 +13,7 @@ import { headerLength } from "./encoder.ts";
 import { maskInto, readMaskKey } from "./mask.ts";
 import { MessageAssembler } from "./message.ts";
 import { type Inflater, rsvError } from "./deflate/inflater.ts";
+import type { InflateStatus, StreamInflater } from "./deflate/stream_inflate.ts";
 import { offerReply, withdrawReply } from "./reply.ts";
 import { StreamedParts, streamFragmentCap } from "./stream.ts";
 import {
@@ -24,6 +25,8 @@ import {
 import { isValidUtf8 } from "./utf8.ts";
 
 const HEAD1 = 0, HEAD2 = 1, EXT_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4, DONE = 5;
+// A compressed stream's reader is behind: the rest of the chunk waits for `resume`.
+const WAIT = 6;
 const OP_CONTINUATION = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
 // Typed arrays and Node buffers cannot grow past this, whatever maxMsgSize says.
 const MAX_MESSAGE = 2 ** 31 - 1;
@@ -94,6 +97,10 @@ export class FrameParser {
   #inflater: Inflater | null; // permessage-deflate (RFC 7692), when negotiated
   #compressed = false; // the open message had RSV1 on its first frame
   #stream: StreamedParts | null = null; // stream mode: the payload goes out as it arrives
+  #unzip: StreamInflater | null = null; // a compressed message in stream mode
+  #rest: Uint8Array | null = null; // in WAIT: the chunk's bytes not parsed yet
+  #resumeAt = HEAD1; // in WAIT: the state to go on in
+  #held = (): boolean => this.#sink.held?.() === true;
 
   /**
    * Creates a parser for one connection.
@@ -141,6 +148,8 @@ export class FrameParser {
         case PAYLOAD:
           pos = this.#payload(chunk, pos, end);
           break;
+        case WAIT:
+          return this.#keep(chunk.subarray(pos));
         default:
           return;
       }
@@ -155,6 +164,26 @@ export class FrameParser {
     return this.#state === HEAD1 && this.#msgOpcode === 0;
   }
 
+  /** Whether the parser waits for a compressed stream's reader (see {@linkcode FrameParser.resume}). */
+  get waiting(): boolean {
+    return this.#state === WAIT;
+  }
+
+  /**
+   * Goes on after a wait ({@linkcode FrameSink.held} no longer true): inflates what the
+   * compressed stream holds, then parses the rest of the chunk it stopped in.
+   */
+  resume(): void {
+    if (this.#state !== WAIT) return;
+    const status = this.#unzip!.resume();
+    if (status === "wait") return;
+    this.#state = this.#resumeAt;
+    if (this.#inflated(status)) return;
+    const rest = this.#rest;
+    this.#rest = null;
+    if (rest !== null) this.push(rest);
+  }
+
   /** Stops parsing for good and drops any buffered payload. */
   stop(): void {
     this.#state = DONE;
@@ -162,6 +191,9 @@ export class FrameParser {
     this.#message = null;
     this.#inflater?.reset();
     this.#stream = null;
+    this.#unzip?.close();
+    this.#unzip = null;
+    this.#rest = null;
   }
 
   // Byte 0: FIN, RSV1-3, opcode (RFC 6455 section 5.2). Every check that byte allows
@@ -226,12 +258,14 @@ export class FrameParser {
   // The limit is checked here, before any payload byte is buffered.
   #lengthKnown(len: number, pos: number): number {
     if (this.#opcode < OP_CLOSE) {
-      // The sink may take a message as a stream; not a compressed one (inflated whole).
+      // The sink may take a message as a stream; a compressed one is inflated as it comes.
       const text = this.#opcode === OP_TEXT, first = this.#opcode !== OP_CONTINUATION;
-      const to = first && !this.#compressed && this.#sink.start?.(text, len, this.#fin);
+      const zip = this.#compressed, canStream = !zip || this.#inflater!.streams;
+      const to = first && canStream && this.#sink.start?.(text, len, this.#fin, zip);
       if (to) {
-        this.#stream = new StreamedParts(this.#opts.isUtf8);
-        this.#msgLimit = this.#stream.begin(text, this.#opts.limits, to);
+        const stream = this.#stream = new StreamedParts(this.#opts.isUtf8);
+        this.#msgLimit = stream.begin(text, this.#opts.limits, to);
+        if (zip) this.#unzip = this.#inflater!.stream(stream, this.#msgLimit, this.#held);
       }
       const total = this.#msgSize + len;
       const tooBig = this.#stream !== null ? "stream-too-big" : "message-too-big";
@@ -315,7 +349,35 @@ export class FrameParser {
   #streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void {
     const stream = this.#stream!;
     if (last) this.#stream = null, this.#msgOpcode = 0;
+    if (this.#unzip !== null) return this.#inflatePart(view(buf, start, end), last);
     if (!stream.push(buf, start, end, last)) this.#fail("invalid-utf8");
+  }
+
+  // A compressed stream's part (`deflate/stream_inflate.ts`): inflated now, or kept while
+  // its reader is behind, and then the parser waits too, so that nothing after it in the
+  // chunk (a close frame, the next message) overtakes it.
+  #inflatePart(part: Uint8Array, last: boolean): void {
+    const status = this.#unzip!.push(part, last);
+    if (status !== "wait") return void this.#inflated(status);
+    this.#resumeAt = this.#state;
+    this.#state = WAIT;
+  }
+
+  // Returns whether the parser failed.
+  #inflated(status: Exclude<InflateStatus, "wait">): boolean {
+    if (status !== "ok") return this.#fail(status), true;
+    if (this.#unzip!.done) this.#unzip = null;
+    return false;
+  }
+
+  #keep(rest: Uint8Array): void {
+    const had = this.#rest;
+    if (had === null || had.length === 0) return void (this.#rest = rest);
+    // More bytes while waiting (a read that was under way when reading paused).
+    const joined = new Uint8Array(had.length + rest.length);
+    joined.set(had);
+    joined.set(rest, had.length);
+    this.#rest = joined;
   }
 
   #grow(min: number): Uint8Array {

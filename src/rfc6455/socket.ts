@@ -73,6 +73,7 @@ export class NodeWebSocket implements Transport {
   #state = OPEN;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #deflate: DeflateSession | null;
+  #paused = false; // reading held for a stream's reader (`pause`)
 
   /**
    * Wraps an upgraded socket; nothing is read until {@linkcode NodeWebSocket.start}.
@@ -246,12 +247,18 @@ export class NodeWebSocket implements Transport {
 
   /** Stops reading the socket: a streamed message's reader is behind (`core/inbound.ts`). */
   pause(): void {
-    if (this.#state !== CLOSED) this.#socket.pause();
+    if (this.#state === CLOSED) return;
+    this.#paused = true;
+    this.#socket.pause();
   }
 
   /** Reads the socket again after {@linkcode NodeWebSocket.pause} (also once closed: to its end). */
   resume(): void {
-    this.#socket.resume();
+    this.#paused = false;
+    // A compressed stream's parser waits with inflation left to do: that goes first,
+    // and may hold reading again.
+    if (this.#parser?.waiting && receiving !== this) this.#receive(null);
+    if (!this.#paused) this.#socket.resume();
   }
 
   #out(): Outbox {
@@ -263,10 +270,11 @@ export class NodeWebSocket implements Transport {
     return outbox;
   }
 
-  // Parses one chunk; what the handlers send meanwhile leaves in one write.
-  #receive(chunk: Uint8Array): void {
+  // Parses one chunk (or, with null, goes on after a wait); what the handlers send
+  // meanwhile leaves in one write.
+  #receive(chunk: Uint8Array | null): void {
     if (this.#state === CLOSED) return;
-    this.#events.heard();
+    if (chunk !== null) this.#events.heard();
     const started = NodeWebSocket.#turn.due();
     const outer = receiving;
     receiving = this;
@@ -277,7 +285,8 @@ export class NodeWebSocket implements Transport {
         this.#config.parser,
         this.#deflate?.inflater,
       );
-      parser.push(chunk);
+      if (chunk !== null) parser.push(chunk);
+      else parser.resume();
       if (parser.idle && this.#parser === parser) this.#parser = null;
     } catch {
       // A handler threw through the parser; its state is unknown, so give up.
@@ -329,8 +338,11 @@ export class NodeWebSocket implements Transport {
     error(err: WsxError): void {
       this.#ws.#fail(err);
     }
-    start(isText: boolean, length: number, fin: boolean) {
-      return this.#ws.#events.messageStart?.(isText, length, fin, false);
+    start(isText: boolean, length: number, fin: boolean, compressed: boolean) {
+      return this.#ws.#events.messageStart?.(isText, length, fin, compressed);
+    }
+    held(): boolean {
+      return this.#ws.#paused;
     }
   };
 

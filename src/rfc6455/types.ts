@@ -37,10 +37,21 @@ export interface FrameSink {
   error(err: WsxError): void;
   /**
    * A data message starts: the header of its first frame. Return where its payload goes
-   * to take it as a stream (unmasked, in order; text valid UTF-8 cut only between code
-   * points; never through `message` then), or `undefined` to have it whole.
+   * to take it as a stream (unmasked and inflated, in order; text valid UTF-8 cut only
+   * between code points; never through `message` then), or `undefined` to have it whole.
    */
-  start?(isText: boolean, length: number, fin: boolean): MessageParts | undefined;
+  start?(
+    isText: boolean,
+    length: number,
+    fin: boolean,
+    compressed: boolean,
+  ): MessageParts | undefined;
+  /**
+   * Whether reading is held for a stream's reader who is behind. A compressed message
+   * taken as a stream stops inflating then, and the parser waits (with the rest of the
+   * chunk) until {@linkcode FrameParser.resume}. @default {() => false}
+   */
+  held?(): boolean;
 }
 
 /**

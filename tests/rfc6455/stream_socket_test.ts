@@ -285,11 +285,12 @@ describe("onStream on wsx's engine (Node.js)", () => {
     }
   });
 
-  test("a compressed message is not offered to streamWhen: it arrives whole, inflated", async () => {
+  test("a compressed message is offered to streamWhen as compressed: streamed inflated, or whole", async () => {
     const offered: boolean[] = [];
+    let streamCompressed = true;
     const port = await start({
       perMessageDeflate: true,
-      streamWhen: (info) => (offered.push(info.compressed), true),
+      streamWhen: (info) => (offered.push(info.compressed), !info.compressed || streamCompressed),
       async onStream(ws, stream) {
         ws.write(`stream ${(await drain(stream)).size}`, true, { compress: false });
       },
@@ -297,11 +298,15 @@ describe("onStream on wsx's engine (Node.js)", () => {
     });
     const c = await RawClient.connect(port, "Sec-WebSocket-Extensions: permessage-deflate\r\n");
     clients.push(c);
-    c.send(OP_BINARY, deflateRawSync(new Uint8Array(5000), { finishFlush: 2 }), { rsv: 4 });
-    assert.equal(text((await c.read()).payload), "whole 5000");
+    const packed = deflateRawSync(new Uint8Array(5000), { finishFlush: 2 });
+    c.send(OP_BINARY, packed, { rsv: 4 });
+    assert.equal(text((await c.read()).payload), "stream 5000");
     c.send(OP_BINARY, bytesOf(5000));
     assert.equal(text((await c.read()).payload), "stream 5000");
-    assert.deepEqual(offered, [false]);
+    streamCompressed = false;
+    c.send(OP_BINARY, packed, { rsv: 4 });
+    assert.equal(text((await c.read()).payload), "whole 5000");
+    assert.deepEqual(offered, [true, false, true]);
   });
 
   test("maxStreamSize refuses a streamed message with 1009; maxMsgSize does not apply", async () => {

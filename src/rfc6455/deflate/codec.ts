@@ -6,8 +6,9 @@
  * @module
  */
 
-import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
+import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
 import type { RawInflate } from "./inflater.ts";
+import type { InflateStep } from "./stream_inflate.ts";
 
 const SYNC = { finishFlush: constants.Z_SYNC_FLUSH };
 
@@ -39,6 +40,76 @@ export const rawInflate: RawInflate = (
     return (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" ? "too-big" : "corrupt";
   }
 };
+
+// What `openInflate` uses of a zlib stream: its native handle, which inflates
+// synchronously into an output buffer of our size and reports through `_writeState`
+// (available output, available input). Node.js's own `zlib.*Sync` functions drive it this
+// way, and Deno's and Bun's `node:zlib` implement it alike; the stream's public API
+// is asynchronous only, which a parser cannot wait for.
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  // Called during `writeSync` on invalid data, on all three runtimes.
+  onerror: (message: string, errno: number) => void;
+}
+interface ZlibInternals {
+  readonly _handle: ZlibHandle | null;
+  readonly _writeState: Uint32Array;
+  close(): void;
+  on(event: "error", listener: () => void): unknown;
+}
+
+/**
+ * Opens an incremental raw inflater for one streamed message (`stream_inflate.ts`): a
+ * `node:zlib` `InflateRaw` whose handle is driven synchronously, so each call writes at
+ * most the output room it is given.
+ *
+ * @returns The inflater; close it when the message ends.
+ * @example
+ * ```ts
+ * import { openInflate } from "./codec.ts";
+ * const step = openInflate();
+ * const out = new Uint8Array(16);
+ * const hello = new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0x00, 0xff, 0xff]);
+ * step.write(hello, 0, hello.length, out, 0, 16);
+ * console.log(step.read, step.wrote); // 11 5
+ * step.close();
+ * ```
+ */
+export function openInflate(): InflateStep {
+  const stream = createInflateRaw() as unknown as ZlibInternals;
+  const handle = stream._handle!, state = stream._writeState;
+  let failed = false;
+  // Replaces the stream's own handler, which would destroy it and emit 'error' later.
+  handle.onerror = () => void (failed = true);
+  stream.on("error", () => {});
+  const step = {
+    read: 0,
+    wrote: 0,
+    write(
+      input: Uint8Array,
+      start: number,
+      end: number,
+      out: Uint8Array,
+      at: number,
+      room: number,
+    ) {
+      handle.writeSync(constants.Z_SYNC_FLUSH, input, start, end - start, out, at, room);
+      step.read = end - start - state[1];
+      step.wrote = room - state[0];
+      return !failed;
+    },
+    close: () => stream.close(),
+  };
+  return step;
+}
 
 /**
  * How a message is compressed: level, memLevel and window, agreed once per connection.

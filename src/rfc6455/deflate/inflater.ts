@@ -6,13 +6,16 @@
  * is passed in (`codec.ts` on the runtimes' `node:zlib`).
  *
  * The server always answers `client_no_context_takeover` (`negotiate.ts`), so every
- * message inflates on its own: nothing is kept between messages.
+ * message inflates on its own: nothing is kept between messages. A compressed message
+ * taken as a stream is inflated as it arrives instead (`stream_inflate.ts`).
  *
  * @module
  */
 
 import type { WsxErrorCode } from "../../errors.ts";
+import type { StreamedParts } from "../stream.ts";
 import { isValidUtf8, type Utf8Check } from "../utf8.ts";
+import { type InflateStep, StreamInflater } from "./stream_inflate.ts";
 
 /**
  * Whether the RSV bits of a frame's first byte are allowed: RSV2 and RSV3 never; RSV1
@@ -69,6 +72,7 @@ const TRAILER = [0x00, 0x00, 0xff, 0xff];
  */
 export class Inflater {
   #raw: RawInflate;
+  #open: (() => InflateStep) | null;
   #parts: Uint8Array[] = [];
   #size = 0;
 
@@ -76,9 +80,29 @@ export class Inflater {
    * Creates the inflater of one connection.
    *
    * @param raw The raw inflate of the runtime.
+   * @param open Opens an incremental raw inflater, for compressed messages taken as
+   * streams; without it they cannot be. @default {null}
    */
-  constructor(raw: RawInflate) {
+  constructor(raw: RawInflate, open: (() => InflateStep) | null = null) {
     this.#raw = raw;
+    this.#open = open;
+  }
+
+  /** Whether a compressed message can be taken as a stream. */
+  get streams(): boolean {
+    return this.#open !== null;
+  }
+
+  /**
+   * Starts inflating a compressed message taken as a stream (`stream_inflate.ts`).
+   *
+   * @param parts Where its inflated bytes go (begun by the caller).
+   * @param limit The most inflated bytes allowed.
+   * @param held Whether the connection's reading is held for a reader behind.
+   * @returns The message's inflater.
+   */
+  stream(parts: StreamedParts, limit: number, held: () => boolean): StreamInflater {
+    return new StreamInflater(this.#open!(), parts, limit, held);
   }
 
   /**

@@ -13,7 +13,7 @@ import { COPY_LIMIT, encodeFrame, OPCODE } from "../encoder.ts";
 import type { OutboxOptions } from "../outbox.ts";
 import { encodeForMany, encodeShared } from "../shared_frame.ts";
 import type { SlabFrame } from "../slab.ts";
-import { deflateMessage, type DeflateSettings, rawInflate } from "./codec.ts";
+import { deflateMessage, type DeflateSettings, openInflate, rawInflate } from "./codec.ts";
 import { Inflater } from "./inflater.ts";
 import { type DeflateParams, negotiateDeflate } from "./negotiate.ts";
 
@@ -140,7 +140,7 @@ export function packedFrame(
  */
 export class DeflateSession {
   /** The parser's inflater for this connection. */
-  readonly inflater: Inflater = new Inflater(rawInflate);
+  readonly inflater: Inflater = new Inflater(rawInflate, openInflate);
   /** How this connection's messages are compressed. */
   readonly settings: DeflateSettings;
   #threshold: number;
