@@ -1,8 +1,8 @@
 /**
  * wsx's engine with permessage-deflate on Node.js, Deno and Bun (through each runtime's
  * `node:http` and `node:zlib`): the ws client's default offer, the RFC 7692 example as raw
- * frames, a bomb, and the runtimes' own clients (Bun's offers the extension, Deno's does
- * not).
+ * frames, a bomb, compressed messages taken as streams (`onStream`), and the runtimes' own
+ * clients (Bun's offers the extension, Deno's does not).
  *
  *   node --import tsx --test tests/rfc6455/deflate/runtimes_test.ts
  *   WSX_RUNTIME=bun node --import tsx --test tests/rfc6455/deflate/runtimes_test.ts
@@ -16,7 +16,8 @@ import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { deflateRawSync } from "node:zlib";
+import { createHash, randomBytes } from "node:crypto";
+import { constants, deflateRawSync } from "node:zlib";
 import WebSocket from "ws";
 import { commandFor, type Runtime } from "../../conformance/_harness.ts";
 import { RawClient } from "../_client.ts";
@@ -25,6 +26,20 @@ const ALL: readonly Runtime[] = ["node", "deno", "bun"];
 const selected = process.env.WSX_RUNTIME as Runtime | undefined;
 const fixture = fileURLToPath(new URL("./_runtime_fixture.ts", import.meta.url));
 const client = fileURLToPath(new URL("./_runtime_client.ts", import.meta.url));
+const OFFER = "Sec-WebSocket-Extensions: permessage-deflate\r\n";
+// A message's payload as RFC 7692 section 7.2.1 sends it: sync-flushed, 00 00 ff ff cut.
+const compress = (b: Uint8Array) =>
+  deflateRawSync(b, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, -4);
+// One compressed message in frames of 16 KiB (the first not final: the fixture streams it).
+function sendFrames(c: RawClient, opcode: number, packed: Uint8Array): void {
+  for (let at = 0; at < packed.length; at += 16384) {
+    const end = Math.min(packed.length, at + 16384);
+    c.send(at === 0 ? opcode : 0, packed.subarray(at, end), {
+      rsv: at === 0 ? 4 : 0,
+      fin: end === packed.length,
+    });
+  }
+}
 const ANSWER = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
 
 async function start(rt: Runtime): Promise<{ child: ChildProcess; port: number }> {
@@ -76,6 +91,40 @@ for (const rt of selected ? [selected] : ALL) {
       c.send(2, bomb, { rsv: 4 });
       await c.expectClose(1009);
       c.destroy();
+    });
+
+    test("a compressed message taken as a stream: 6 MiB in order (SHA-256)", async () => {
+      const c = await RawClient.connect(server.port, OFFER);
+      const message = randomBytes(6 << 20).map((b) => b & 0x0f);
+      sendFrames(c, 2, compress(message));
+      const [size, sha] = new TextDecoder().decode((await c.read(30_000)).payload).split(" ");
+      assert.equal(Number(size), message.length);
+      assert.equal(sha, createHash("sha256").update(message).digest("hex"));
+      c.destroy();
+    });
+
+    test("a streamed 64 MiB bomb to a reader away 500 ms: RSS grows < 32 MB", async () => {
+      const c = await RawClient.connect(server.port, OFFER);
+      const size = 64 << 20;
+      sendFrames(c, 1, compress(new Uint8Array(size)));
+      const reply = new TextDecoder().decode((await c.read(30_000)).payload).split(" ");
+      assert.equal(Number(reply[0]), size);
+      assert.ok(Number(reply[2]) < 32 << 20, `RSS grew by ${reply[2]} bytes`);
+      c.destroy();
+    });
+
+    test("streamed: past maxStreamSize 1009, data that does not inflate 1007", async () => {
+      const c = await RawClient.connect(server.port, OFFER);
+      sendFrames(c, 2, compress(new Uint8Array(256 << 20)));
+      await c.expectClose(1009, 30_000);
+      c.destroy();
+      const d = await RawClient.connect(server.port, OFFER);
+      // A block boundary (a whole sync flush), then a block of the reserved type 3.
+      const valid = deflateRawSync(randomBytes(10_000), { finishFlush: constants.Z_SYNC_FLUSH });
+      d.send(2, valid, { rsv: 4, fin: false });
+      d.send(0, new Uint8Array([0x06, 0x00]));
+      await d.expectClose(1007);
+      d.destroy();
     });
 
     for (const peer of ["bun", "deno"] as const) {

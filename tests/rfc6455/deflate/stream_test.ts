@@ -285,9 +285,10 @@ describe("compressed streams: limits and errors", () => {
       },
     });
     const c = await client(port);
-    const good = compress(data(100_000));
-    c.send(BINARY, good.subarray(0, 1000), { rsv: RSV1, fin: false });
-    c.send(CONT, new Uint8Array(64).fill(0xff));
+    // A block boundary (a whole sync flush), then a block of the reserved type 3.
+    const valid = deflateRawSync(data(100_000), { finishFlush: constants.Z_SYNC_FLUSH });
+    c.send(BINARY, valid, { rsv: RSV1, fin: false });
+    c.send(CONT, new Uint8Array([0x06, 0x00]));
     await c.expectClose(1007);
     await sleep(50);
     assert.deepEqual(errors, ["stream-interrupted"]);
