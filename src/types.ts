@@ -103,7 +103,8 @@ export interface WebSocketHandlers<U = unknown> {
    * Chooses, from the header of a message's first frame, whether `onStream` takes it;
    * `onMessage` gets it whole otherwise. Without it, `onStream` takes every message.
    * For a fragmented message (`fin` false), `length` is that of the first frame only.
-   * Compressed messages (permessage-deflate) are not offered: they arrive whole.
+   * A compressed message (permessage-deflate) is offered with `compressed` true and
+   * `length` its compressed size; streamed, it is inflated as it arrives.
    * Messages that arrive while an async `onOpen` runs are held whole (within
    * `maxMsgSize`) and offered once it settles, seen whole (`fin` true, their full length).
    */

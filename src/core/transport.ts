@@ -102,9 +102,9 @@ export interface MessageStart {
   /** Whether the first frame is also the last: when false, the total size is unknown. */
   readonly fin: boolean;
   /**
-   * Whether the message is compressed (permessage-deflate). Always `false` today:
-   * compressed messages are not offered for streaming; they arrive whole, inflated
-   * within `maxMsgSize`.
+   * Whether the message is compressed (permessage-deflate): `length` is then the
+   * compressed size. Streamed, it is inflated as it arrives (bounded by `maxStreamSize`
+   * and by the reader's window); whole, it is inflated within `maxMsgSize`.
    */
   readonly compressed: boolean;
 }

@@ -84,7 +84,8 @@ interface ZlibInternals {
  * ```
  */
 export function openInflate(): InflateStep {
-  const stream = createInflateRaw() as unknown as ZlibInternals;
+  // The stream's own output buffer is never used: the smallest zlib allows.
+  const stream = createInflateRaw({ chunkSize: constants.Z_MIN_CHUNK }) as unknown as ZlibInternals;
   const handle = stream._handle!, state = stream._writeState;
   let failed = false;
   // Replaces the stream's own handler, which would destroy it and emit 'error' later.

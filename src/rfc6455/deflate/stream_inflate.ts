@@ -77,6 +77,7 @@ export type InflateStatus = "ok" | "wait" | WsxErrorCode;
 export const INFLATE_STEP_BYTES = 65536;
 
 const TRAILER = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+const FIRST_BUFFER = 4096;
 
 /**
  * The inflation of one compressed message taken as a stream.
@@ -171,7 +172,11 @@ export class StreamInflater {
     if (this.#ended) return this.#consumed(input.length), null;
     let out = this.#out, at = this.#at;
     if (out === null || at === out.length) {
-      out = this.#out = new Uint8Array(INFLATE_STEP_BYTES);
+      // A small message gets a small buffer; the next ones double, up to a step.
+      const size = out === null
+        ? FIRST_BUFFER * 2 ** Math.min(4, input.length >> 12)
+        : out.length * 2;
+      out = this.#out = new Uint8Array(Math.min(INFLATE_STEP_BYTES, size));
       at = 0;
     }
     const step = this.#step!;
