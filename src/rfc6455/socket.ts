@@ -149,7 +149,8 @@ export class NodeWebSocket implements Transport {
     if (head !== null) this.#receive(head);
     if (this.#state === CLOSED) return;
     socket.on("data", NodeWebSocket.#onData);
-    if (socket.isPaused()) socket.resume();
+    // Unless `head` already held reading for a stream's reader.
+    if (socket.isPaused() && !this.#paused) socket.resume();
   }
 
   /**
