@@ -360,7 +360,9 @@ export class NodeWebSocket implements Transport {
     this.#finish(err.closeCode, err.message, ERROR_GRACE_MS, err.code);
     // Nothing the peer sends now matters: stop reading, so that a peer streaming a
     // refused message is held back by TCP rather than read and dropped (which costs
-    // memory on Deno's node:net until the socket is gone).
+    // memory on Deno's node:net until the socket is gone). Also when this failure came
+    // from going on after a wait (`resume`), which must not undo it.
+    this.#paused = true;
     this.#socket.pause();
   }
 
