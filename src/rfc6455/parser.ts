@@ -98,7 +98,6 @@ export class FrameParser {
   #compressed = false; // the open message had RSV1 on its first frame
   #stream: StreamedParts | null = null; // stream mode: the payload goes out as it arrives
   #unzip: StreamInflater | null = null; // a compressed message in stream mode
-  #rest: Uint8Array | null = null; // in WAIT: the chunk's bytes not parsed yet
   #resumeAt = HEAD1; // in WAIT: the state to go on in
   #held = (): boolean => this.#sink.held?.() === true;
 
@@ -149,7 +148,7 @@ export class FrameParser {
           pos = this.#payload(chunk, pos, end);
           break;
         case WAIT:
-          return this.#keep(chunk.subarray(pos));
+          return this.#unzip?.keep(chunk.subarray(pos));
         default:
           return;
       }
@@ -175,13 +174,11 @@ export class FrameParser {
    */
   resume(): void {
     if (this.#state !== WAIT) return;
-    const status = this.#unzip!.resume();
+    const unzip = this.#unzip!, status = unzip.resume();
     if (status === "wait") return;
     this.#state = this.#resumeAt;
-    if (this.#inflated(status)) return;
-    const rest = this.#rest;
-    this.#rest = null;
-    if (rest !== null) this.push(rest);
+    const rest = unzip.behind();
+    if (!this.#inflated(status) && rest !== null) this.push(rest);
   }
 
   /** Stops parsing for good and drops any buffered payload. */
@@ -193,7 +190,6 @@ export class FrameParser {
     this.#stream = null;
     this.#unzip?.close();
     this.#unzip = null;
-    this.#rest = null;
   }
 
   // Byte 0: FIN, RSV1-3, opcode (RFC 6455 section 5.2). Every check that byte allows
@@ -368,16 +364,6 @@ export class FrameParser {
     if (status !== "ok") return this.#fail(status), true;
     if (this.#unzip!.done) this.#unzip = null;
     return false;
-  }
-
-  #keep(rest: Uint8Array): void {
-    const had = this.#rest;
-    if (had === null || had.length === 0) return void (this.#rest = rest);
-    // More bytes while waiting (a read that was under way when reading paused).
-    const joined = new Uint8Array(had.length + rest.length);
-    joined.set(had);
-    joined.set(rest, had.length);
-    this.#rest = joined;
   }
 
   #grow(min: number): Uint8Array {

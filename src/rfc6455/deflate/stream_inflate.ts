@@ -108,6 +108,7 @@ export class StreamInflater {
   #ended = false; // the deflate stream ended (a final block): the rest is ignored
   #out: Uint8Array | null = null;
   #at = 0;
+  #behind: Uint8Array | null = null; // the parser's bytes after this message's, waiting
 
   /**
    * Starts inflating one message.
@@ -161,9 +162,37 @@ export class StreamInflater {
     return this.#parts.push(TRAILER, 0, 0, true) ? "ok" : this.#stop("invalid-utf8");
   }
 
+  /**
+   * Keeps the bytes the parser got after this message's while it waits, so that nothing
+   * behind the message (a close frame, the next message) overtakes it.
+   *
+   * @param rest Unparsed bytes (kept as is, or appended to those kept).
+   */
+  keep(rest: Uint8Array): void {
+    const had = this.#behind;
+    if (had === null || had.length === 0) return void (this.#behind = rest);
+    // More bytes while waiting: a read that was under way when reading paused.
+    const joined = new Uint8Array(had.length + rest.length);
+    joined.set(had);
+    joined.set(rest, had.length);
+    this.#behind = joined;
+  }
+
+  /**
+   * Hands back the bytes {@linkcode StreamInflater.keep} kept, once the wait is over.
+   *
+   * @returns The bytes, or `null`.
+   */
+  behind(): Uint8Array | null {
+    const rest = this.#behind;
+    this.#behind = null;
+    return rest;
+  }
+
   /** Drops what waits and frees the inflater (the connection closed). */
   close(): void {
     this.#queue = [];
+    this.#behind = null;
     this.#close();
   }
 

@@ -103,6 +103,22 @@ describe("FrameParser with a compressed stream", () => {
     assert.equal(joined().byteLength, zeros.byteLength);
   });
 
+  test("bytes pushed while waiting are parsed after the message, in order", () => {
+    const { parser, events, allow, joined } = setup();
+    const bytes = wire(message, 1000);
+    allow(0);
+    const half = bytes.length >> 1;
+    parser.push(bytes.slice(0, half));
+    parser.push(bytes.slice(half, half + 10));
+    parser.push(bytes.slice(half + 10));
+    assert.equal(parser.waiting, true);
+    assert.deepEqual(events, ["start"]);
+    allow(Infinity);
+    parser.resume();
+    assert.deepEqual(events, ["start", "end", "message next", "ping"]);
+    assert.deepEqual(joined(), Buffer.from(message));
+  });
+
   test("past maxStreamSize: stream-too-big with at most one byte inflated past it", () => {
     const { parser, events, joined } = setup(1 << 20);
     parser.push(wire(new Uint8Array(16 << 20), 1 << 20));
