@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { connect } from "node:net";
 import { afterEach, describe, test } from "node:test";
 import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
 import WebSocket from "ws";
@@ -283,6 +284,39 @@ describe("compressed streams: limits and errors", () => {
     // one inflation step were still unread.
     assert.ok(readWhenMessage >= size - (1 << 20), `read ${readWhenMessage} before "after"`);
     await c.expectClose(1000);
+  });
+
+  test("frames sent with the upgrade request wait behind a compressed stream too", async () => {
+    let read = 0;
+    const port = await start({
+      onMessage: (ws, m) => ws.write(`message ${m} ${read}`, true, { compress: false }),
+      streamWhen: (info) => info.compressed,
+      async onStream(_ws, stream) {
+        await sleep(300); // the reader is away while the head is parsed
+        await consume(stream, (chunk) => void (read += chunk.byteLength));
+      },
+    });
+    const socket = connect(port, "127.0.0.1");
+    let got = "";
+    socket.on("data", (chunk: Buffer) => void (got += chunk.toString("latin1")));
+    const size = 16 << 20, packed = compress(new Uint8Array(size));
+    socket.write(Buffer.concat([
+      Buffer.from(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+          OFFER + "\r\n",
+      ),
+      clientFrame(BINARY, packed.subarray(0, 1000), { rsv: RSV1, fin: false }),
+      clientFrame(CONT, packed.subarray(1000)),
+      clientFrame(TEXT, "after"),
+    ]));
+    for (let i = 0; i < 100 && !/message after \d+/.test(got); i++) await sleep(50);
+    socket.destroy();
+    assert.match(got, /^HTTP\/1\.1 101 /);
+    // "after" came once the stream's bytes were inflated: at most its window and one
+    // step unread.
+    const readThen = Number(/message after (\d+)/.exec(got)?.[1]);
+    assert.ok(readThen >= size - (1 << 20), `read ${readThen} before "after"`);
   });
 
   test("data that does not inflate: 1007 and the stream errors", async () => {
