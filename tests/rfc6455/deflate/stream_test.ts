@@ -153,6 +153,31 @@ describe("compressed messages taken as streams", () => {
     await once(ws, "close");
   });
 
+  test("ws told to compress with a 9-bit window (client_max_window_bits=9): streams too", async () => {
+    const port = await start({
+      perMessageDeflate: { clientMaxWindowBits: 9 },
+      async onStream(ws, stream) {
+        const r = await consume(stream);
+        ws.write(`${r.size} ${r.sha}`);
+      },
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, {
+      perMessageDeflate: { clientMaxWindowBits: 15 }, // offered: the server narrows it
+    });
+    let header = "";
+    ws.once("upgrade", (res) => void (header = String(res.headers["sec-websocket-extensions"])));
+    await once(ws, "open");
+    assert.match(header, /client_max_window_bits=9/);
+    const message = new TextEncoder().encode(
+      JSON.stringify(Array.from({ length: 40_000 }, (_, i) => ({ i, v: i % 7 }))),
+    );
+    const reply = once(ws, "message");
+    ws.send(message);
+    assert.equal(String((await reply)[0]), `${message.length} ${sha(message)}`);
+    ws.close();
+    await once(ws, "close");
+  });
+
   test("a compressed text stream is cut only between code points", async () => {
     const port = await start({
       async onStream(ws, stream, isText) {
