@@ -201,10 +201,9 @@ export class StreamInflater {
     if (this.#ended) return this.#consumed(input.length), null;
     let out = this.#out, at = this.#at;
     if (out === null || at === out.length) {
-      // A small message gets a small buffer; the next ones double, up to a step.
-      const size = out === null
-        ? FIRST_BUFFER * 2 ** Math.min(4, input.length >> 12)
-        : out.length * 2;
+      // A small message gets a small buffer (four times its first input, at least 4 KiB);
+      // the next ones double, up to a step.
+      const size = out === null ? Math.max(FIRST_BUFFER, input.length * 4) : out.length * 2;
       out = this.#out = new Uint8Array(Math.min(INFLATE_STEP_BYTES, size));
       at = 0;
     }
