@@ -308,7 +308,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     hostname: server.hostname,
     raw: server,
     stats: group.stats,
-    capabilities: { handshakeTimeout: "runtime" },
+    capabilities: { handshakeTimeout: "runtime", reportsAcceptErrors: false },
     transport: "native",
     process: worker ?? SINGLE,
     shutdown(shutdownOptions) {

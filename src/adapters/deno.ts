@@ -38,6 +38,7 @@ import {
   type Upgrader,
 } from "../core/upgrade.ts";
 import { asBytes, asText } from "./convert.ts";
+import { type DenoServeFn, KeptListener } from "./deno_listener.ts";
 import { onShutdownSignals } from "./signals.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { denoSpawn } from "../cluster/spawn.ts";
@@ -45,23 +46,8 @@ import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
 
 export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
 
-interface DenoServer {
-  readonly addr: { readonly hostname: string; readonly port: number };
-  shutdown(): Promise<void>;
-}
-
 interface DenoApi {
-  serve(
-    options: {
-      port: number;
-      hostname: string;
-      reusePort?: boolean;
-      onListen?: (addr: { hostname: string; port: number }) => void;
-      cert?: string;
-      key?: string;
-    },
-    handler: (request: Request) => Response | Promise<Response>,
-  ): DenoServer;
+  serve: DenoServeFn;
   upgradeWebSocket(
     request: Request,
     options: { protocol?: string; idleTimeout?: number },
@@ -69,7 +55,8 @@ interface DenoApi {
 }
 
 interface DenoSignals {
-  addSignalListener(signal: "SIGINT" | "SIGTERM", fn: () => void): void;
+  addSignalListener(signal: "SIGINT" | "SIGTERM" | "SIGWINCH", fn: () => void): void;
+  removeSignalListener(signal: "SIGWINCH", fn: () => void): void;
   exit(code: number): never;
   env: EnvAccess;
 }
@@ -228,6 +215,23 @@ const plainGroup = new ServerGroup(null);
 setFallbackUpgrader(new DenoUpgrader(plainGroup));
 
 /**
+ * Deno sets up its signal machinery (a socket pair) the first time anything listens for
+ * a signal, and panics if that fails: a server out of file descriptors would die the
+ * moment some part of the runtime first listened for one. Listening once at start sets
+ * it up while descriptors are free.
+ */
+function primeSignals(): void {
+  const api = (globalThis as unknown as { Deno: DenoSignals }).Deno;
+  const nothing = () => {};
+  try {
+    api.addSignalListener("SIGWINCH", nothing);
+    api.removeSignalListener("SIGWINCH", nothing);
+  } catch {
+    // No signals here (Windows has no SIGWINCH): nothing to set up.
+  }
+}
+
+/**
  * Starts a server with wsx upgrades: the seed's `start_http_server`. By default it runs
  * wsx's engine over Deno's `node:http` (the same behaviour as on Node.js and Bun);
  * `transport: "native"` runs `Deno.serve` with `Deno.upgradeWebSocket` instead (see the
@@ -245,6 +249,7 @@ setFallbackUpgrader(new DenoUpgrader(plainGroup));
 export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
   checkRuntimeVersion();
+  primeSignals();
   // Loaded only when chosen: the native path stays free of node: modules.
   if (checked.transport !== "native") return (await import("./node.ts")).serve(options);
   const { hostname, processes, tls } = checked;
@@ -263,14 +268,13 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   const group = new ServerGroup(null);
   group.allowedOrigins = checked.allowedOrigins;
   const upgrader = new DenoUpgrader(group);
-  let listening!: (addr: { hostname: string; port: number }) => void;
-  const ready = new Promise<{ hostname: string; port: number }>((resolve) => listening = resolve);
-  const server = deno().serve(
+  const denoApi = deno();
+  const kept = new KeptListener(
+    denoApi.serve.bind(denoApi),
     {
       port,
       hostname,
       reusePort: processes > 1,
-      onListen: (addr) => listening(addr),
       ...(tls && { cert: certChain(tls), key: tls.key }),
     },
     async (request) => {
@@ -282,20 +286,24 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
         return new Response("Internal Server Error", { status: 500 });
       }
     },
+    // Out of file descriptors: counted, and Deno.serve starts again on the same port.
+    () => group.stats.acceptErrors++,
   );
-  group.raw = server;
-  const addr = await ready;
+  group.raw = kept.server;
+  const addr = await kept.ready;
   let stopping: Promise<void> | undefined;
   const wsxServer: WsxServer = {
     port: addr.port,
     hostname: addr.hostname,
-    raw: server,
+    get raw() {
+      return kept.server;
+    },
     stats: group.stats,
-    capabilities: { handshakeTimeout: "none" },
+    capabilities: { handshakeTimeout: "none", reportsAcceptErrors: true },
     transport: "native",
     process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
-      stopping ??= group.shutdown(shutdownOptions).then(() => server.shutdown());
+      stopping ??= group.shutdown(shutdownOptions).then(() => kept.shutdown());
       return stopping;
     },
   };

@@ -35,6 +35,7 @@ import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/se
 import { bindRequest } from "../core/upgrade.ts";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 import { awaitsFirstChunk, takeUpgradesFirst } from "./node_fast_upgrade.ts";
+import { watchListener } from "./node_listen_watch.ts";
 import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
 import {
   failed,
@@ -220,17 +221,25 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
 
   // Deno's and Bun's workers are told the port their primary picked.
   const address = await listen(server, worker?.port || checked.port, hostname);
+  // An accept that fails (out of file descriptors) must not end the process as an
+  // unhandled 'error': count it; Node.js keeps accepting on its own.
+  server.on("error", () => group.stats.acceptErrors++);
+  // Deno's node:net stops accepting for good after such a failure: watch and restore.
+  const unwatch = "Deno" in globalThis
+    ? watchListener(server, () => group.stats.acceptErrors++)
+    : () => {};
   let stopping: Promise<void> | undefined;
   const wsxServer: WsxServer = {
     port: address.port,
     hostname: address.address,
     raw: server,
     stats: group.stats,
-    capabilities: { handshakeTimeout: "configurable" },
+    capabilities: { handshakeTimeout: "configurable", reportsAcceptErrors: "Deno" in globalThis },
     transport: "engine",
     process: worker ?? SINGLE,
     shutdown(shutdownOptions) {
       stopping ??= (async () => {
+        unwatch();
         await group.shutdown(shutdownOptions);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -174,7 +174,7 @@ export async function startPrimary(
     raw: cluster,
     // The primary holds no connection: its counters stay zero.
     stats: createStats(),
-    capabilities: { handshakeTimeout: "configurable" },
+    capabilities: { handshakeTimeout: "configurable", reportsAcceptErrors: false },
     transport: "engine",
     process: primaryPlace(processes),
     shutdown(options) {

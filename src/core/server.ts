@@ -134,7 +134,10 @@ export interface ProcessInfo {
  * @example
  * ```ts
  * import type { ServerCapabilities } from "./server.ts";
- * const caps: ServerCapabilities = { handshakeTimeout: "configurable" };
+ * const caps: ServerCapabilities = {
+ *   handshakeTimeout: "configurable",
+ *   reportsAcceptErrors: false,
+ * };
  * ```
  */
 export interface ServerCapabilities {
@@ -144,6 +147,12 @@ export interface ServerCapabilities {
    * server, about 10 s), or not at all (`"none"`: Deno's native server).
    */
   readonly handshakeTimeout: "configurable" | "runtime" | "none";
+  /**
+   * Whether `stats.acceptErrors` counts failures to accept a connection (out of file
+   * descriptors). Deno's servers report them (wsx restores the listener); Node.js's and
+   * Bun's keep accepting on their own and report nothing, so they stay uncounted.
+   */
+  readonly reportsAcceptErrors: boolean;
 }
 
 /**

@@ -31,6 +31,11 @@ export interface ServerStats {
   droppedWrites: number;
   /** Upgrade requests answered with an error status instead of 101. */
   refusedUpgrades: number;
+  /**
+   * Times the server failed to accept connections (out of file descriptors) and
+   * restored its listener, where the runtime lets wsx see it (`capabilities.reportsAcceptErrors`).
+   */
+  acceptErrors: number;
 }
 
 /**
@@ -52,6 +57,7 @@ export function createStats(): ServerStats {
     pingTimeouts: 0,
     droppedWrites: 0,
     refusedUpgrades: 0,
+    acceptErrors: 0,
   };
 }
 

@@ -136,6 +136,19 @@ export class Fixture {
     return { status: res.status, body: await res.json() };
   }
 
+  /** The server's process id. */
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  /** Whether the server process is still running. */
+  get alive(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** What the server process wrote to stderr so far. */
+  stderr = "";
+
   async stop(): Promise<void> {
     if (this.#child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.#child.once("exit", resolve));
@@ -144,19 +157,32 @@ export class Fixture {
   }
 }
 
-/** Starts the fixture server on the suite's runtime. */
-export async function startFixture(env: Record<string, string> = {}): Promise<Fixture> {
-  const [cmd, args] = commandFor(
+/**
+ * Starts the fixture server on the suite's runtime. `openFileLimit` starts it under
+ * `ulimit -n` (through `sh`), for the tests that run a server out of file descriptors.
+ */
+export async function startFixture(
+  env: Record<string, string> = {},
+  options: { openFileLimit?: number } = {},
+): Promise<Fixture> {
+  let [cmd, args] = commandFor(
     runtime,
     fileURLToPath(new URL("./fixture_server.ts", import.meta.url)),
   );
+  if (options.openFileLimit !== undefined) {
+    args = ["-c", `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`, cmd, ...args];
+    cmd = "sh";
+  }
   const child = spawn(cmd, args, {
     cwd: root,
     env: { ...process.env, WSX_TRANSPORT: transport, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
-  child.stderr!.on("data", (chunk) => stderr += chunk);
+  child.stderr!.on("data", (chunk) => {
+    stderr += chunk;
+    if (fixture) fixture.stderr = stderr;
+  });
   const lines = createInterface({ input: child.stdout! });
   let fixture: Fixture | undefined;
   const early: string[] = [];
