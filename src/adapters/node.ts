@@ -173,9 +173,10 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     return withSignals(await startPrimary(checked.processes, checked.port, hostname), options);
   }
   const server = createEngineServer(checked, {
-    // Slowloris: a request head must arrive within handshakeTimeoutMs; Node checks
-    // pending heads every connectionsCheckingInterval.
-    headersTimeout: checked.handshakeTimeoutMs,
+    // Slowloris: a request head must arrive within handshakeTimeoutMs. wsx's own sweep
+    // (HeadTimeouts) cuts heads first, a slice at a time; Node's check, which would cut
+    // every late head in one go, stays a backstop a few seconds later.
+    headersTimeout: checked.handshakeTimeoutMs + 5000,
     requestTimeout: checked.handshakeTimeoutMs + 300_000,
     connectionsCheckingInterval: 1000,
   });

@@ -1,16 +1,23 @@
 /**
  * Cuts off clients that take too long to send a request head (slowloris). Node's own
  * `headersTimeout` stops firing while keep-alive connections are open on the server, so
- * wsx sweeps the sockets still waiting for a head once a second: one shared interval,
- * running only while such sockets exist. On a TLS server the clock starts at the TCP
- * accept: a socket still in its TLS handshake is cut off without an answer (plain text
- * would mean nothing to a TLS client), a decrypted one gets its 408.
+ * wsx sweeps the sockets still waiting for a head twice a second: one shared interval,
+ * running only while such sockets exist. Cutting is sliced: a few milliseconds of work,
+ * then the event loop runs before the next slice, so thousands of heads falling due at
+ * once never stall established connections (each is still cut within about
+ * `handshakeTimeoutMs` + 1 s). On a TLS server the clock starts at the TCP accept: a
+ * socket still in its TLS handshake is cut off without an answer (plain text would mean
+ * nothing to a TLS client), a decrypted one gets its 408.
  *
  * @module
  */
 
 import type { Socket } from "node:net";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
+
+const SWEEP_MS = 500;
+// The longest one slice of cutting may run before the event loop gets a turn.
+const SLICE_MS = 2;
 
 /**
  * The set of sockets waiting for a request head, with the time they started waiting.
@@ -24,8 +31,12 @@ import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 export class HeadTimeouts {
   readonly #timeoutMs: number;
   readonly #secure: boolean;
+  // Each waiting socket with the time it started waiting.
   readonly #waiting = new Map<Socket, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  // Sockets due to be cut, in the order they fell due; a slice takes from the front.
+  #due: Socket[] = [];
+  #dueAt = 0;
 
   /**
    * @param timeoutMs How long a head may take, in ms.
@@ -42,7 +53,7 @@ export class HeadTimeouts {
     // No close listener (a closure for the life of every connection): the sweep drops
     // sockets that closed meanwhile.
     this.#waiting.set(socket, Date.now());
-    this.#timer ??= setInterval(() => this.#sweep(), 1000).unref();
+    this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
   /**
@@ -54,7 +65,7 @@ export class HeadTimeouts {
     if (from !== undefined) this.done(from);
     if (to.destroyed) return;
     this.#waiting.set(to, since ?? Date.now());
-    this.#timer ??= setInterval(() => this.#sweep(), 1000).unref();
+    this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
   /** The head arrived (or the socket closed). */
@@ -79,24 +90,46 @@ export class HeadTimeouts {
   }
 
   #sweep(): void {
+    // The previous sweep's cutting is still under way: it picks these up next time.
+    if (this.#dueAt < this.#due.length) return;
     const limit = Date.now() - this.#timeoutMs;
+    const due: Socket[] = [];
     for (const [socket, since] of this.#waiting) {
-      if (socket.destroyed) {
+      if (socket.destroyed) this.done(socket);
+      else if (since <= limit) {
         this.done(socket);
-        continue;
+        due.push(socket);
       }
-      if (since > limit) continue;
-      this.done(socket);
-      if (this.#handshaking(socket)) {
-        socket.destroy();
-        continue;
-      }
-      if (socket.writable) {
-        socket.end(rawRefusal(REFUSALS.headTimeout));
-      }
-      socket.destroySoon();
-      setTimeout(() => socket.destroy(), 1000).unref();
     }
+    if (due.length === 0) return;
+    this.#due = due;
+    this.#dueAt = 0;
+    this.#cutSlice();
+  }
+
+  #cutSlice(): void {
+    const due = this.#due;
+    const from = this.#dueAt;
+    const stopAt = performance.now() + SLICE_MS;
+    while (this.#dueAt < due.length) {
+      this.#cut(due[this.#dueAt++]);
+      if ((this.#dueAt & 15) === 0 && performance.now() >= stopAt) break;
+    }
+    // Whatever the peers do next (one that never reads holds the 408 back), the slice's
+    // sockets are gone in a second: one timer for the slice.
+    const slice = due.slice(from, this.#dueAt);
+    setTimeout(() => {
+      for (const socket of slice) socket.destroy();
+    }, 1000).unref();
+    if (this.#dueAt < due.length) setImmediate(() => this.#cutSlice());
+    else this.#due = [];
+  }
+
+  #cut(socket: Socket): void {
+    if (socket.destroyed) return;
+    if (this.#handshaking(socket)) return void socket.destroy();
+    if (socket.writable) socket.end(rawRefusal(REFUSALS.headTimeout));
+    socket.destroySoon();
   }
 
   #handshaking(socket: Socket): boolean {

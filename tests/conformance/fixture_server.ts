@@ -5,7 +5,7 @@
  *
  * Paths: `/` Hello World; `/ws/echo`, `/ws/cmd`, `/ws/slow-open`, `/ws/close-in-open`,
  * `/ws/throw`, `/ws/headers`, `/ws/protocol`, `/ws/stream` upgrade; `/settings`, `/count`,
- * `/each`, `/stats`, `/memory`, `/shutdown` control the server. `WSX_TRANSPORT` picks the
+ * `/each`, `/stats`, `/memory`, `/lag`, `/shutdown` control the server. `WSX_TRANSPORT` picks the
  * transport.
  *
  * @module
@@ -283,6 +283,40 @@ const routes: Record<string, (url: URL) => UpgradeSettings<Udata>> = {
     }),
 };
 
+/**
+ * Watches the event loop with a 2 ms timer (runtime-neutral: perf_hooks' monitor is not
+ * on every runtime), from the first `/lag` call on. `maxMs` is the longest gap between
+ * two ticks beyond 2 ms; `maxCpuMs` the most CPU time the process used within one gap,
+ * which is what a blocking task costs even when the machine is busy with other
+ * processes (a gap on a loaded machine is mostly time spent waiting for a core).
+ */
+const lag = {
+  max: 0,
+  maxCpu: 0,
+  last: 0,
+  lastCpu: 0,
+  timer: undefined as ReturnType<typeof setInterval> | undefined,
+  cpuMs(): number {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
+  take(): { maxMs: number; maxCpuMs: number } {
+    const round = (ms: number) => Math.round(ms * 10) / 10;
+    const result = { maxMs: round(this.max), maxCpuMs: round(this.maxCpu) };
+    this.max = this.maxCpu = 0;
+    this.last = performance.now();
+    this.lastCpu = this.cpuMs();
+    this.timer ??= setInterval(() => {
+      const now = performance.now(), cpu = this.cpuMs();
+      this.max = Math.max(this.max, now - this.last - 2);
+      this.maxCpu = Math.max(this.maxCpu, cpu - this.lastCpu);
+      this.last = now;
+      this.lastCpu = cpu;
+    }, 2);
+    return result;
+  },
+};
+
 function collectGarbage(): void {
   const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
   if (g.Bun) g.Bun.gc(true);
@@ -334,6 +368,9 @@ async function control(url: URL, request: Request): Promise<Response> {
     }
     case "/stats":
       return json(server.stats);
+    case "/lag":
+      // The longest stall of the event loop since the last call, seen by a 2 ms timer.
+      return json(lag.take());
     case "/caps":
       return json({ ...server.capabilities, transport: server.transport });
     case "/memory":
