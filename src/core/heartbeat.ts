@@ -1,11 +1,16 @@
 /**
  * One shared tick of about a second drives the ping timers of every connection: no
- * connection owns a timer of its own.
+ * connection owns a timer of its own. The tick is sliced: it visits connections for a
+ * few milliseconds, lets the event loop run, and goes on where it stopped, so that
+ * thousands of pings or ping timeouts falling due together never stall the loop.
  *
  * @module
  */
 
 import type { Clock } from "./clock.ts";
+
+// The longest one slice of a tick may run before the event loop gets a turn, in ms.
+const SLICE_MS = 2;
 
 /**
  * Something the heartbeat visits on every tick.
@@ -42,6 +47,8 @@ export class Heartbeat {
   readonly #intervalMs: number;
   readonly #members: Set<Tickable>;
   #stop: (() => void) | undefined;
+  // Where a sliced tick stopped; undefined when no tick is under way.
+  #cursor: Iterator<Tickable> | undefined;
 
   /**
    * @param clock The time source.
@@ -64,7 +71,7 @@ export class Heartbeat {
   add(member: Tickable): void {
     this.#members.add(member);
     if (this.#stop === undefined) {
-      this.#stop = this.#clock.every(this.#intervalMs, () => this.tick());
+      this.#stop = this.#clock.every(this.#intervalMs, () => this.#startSlices());
     }
   }
 
@@ -77,9 +84,32 @@ export class Heartbeat {
     }
   }
 
-  /** Visits every member once (the interval calls it; tests may call it by hand). */
+  /** Visits every member once, at once (tests call it by hand; the interval slices). */
   tick(): void {
     const now = this.#clock.now();
     for (const member of this.#members) member.tick(now, this);
+  }
+
+  #startSlices(): void {
+    // A tick still under way (a very large set, a slow machine) finishes first.
+    if (this.#cursor !== undefined) return;
+    this.#cursor = this.#members.values();
+    this.#slice();
+  }
+
+  // A Set's iterator visits members added meanwhile and skips those removed.
+  #slice(): void {
+    const cursor = this.#cursor!;
+    const now = this.#clock.now();
+    for (let visited = 1;; visited++) {
+      const next = cursor.next();
+      if (next.done) {
+        this.#cursor = undefined;
+        return;
+      }
+      next.value.tick(now, this);
+      if ((visited & 63) === 0 && this.#clock.now() - now >= SLICE_MS) break;
+    }
+    setTimeout(() => this.#slice(), 0);
   }
 }

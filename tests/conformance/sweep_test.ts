@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { connect as tcp, type Socket } from "node:net";
-import { ask, connect, type Fixture, newId, startFixture, target } from "./_harness.ts";
+import {
+  ask,
+  connect,
+  denoNative,
+  type Fixture,
+  newId,
+  rawUpgrade,
+  startFixture,
+  target,
+} from "./_harness.ts";
 
 // Late heads at once: enough that cutting them in one go stalls the loop for tens of ms.
 const HEADS = 2000;
@@ -71,5 +80,47 @@ describe(`sweeping ${HEADS} late request heads on ${target}`, { timeout: 90_000 
     t.diagnostic(summary);
     assert.ok(worst <= HANDSHAKE_MS + 1000 + 300, `cut after ${worst} ms`);
     assert.ok(maxCpuMs <= MAX_LAG_MS, `the event loop stalled: ${summary}`);
+  });
+
+  test("1,000 silent connections timing out together do not stall the event loop", async (t) => {
+    if (denoNative) return t.skip("Deno's native server pings on its own keepalive timer");
+    const PEERS = 1000;
+    await fx.post("/settings", { timeout: 1, pongTimeout: 1 });
+    try {
+      // Raw peers that complete the handshake and then never read nor answer a ping.
+      const peers: Array<{ ended: Promise<void> }> = [];
+      for (let i = 0; i < PEERS; i += 100) {
+        const batch = await Promise.all(
+          Array.from({ length: 100 }, () => rawUpgrade(fx.port, "/ws/echo")),
+        );
+        for (const peer of batch) {
+          assert.equal(peer.status, 101);
+          peer.socket.on("error", () => {});
+          // Reading (and dropping) what arrives, so that the end is seen; pings go unanswered.
+          peer.socket.resume();
+          const ended = new Promise<void>((done) => peer.socket.once("close", () => done()));
+          peers.push({ ended });
+        }
+      }
+      await fx.get("/lag");
+      const started = Date.now();
+      // Pinged after 1 s, cut 1 s later, destroyed at the close timeout at the latest.
+      await Promise.race([
+        Promise.all(peers.map((p) => p.ended)),
+        new Promise((resolve) => setTimeout(resolve, 20_000)),
+      ]);
+      const tookMs = Date.now() - started;
+      const { maxMs, maxCpuMs } = (await fx.get("/lag")).body;
+      const stats = (await fx.get("/stats")).body;
+      const summary = `${target}: ${PEERS} silent peers gone after ${tookMs} ms, ` +
+        `pingTimeouts ${stats.pingTimeouts}; longest gap between 2 ms ticks ${maxMs} ms, ` +
+        `CPU in one gap ${maxCpuMs} ms`;
+      t.diagnostic(summary);
+      assert.ok(tookMs < 20_000, `every peer was cut: ${summary}`);
+      assert.ok(stats.pingTimeouts >= PEERS, summary);
+      assert.ok(maxCpuMs <= MAX_LAG_MS, `the event loop stalled: ${summary}`);
+    } finally {
+      await fx.post("/settings", { timeout: 40, pongTimeout: 0 });
+    }
   });
 });
