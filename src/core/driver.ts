@@ -30,6 +30,7 @@ const HEARD = 4; // a frame arrived since the last tick
 const DRAIN_WANTED = 8; // a write was queued or dropped: onDrain is due
 type Inbound = InboundStream | undefined;
 const SECURE = 16; // the connection came over TLS: set once, never cleared
+const WARNED = 32; // onShutdown ran
 
 /**
  * The core side of one connection. Adapters create it, bind their transport, and report
@@ -316,14 +317,20 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     this.#closeAs(error.closeCode, error.message, code);
   }
 
-  /** The server shuts down: onShutdown, then the close frame. */
-  shutdown(code: number, reason: string): void {
-    if (this.#state !== OPEN) return;
+  /** The server shuts down: onShutdown, once, while the connection is open. */
+  warnShutdown(): void {
+    if (this.#state !== OPEN || this.#flags & WARNED) return;
+    this.#flags |= WARNED;
     try {
       this.#handlers.onShutdown?.(this.handle);
     } catch (error) {
       reportError(error, "onShutdown");
     }
+  }
+
+  /** The server shuts down: onShutdown (unless it ran), then the close frame. */
+  shutdown(code: number, reason: string): void {
+    this.warnShutdown();
     this.#closeAs(code, reason);
   }
 

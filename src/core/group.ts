@@ -26,6 +26,32 @@ export interface ShutdownOptions {
   readonly timeoutMs?: number;
 }
 
+// The longest one slice of shutdown work may run before the event loop gets a turn.
+const SLICE_MS = 2;
+// Close frames per slice: each brings back the peer's close frame a moment later, and
+// the runtime handles all the answers that arrive together in one go.
+const CLOSES_PER_SLICE = 64;
+
+/**
+ * Runs `fn` on every item, yielding to the event loop every `SLICE_MS` or `perSlice`
+ * items, whichever comes first.
+ */
+async function inSlices<T>(
+  items: readonly T[],
+  fn: (item: T) => void,
+  perSlice = Infinity,
+): Promise<void> {
+  let stopAt = Date.now() + SLICE_MS, inSlice = 0;
+  for (let i = 0; i < items.length; i++) {
+    fn(items[i]);
+    if (++inSlice >= perSlice || ((i & 15) === 15 && Date.now() >= stopAt)) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      stopAt = Date.now() + SLICE_MS;
+      inSlice = 0;
+    }
+  }
+}
+
 /**
  * The connections of one server.
  *
@@ -91,7 +117,11 @@ export class ServerGroup {
     const reason = options.reason ?? "Server shutting down";
     const timeoutMs = options.timeoutMs ?? 10_000;
     this.#accepting = false;
-    for (const driver of Array.from(this.#members)) driver.shutdown(code, reason);
+    // Every onShutdown first, then every close frame: no onClose runs before the last
+    // onShutdown. Both in slices, so thousands of connections never stall the loop.
+    const members = Array.from(this.#members);
+    await inSlices(members, (driver) => driver.warnShutdown());
+    await inSlices(members, (driver) => driver.shutdown(code, reason), CLOSES_PER_SLICE);
     if (await this.#waitEmpty(timeoutMs)) return;
     for (const driver of Array.from(this.#members)) driver.terminate();
     if (await this.#waitEmpty(1000)) return;

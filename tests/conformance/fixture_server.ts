@@ -382,7 +382,7 @@ async function control(url: URL, request: Request): Promise<Response> {
     case "/shutdown": {
       const timeoutMs = Number(url.searchParams.get("timeoutMs") ?? 5000);
       server.shutdown({ timeoutMs }).then(() => {
-        print(`SHUTDOWN ${JSON.stringify({ count: count() })}`);
+        print(`SHUTDOWN ${JSON.stringify({ count: count(), lag: lag.take() })}`);
       });
       return json({ ok: true }, 202);
     }

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type WebSocket from "ws";
+import { connect, type Fixture, rawUpgrade, startFixture, target } from "./_harness.ts";
+
+const CONNECTIONS = 2000;
+// The most CPU time the server may spend within one gap between two 2 ms ticks. The aim
+// is a few ms per slice; the bound leaves room for what a shared machine and 2,000 peers
+// answering close frames add (one synchronous shutdown of 2,000 connections: 60 to 90 ms).
+const MAX_LAG_MS = 45;
+
+describe(`shutdown of ${CONNECTIONS} connections on ${target}`, { timeout: 120_000 }, () => {
+  let fx: Fixture;
+  before(async () => fx = await startFixture());
+  after(() => fx.stop());
+
+  test("onShutdown and close frames go out in slices; an upgrade meanwhile gets 503", async (t) => {
+    const clients: WebSocket[] = [];
+    for (let i = 0; i < CONNECTIONS; i += 200) {
+      clients.push(
+        ...await Promise.all(Array.from({ length: 200 }, () => connect(fx.url("/ws/echo")))),
+      );
+    }
+    const closes = clients.map((ws) => new Promise<number>((done) => ws.once("close", done)));
+    // A peer that never answers the close frame holds the shutdown open for 2 s.
+    const stuck = await rawUpgrade(fx.port, "/ws/echo");
+    assert.equal(stuck.status, 101);
+    await fx.get("/lag");
+    assert.equal((await fx.post("/shutdown?timeoutMs=2000")).status, 202);
+    const late = await rawUpgrade(fx.port, "/ws/echo").catch((error) => error as Error);
+    if (late instanceof Error) {
+      // Bun's native server ends a connection as soon as its close frame is written (it
+      // does not wait for the peer's), so its shutdown can be over, and Bun no longer
+      // listening, by the time this upgrade arrives.
+      assert.ok(
+        target === "bun-native" && fx.lines.some((l) => l.startsWith("SHUTDOWN ")),
+        `refused before shutdown ended: ${late.message}`,
+      );
+    } else {
+      assert.equal(late.status, 503, "an upgrade during shutdown is refused with 503");
+      late.socket.destroy();
+    }
+    const codes = await Promise.all(closes);
+    assert.ok(codes.every((code) => code === 1001), "every client got 1001");
+    // The fixture reports the loop's longest stall with the end of the shutdown.
+    const done = await fx.waitFor(
+      () => fx.lines.find((l) => l.startsWith("SHUTDOWN ")),
+      10_000,
+      "shutdown",
+    );
+    const { maxMs, maxCpuMs } = JSON.parse(done.slice(9)).lag;
+    const summary = `${target}: shutdown of ${CONNECTIONS}: longest gap between 2 ms ticks ` +
+      `${maxMs} ms, CPU in one gap ${maxCpuMs} ms`;
+    t.diagnostic(summary);
+    stuck.socket.destroy();
+    assert.ok(maxCpuMs <= MAX_LAG_MS, `the event loop stalled: ${summary}`);
+  });
+});
