@@ -52,6 +52,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   perMessageDeflate: "per-server",
   // Bun.serve hands over whole messages only.
   streaming: false,
+  abort: true,
 });
 
 /** What Bun reports (as 1006) after it refused a message over maxPayloadLength. */

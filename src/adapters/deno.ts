@@ -78,6 +78,8 @@ const CAPABILITIES: Capabilities = Object.freeze({
   perMessageDeflate: "none",
   // Deno.serve hands over whole messages only.
   streaming: false,
+  // No abort: Deno's WebSocket can only be closed with a close frame (see the README).
+  abort: false,
 });
 
 // Deno closes a connection whose keepalive ping went unanswered with a 1001 close frame

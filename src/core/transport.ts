@@ -31,6 +31,7 @@ export type WriteResult = "sent" | "queued" | "dropped" | "closed";
  * const caps: Capabilities = {
  *   ping: true, inboundControlFrames: true, pongs: true,
  *   enforcesMaxMsgSize: true, runtimeKeepalive: false, headersOn101: true, streaming: true,
+ *   abort: true,
  * };
  * ```
  */
@@ -61,6 +62,12 @@ export interface Capabilities {
    * message arrives whole and stays bounded by `maxMsgSize`.
    */
   readonly streaming: boolean;
+  /**
+   * The socket can be cut at once, so a peer that stops reading holds no memory past
+   * the close timeout. Deno's native WebSocket has no such call: there a close frame
+   * waits behind the bytes queued for a peer that does not read.
+   */
+  readonly abort: boolean;
 }
 
 /**
@@ -120,6 +127,7 @@ export interface MessageStart {
  *     ping: false, inboundControlFrames: false, pongs: false,
  *     enforcesMaxMsgSize: false, runtimeKeepalive: false, headersOn101: false,
  *     streaming: false,
+ *     abort: false,
  *   },
  *   send: () => "sent", close: () => {}, terminate: () => {}, ping: () => {},
  *   bufferedAmount: 0, raw: null,

@@ -126,4 +126,5 @@ export const NODE_CAPABILITIES: Capabilities = Object.freeze({
   headersOn101: true,
   perMessageDeflate: "per-upgrade",
   streaming: true,
+  abort: true,
 });

@@ -32,6 +32,7 @@ export const FULL: Capabilities = {
   runtimeKeepalive: false,
   headersOn101: true,
   streaming: true,
+  abort: true,
 };
 
 export class RecordingTransport implements Transport {

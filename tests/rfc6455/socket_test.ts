@@ -70,6 +70,7 @@ describe("NodeWebSocket", () => {
         headersOn101: true,
         perMessageDeflate: "per-upgrade",
         streaming: true,
+        abort: true,
       });
       c.destroy();
     });
