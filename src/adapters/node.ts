@@ -184,11 +184,17 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   group.allowedOrigins = checked.allowedOrigins;
   const upgrader = new NodeUpgrader(group);
 
-  const heads = watchHeads(server, checked.handshakeTimeoutMs);
+  // A kept-alive connection that goes quiet is node:http's to close (keepAliveTimeout,
+  // which it announces to clients); wsx cuts only one that trickles its next head.
+  const heads = watchHeads(
+    server,
+    checked.handshakeTimeoutMs,
+    Math.max(checked.handshakeTimeoutMs, server.keepAliveTimeout + 1000),
+  );
   server.on("request", async (message, out) => {
     heads.done(message.socket);
     // Keep-alive: the next request head must come in time too.
-    out.once("finish", () => heads.waiting(message.socket));
+    out.once("finish", () => heads.waiting(message.socket, true));
     try {
       const request = await toRequest(message, true);
       bindRequest(request, upgrader);

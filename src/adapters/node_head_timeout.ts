@@ -20,7 +20,7 @@ const SWEEP_MS = 500;
 const SLICE_MS = 2;
 
 /**
- * The set of sockets waiting for a request head, with the time they started waiting.
+ * The set of sockets waiting for a request head, with their deadlines.
  *
  * @example
  * ```ts
@@ -31,8 +31,12 @@ const SLICE_MS = 2;
 export class HeadTimeouts {
   readonly #timeoutMs: number;
   readonly #secure: boolean;
-  // Each waiting socket with the time it started waiting.
+  readonly #keepAliveMs: number;
+  // Each waiting socket with its deadline.
   readonly #waiting = new Map<Socket, number>();
+  // Those that served a response: past the deadline they are closed without a 408, which
+  // a client reusing the connection at that moment would take for its answer.
+  readonly #afterResponse = new WeakSet<Socket>();
   #timer: ReturnType<typeof setInterval> | undefined;
   // Sockets due to be cut, in the order they fell due; a slice takes from the front.
   #due: Socket[] = [];
@@ -41,18 +45,28 @@ export class HeadTimeouts {
   /**
    * @param timeoutMs How long a head may take, in ms.
    * @param secure A TLS server's sockets: those not yet decrypted are in their handshake.
+   * @param keepAliveMs How long the next head may take on a connection that served a
+   * response (beyond the server's keep-alive timeout, which closes idle ones first).
    */
-  constructor(timeoutMs: number, secure: boolean = false) {
+  constructor(timeoutMs: number, secure: boolean = false, keepAliveMs: number = timeoutMs) {
     this.#timeoutMs = timeoutMs;
     this.#secure = secure;
+    this.#keepAliveMs = keepAliveMs;
   }
 
-  /** The socket now waits for a request head (a new connection, or keep-alive after a response). */
-  waiting(socket: Socket): void {
+  /**
+   * The socket now waits for a request head.
+   *
+   * @param socket A new connection, or one kept alive after a response.
+   * @param afterResponse It served a response (keep-alive).
+   */
+  waiting(socket: Socket, afterResponse = false): void {
     if (socket.destroyed) return;
     // No close listener (a closure for the life of every connection): the sweep drops
     // sockets that closed meanwhile.
-    this.#waiting.set(socket, Date.now());
+    if (afterResponse) this.#afterResponse.add(socket);
+    const allowed = afterResponse ? this.#keepAliveMs : this.#timeoutMs;
+    this.#waiting.set(socket, Date.now() + allowed);
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
@@ -61,10 +75,10 @@ export class HeadTimeouts {
    * socket started waiting.
    */
   moved(from: Socket | undefined, to: Socket): void {
-    const since = from === undefined ? undefined : this.#waiting.get(from);
+    const deadline = from === undefined ? undefined : this.#waiting.get(from);
     if (from !== undefined) this.done(from);
     if (to.destroyed) return;
-    this.#waiting.set(to, since ?? Date.now());
+    this.#waiting.set(to, deadline ?? Date.now() + this.#timeoutMs);
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
@@ -92,11 +106,11 @@ export class HeadTimeouts {
   #sweep(): void {
     // The previous sweep's cutting is still under way: it picks these up next time.
     if (this.#dueAt < this.#due.length) return;
-    const limit = Date.now() - this.#timeoutMs;
+    const now = Date.now();
     const due: Socket[] = [];
-    for (const [socket, since] of this.#waiting) {
+    for (const [socket, deadline] of this.#waiting) {
       if (socket.destroyed) this.done(socket);
-      else if (since <= limit) {
+      else if (deadline <= now) {
         this.done(socket);
         due.push(socket);
       }
@@ -127,7 +141,9 @@ export class HeadTimeouts {
 
   #cut(socket: Socket): void {
     if (socket.destroyed) return;
-    if (this.#handshaking(socket)) return void socket.destroy();
+    if (this.#handshaking(socket) || this.#afterResponse.has(socket)) {
+      return void socket.destroy();
+    }
     if (socket.writable) socket.end(rawRefusal(REFUSALS.headTimeout));
     socket.destroySoon();
   }

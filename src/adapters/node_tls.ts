@@ -91,6 +91,7 @@ export function connectionEvent(server: Server): "connection" | "secureConnectio
  *
  * @param server The server, before it listens.
  * @param timeoutMs How long the TLS handshake and the request head may take together.
+ * @param keepAliveMs How long the next head may take after a response.
  * @returns The sockets waiting for a head.
  * @example
  * ```ts
@@ -99,9 +100,13 @@ export function connectionEvent(server: Server): "connection" | "secureConnectio
  * const heads = watchHeads(createServer(), 10_000);
  * ```
  */
-export function watchHeads(server: Server, timeoutMs: number): HeadTimeouts {
+export function watchHeads(
+  server: Server,
+  timeoutMs: number,
+  keepAliveMs: number = timeoutMs,
+): HeadTimeouts {
   const secure = connectionEvent(server) === "secureConnection";
-  const heads = new HeadTimeouts(timeoutMs, secure);
+  const heads = new HeadTimeouts(timeoutMs, secure, keepAliveMs);
   server.on("connection", (socket: Socket) => heads.waiting(socket));
   if (secure) {
     // `_parent`: the TCP socket a server-side TLSSocket wraps (Node.js and Deno).

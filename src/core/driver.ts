@@ -382,7 +382,9 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     rare.closeInfo = { code, reason, error };
     rare.backlog = null;
     rare.streams?.interrupt(code, reason);
-    this.transport.close(code, reason);
+    // Over maxBufferedBytes: what is queued and not started is dropped for the close.
+    if (error === "buffer-full") this.transport.close(code, reason, true);
+    else this.transport.close(code, reason);
   }
 
   #deliver(data: string | Uint8Array, isText: boolean, offered = false): void {

@@ -142,8 +142,13 @@ export interface Transport {
    * that it not be compressed (permessage-deflate); transports without it ignore it.
    */
   send(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult;
-  /** Starts the closing handshake with a valid close code and a reason of at most 123 bytes. */
-  close(code: number, reason: string): void;
+  /**
+   * Starts the closing handshake with a valid close code and a reason of at most 123
+   * bytes. `dropQueued` (a backlog over `maxBufferedBytes`): messages not yet started are
+   * dropped, so the close frame follows the one in progress; transports that cannot
+   * ignore it.
+   */
+  close(code: number, reason: string, dropQueued?: boolean): void;
   /** Destroys the connection at once, without a closing handshake. */
   terminate(): void;
   /** Sends a ping frame, where {@linkcode Capabilities.ping} says it can. */

@@ -135,12 +135,24 @@ export class Outbox {
     return this.#blocked;
   }
 
-  /** Records that the writer drained; sends the answer to the latest ping held meanwhile. */
+  /**
+   * Records that the writer drained: sends the frames that waited meanwhile, then the
+   * answer to the latest ping held meanwhile.
+   */
   drained(): void {
     this.#blocked = false;
     const pong = this.#latestPong;
     this.#latestPong = null;
     if (pong !== null) this.control(OPCODE.pong, pong);
+    if (this.pending > 0 && !this.#held) this.flush();
+  }
+
+  /**
+   * Drops the frames not handed to the writer yet (those waiting for a drain, whole and
+   * not started), so that a close frame added next follows the frame in progress.
+   */
+  dropWaiting(): void {
+    this.discard();
   }
 
   /** Holds writes until {@linkcode Outbox.release}: call around one incoming chunk. */
@@ -276,9 +288,17 @@ export class Outbox {
     this.#extend(frame.buffer, frame.start, frame.end);
   }
 
-  /** Hands the pending bytes to the writer. */
-  flush(): void {
+  /**
+   * Hands the pending bytes to the writer, unless it asked to slow down (then: at drain).
+   *
+   * @param last The connection ends after this: everything goes to the writer now.
+   */
+  flush(last = false): void {
     this.#queued = false;
+    // While the writer refuses more, frames wait here, whole and not started: memory a
+    // slow peer holds stays in frames wsx can drop (a close over maxBufferedBytes does).
+    if (this.#blocked && !last) return;
+    this.#blocked = false;
     if (this.#parked !== null) return this.#writeParked();
     if (this.#end > this.#start) this.#writeOut();
   }
@@ -350,7 +370,7 @@ export class Outbox {
     this.#start = this.#end;
     (this.#parked ??= []).push(chunk);
     this.#parkedBytes += chunk.byteLength;
-    if (this.#parkedBytes >= PARK_LIMIT) this.#writeParked();
+    if (this.#parkedBytes >= PARK_LIMIT && !this.#blocked) this.#writeParked();
   }
 
   #writeParked(): void {
@@ -368,6 +388,15 @@ export class Outbox {
   #writeParts(parts: readonly Uint8Array[]): void {
     const writer = this.#writer;
     if (writer.destroyed) return;
+    if (this.#blocked) {
+      // Waiting for a drain: the parts wait too, by reference, after what is pending.
+      if (this.#end > this.#start) this.#park();
+      for (const part of parts) {
+        (this.#parked ??= []).push(part);
+        this.#parkedBytes += part.byteLength;
+      }
+      return this.#schedule();
+    }
     writer.cork();
     if (this.#parked !== null) this.#writeParked();
     if (this.#end > this.#start) this.#writeOut();

@@ -227,11 +227,15 @@ export class NodeWebSocket implements Transport {
    *
    * @param code A close code valid on the wire; any other sends an empty close frame.
    * @param reason At most 123 bytes of UTF-8; longer is cut.
+   * @param dropQueued Drop the frames still waiting for the socket to drain (a backlog
+   * over the cap): the close frame then follows the frame in progress.
    */
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, dropQueued = false): void {
     if (this.#state !== OPEN) return;
     this.#state = CLOSING;
-    this.#out().close(code, reason);
+    const outbox = this.#out();
+    if (dropQueued) outbox.dropWaiting();
+    outbox.close(code, reason);
     this.#arm(this.#config.closeTimeoutMs);
   }
 
@@ -370,7 +374,7 @@ export class NodeWebSocket implements Transport {
   #finish(code: number, reason: string, graceMs: number, error?: WsxErrorCode): void {
     this.#state = CLOSED;
     this.#stopParser();
-    this.#outbox?.flush();
+    this.#outbox?.flush(true);
     this.#outbox = null;
     this.#socket.end();
     this.#arm(graceMs);
@@ -418,6 +422,8 @@ export class NodeWebSocket implements Transport {
     const outbox = ws.#outbox;
     if (outbox !== null) {
       outbox.drained();
+      // What waited for this drain filled the socket again: the next drain reports.
+      if (outbox.blocked) return;
       if (outbox.pending === 0 && receiving !== ws) ws.#outbox = null;
     }
     if (ws.#state !== CLOSED) ws.#events.drain();
