@@ -290,6 +290,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     },
     // Out of file descriptors: counted, and Deno.serve starts again on the same port.
     () => group.stats.acceptErrors++,
+    (restarted) => group.raw = restarted,
   );
   group.raw = kept.server;
   const addr = await kept.ready;

@@ -55,23 +55,27 @@ export class KeptListener {
   readonly #options: DenoServeOptions;
   readonly #handler: (request: Request) => Response | Promise<Response>;
   readonly #onFailure: () => void;
+  readonly #onRestart: (server: DenoServer) => void;
 
   /**
    * @param serve `Deno.serve`.
    * @param options Its options (a port of 0 is kept once picked).
    * @param handler The request handler.
    * @param onFailure Called each time the listener failed.
+   * @param onRestart Called with the new server once it listens again.
    */
   constructor(
     serve: DenoServeFn,
     options: DenoServeOptions,
     handler: (request: Request) => Response | Promise<Response>,
     onFailure: () => void,
+    onRestart: (server: DenoServer) => void = () => {},
   ) {
     this.#serve = serve;
     this.#options = options;
     this.#handler = handler;
     this.#onFailure = onFailure;
+    this.#onRestart = onRestart;
     let listening!: (addr: { hostname: string; port: number }) => void;
     this.ready = new Promise((resolve) => listening = resolve);
     this.#server = this.#start({ ...options, onListen: (addr) => listening(addr) });
@@ -105,6 +109,7 @@ export class KeptListener {
       if (this.#stopping) return;
       try {
         this.#server = this.#start({ ...this.#options, onListen: () => {} });
+        this.#onRestart(this.#server);
       } catch {
         // Still out of descriptors (or the port is busy): again soon.
         this.#restart();

@@ -233,7 +233,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   server.on("error", () => group.stats.acceptErrors++);
   // Deno's node:net stops accepting for good after such a failure: watch and restore.
   const unwatch = "Deno" in globalThis
-    ? watchListener(server, () => group.stats.acceptErrors++)
+    ? watchListener(server, checked.processes, () => group.stats.acceptErrors++)
     : () => {};
   let stopping: Promise<void> | undefined;
   const wsxServer: WsxServer = {
