@@ -53,7 +53,9 @@ export interface Member extends Tickable {
   write(data: string | Uint8Array, isText: boolean): WriteResult;
   /** Sends a message the transport encoded once for many receivers. */
   writeEncoded(encoded: unknown, size: number): WriteResult;
-  /** Tells the user (`onShutdown`) and closes: the server shuts down. */
+  /** Tells the user (`onShutdown`), once, without closing: the server shuts down. */
+  warnShutdown(): void;
+  /** Tells the user (`onShutdown`, unless it was) and closes: the server shuts down. */
   shutdown(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;
