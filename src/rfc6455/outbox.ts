@@ -14,55 +14,14 @@ import {
   OPCODE,
   pureUtf8Write,
   textFrameCapacity,
-  type Utf8Write,
   writeHeader,
   writeTextFrame,
 } from "./encoder.ts";
 import { takeReply } from "./reply.ts";
-import type { OutputSlab, SlabFrame } from "./slab.ts";
+import type { SlabFrame } from "./slab.ts";
+import type { ChunkWriter, OutboxOptions } from "./chunk_writer.ts";
 
-/**
- * Where an {@linkcode Outbox} writes: the part of a Node.js `Duplex` it uses.
- *
- * @example A writer that collects chunks
- * ```ts
- * import type { ChunkWriter } from "./outbox.ts";
- * const chunks: Uint8Array[] = [];
- * const writer: ChunkWriter = {
- *   destroyed: false, cork() {}, uncork() {},
- *   write: (chunk) => (chunks.push(chunk), true),
- * };
- * ```
- */
-export interface ChunkWriter {
-  /** Once true, nothing more is written. */
-  readonly destroyed: boolean;
-  /** Writes one chunk, keeping a reference to it; `false` asks the caller to slow down. */
-  write(chunk: Uint8Array): boolean;
-  /** Starts gathering writes into one. */
-  cork(): void;
-  /** Sends what was gathered since {@linkcode ChunkWriter.cork}. */
-  uncork(): void;
-}
-
-/**
- * What every {@linkcode Outbox} shares: the slab and the UTF-8 encoders.
- *
- * @example Portable options
- * ```ts
- * import type { OutboxOptions } from "./outbox.ts";
- * import { OutputSlab } from "./slab.ts";
- * const options: OutboxOptions = { slab: new OutputSlab() };
- * ```
- */
-export interface OutboxOptions {
-  /** The slab frames are encoded into. */
-  readonly slab: OutputSlab;
-  /** Writes a string into the slab. @default {pureUtf8Write} */
-  readonly utf8Write?: Utf8Write;
-  /** Encodes a long string on its own. @default {TextEncoder#encode} */
-  readonly encodeUtf8?: (text: string) => Uint8Array;
-}
+export type { ChunkWriter, OutboxOptions } from "./chunk_writer.ts";
 
 const textEncoder = new TextEncoder();
 const pureEncode = (text: string): Uint8Array => textEncoder.encode(text);
