@@ -10,7 +10,7 @@ import type { Capabilities } from "../core/transport.ts";
 import type { Utf8Write } from "./encoder.ts";
 import type { OutboxOptions } from "./outbox.ts";
 import { OutputSlab } from "./slab.ts";
-import type { ParserOptions } from "./parser.ts";
+import type { ParserOptions } from "./types.ts";
 import type { MessageLimits, Utf8Decode } from "./types.ts";
 
 /**

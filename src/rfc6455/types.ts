@@ -107,6 +107,26 @@ export interface FrameParserOptions {
 }
 
 /**
+ * {@linkcode FrameParserOptions}, plus how a payload split across chunks gets its buffer.
+ *
+ * @example Let Node.js allocate without zeroing
+ * ```ts
+ * import { Buffer } from "node:buffer";
+ * import type { ParserOptions } from "./types.ts";
+ * const options: ParserOptions = { limits: { maxMsgSize: 1 << 20 }, allocate: Buffer.allocUnsafeSlow };
+ * ```
+ */
+export interface ParserOptions extends FrameParserOptions {
+  /**
+   * Allocates the buffer of a payload split across chunks. Every byte of it that anyone
+   * can see is written first, so it need not be zeroed: on Node.js,
+   * `Buffer.allocUnsafeSlow` saves zeroing and copying 64 KiB per 64 KiB message (about a
+   * sixth of the engine's time on them). @default {(size) => new Uint8Array(size)}
+   */
+  readonly allocate?: (size: number) => Uint8Array;
+}
+
+/**
  * The least fragment cap used when {@linkcode FrameParserOptions.maxFragments} is not set;
  * see {@linkcode defaultFragmentCap}.
  *

@@ -1,0 +1,332 @@
+/**
+ * The frame half of the parser ([RFC 6455 section 5.2](https://www.rfc-editor.org/rfc/rfc6455#section-5.2)):
+ * the header state machine, byte by byte across chunks, and where each payload's bytes go
+ * (unmasked in place, into a buffer of its own when split, or out as a stream). What a
+ * frame means (messages, text, control frames, inflation) is {@linkcode FrameParser}'s
+ * (`parser.ts`), which extends {@linkcode FrameReader}. Pure: no runtime APIs.
+ *
+ * @module
+ */
+
+import { WsxError, type WsxErrorCode } from "../errors.ts";
+import { headerLength } from "./encoder.ts";
+import { maskInto, readMaskKey } from "./mask.ts";
+import { type Inflater, rsvError } from "./deflate/inflater.ts";
+import type { StreamInflater } from "./deflate/stream_inflate.ts";
+import { StreamedParts, streamFragmentCap } from "./stream.ts";
+import { defaultFragmentCap, type FrameSink, type ParserOptions } from "./types.ts";
+import { growFrame } from "./frame_buffer.ts";
+
+const HEAD1 = 0, HEAD2 = 1, EXT_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4, DONE = 5;
+// A compressed stream's reader is behind: the rest of the chunk waits for `resume`.
+const WAIT = 6;
+// The opcodes of RFC 6455 section 5.2 (parser.ts names the ones it tells apart).
+const OP_CONTINUATION = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PONG = 10;
+// Typed arrays and Node buffers cannot grow past this, whatever maxMsgSize says.
+const MAX_MESSAGE = 2 ** 31 - 1;
+const STOP = Infinity;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Reads frames: headers, limits and payload placement. Its subclass says what each frame
+ * means through {@linkcode FrameReader.frameDone} and {@linkcode FrameReader.streamPart}.
+ *
+ * The fields the subclass reads on every frame are `protected`, not `#private`: a
+ * `#private` field is invisible to a subclass, and an accessor per field would put a call
+ * per read on the hot path.
+ *
+ * @example The only subclass
+ * ```ts
+ * import { FrameParser } from "./parser.ts";
+ * import { FrameReader } from "./frame_reader.ts";
+ * const sink = { message() {}, ping() {}, pong() {}, close() {}, error() {} };
+ * console.log(new FrameParser(sink, { limits: { maxMsgSize: 1024 } }) instanceof FrameReader); // true
+ * ```
+ */
+export abstract class FrameReader {
+  protected readonly sink: FrameSink;
+  protected readonly opts: ParserOptions;
+  protected readonly inflater: Inflater | null; // permessage-deflate (RFC 7692), when negotiated
+  protected fin = false;
+  protected opcode = 0;
+  protected msgOpcode = 0; // OP_TEXT or OP_BINARY while a message is open, else 0
+  protected msgLimit = 0;
+  protected fragments = 0;
+  protected compressed = false; // the open message had RSV1 on its first frame
+  protected stream: StreamedParts | null = null; // stream mode: the payload goes out as it arrives
+  protected unzip: StreamInflater | null = null; // a compressed message in stream mode
+  #state = HEAD1;
+  #need = 0; // bytes still to read in EXT_LENGTH or MASK_KEY
+  #length = 0;
+  #key = 0;
+  #got = 0; // payload bytes of a split frame received so far
+  #frame: Uint8Array | null = null; // a split frame's header room, then its payload
+  #cursor = 0; // where the consumed bytes of the current chunk start
+  #msgSize = 0;
+  #resumeAt = HEAD1; // in WAIT: the state to go on in
+  #held = (): boolean => this.sink.held?.() === true;
+
+  /**
+   * @param sink Where messages, control frames and errors go.
+   * @param options Limits, UTF-8 helpers and the allocator; read live, never copied.
+   * @param inflater Set when permessage-deflate was negotiated.
+   */
+  constructor(sink: FrameSink, options: ParserOptions, inflater: Inflater | null) {
+    this.sink = sink;
+    this.opts = options;
+    this.inflater = inflater;
+  }
+
+  /** Whether the parser stopped: after a close frame, an error or {@linkcode FrameReader.stop}. */
+  get stopped(): boolean {
+    return this.#state === DONE;
+  }
+
+  /**
+   * Whether the parser sits between messages with nothing buffered, so dropping it and
+   * starting a new one later loses nothing.
+   */
+  get idle(): boolean {
+    return this.#state === HEAD1 && this.msgOpcode === 0;
+  }
+
+  /** Whether the parser waits for a compressed stream's reader (see `FrameParser.resume`). */
+  get waiting(): boolean {
+    return this.#state === WAIT;
+  }
+
+  /**
+   * Parses the next bytes. The chunk is rewritten: payloads are unmasked and moved towards
+   * its front (see `reply.ts`), and messages may be views of it, so the caller must not
+   * reuse the chunk's memory.
+   *
+   * @param chunk The bytes received.
+   */
+  push(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let pos = 0;
+    this.#cursor = 0;
+    while (pos < end) {
+      switch (this.#state) {
+        case HEAD1:
+          pos = this.#head1(chunk, pos);
+          break;
+        case HEAD2:
+          pos = this.#head2(chunk, pos);
+          break;
+        case EXT_LENGTH:
+          pos = this.#extLength(chunk, pos, end);
+          break;
+        case MASK_KEY:
+          pos = this.#maskKey(chunk, pos, end);
+          break;
+        case PAYLOAD:
+          pos = this.#payload(chunk, pos, end);
+          break;
+        case WAIT:
+          return this.unzip?.keep(chunk.subarray(pos));
+        default:
+          return;
+      }
+    }
+  }
+
+  /** Stops parsing for good and drops any buffered payload. */
+  stop(): void {
+    this.#state = DONE;
+    this.#frame = null;
+    this.inflater?.reset();
+    this.stream = null;
+    this.unzip?.close();
+    this.unzip = null;
+  }
+
+  /** What a whole frame means; `room` is where free bytes for our header start in `buf`, or -1. */
+  protected abstract frameDone(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    whole: boolean,
+    room: number,
+  ): void;
+
+  /** A part of a streamed message's payload, unmasked; `last` ends the message. */
+  protected abstract streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void;
+
+  /** Checks a part of a split text frame as it arrives; false when it is not UTF-8. */
+  protected abstract checkText(buf: Uint8Array, start: number, end: number): boolean;
+
+  /** Waits (the rest of the chunk goes to the compressed stream) until {@linkcode FrameReader.proceed}. */
+  protected wait(): void {
+    this.#resumeAt = this.#state;
+    this.#state = WAIT;
+  }
+
+  /** Ends a wait: parsing goes on in the state it stopped in. */
+  protected proceed(): void {
+    this.#state = this.#resumeAt;
+  }
+
+  /** Stops, reports the error, and returns a position past any chunk. */
+  protected fail(code: WsxErrorCode): number {
+    this.stop();
+    this.sink.error(new WsxError(code));
+    return STOP;
+  }
+
+  // Byte 0: FIN, RSV1-3, opcode (RFC 6455 section 5.2). Every check that byte allows
+  // is made here, so a bad frame fails before its length or payload arrives.
+  #head1(buf: Uint8Array, pos: number): number {
+    const b = buf[pos];
+    if ((b & 0x70) !== 0) {
+      const refused = rsvError(b, this.inflater !== null);
+      if (refused !== null) return this.fail(refused);
+    }
+    const op = b & 0x0f, fin = b >= 0x80;
+    if (op >= OP_CLOSE) {
+      if (op > OP_PONG) return this.fail("frame-opcode");
+      if (!fin) return this.fail("control-fragmented");
+    } else if (op === OP_CONTINUATION) {
+      if (this.msgOpcode === 0) return this.fail("unexpected-continuation");
+      const cap = this.stream !== null
+        ? streamFragmentCap(this.#msgSize)
+        : this.opts.maxFragments ?? defaultFragmentCap(this.msgLimit);
+      if (++this.fragments > cap) return this.fail("too-many-fragments");
+    } else if (op <= OP_BINARY) {
+      if (this.msgOpcode !== 0) return this.fail("expected-continuation");
+      this.compressed = (b & 0x40) !== 0;
+      this.msgOpcode = op;
+      this.#msgSize = 0;
+      this.fragments = 1;
+      this.msgLimit = Math.min(this.opts.limits.maxMsgSize, MAX_MESSAGE);
+    } else return this.fail("frame-opcode");
+    this.fin = fin;
+    this.opcode = op;
+    this.#state = HEAD2;
+    return pos + 1;
+  }
+
+  // Byte 1: MASK and the 7-bit length (RFC 6455 sections 5.1 and 5.5).
+  #head2(buf: Uint8Array, pos: number): number {
+    const b = buf[pos];
+    if (b < 0x80) return this.fail("frame-unmasked");
+    const len = b & 0x7f;
+    if (this.opcode >= OP_CLOSE && len > 125) return this.fail("control-too-long");
+    if (len < 126) return this.#lengthKnown(len, pos + 1);
+    this.#need = len === 126 ? 2 : 8;
+    this.#length = 0;
+    this.#state = EXT_LENGTH;
+    return pos + 1;
+  }
+
+  // The 16-bit or 64-bit extended length, big-endian, possibly split across chunks.
+  #extLength(buf: Uint8Array, pos: number, end: number): number {
+    let need = this.#need, len = this.#length, i = pos;
+    for (const stop = Math.min(end, pos + need); i < stop; i++, need--) {
+      const b = buf[i];
+      // RFC 6455 section 5.2: the most significant bit of a 64-bit length MUST be 0.
+      if (need === 8 && b >= 0x80) return this.fail("frame-length");
+      len = len * 256 + b;
+    }
+    this.#need = need;
+    this.#length = len;
+    return need > 0 ? i : this.#lengthKnown(len, i);
+  }
+
+  // The limit is checked here, before any payload byte is buffered.
+  #lengthKnown(len: number, pos: number): number {
+    if (this.opcode < OP_CLOSE) {
+      // The sink may take a message as a stream; a compressed one is inflated as it comes.
+      const text = this.opcode === OP_TEXT, first = this.opcode !== OP_CONTINUATION;
+      const zip = this.compressed, canStream = !zip || this.inflater!.streams;
+      const to = first && canStream && this.sink.start?.(text, len, this.fin, zip);
+      if (to) {
+        const stream = this.stream = new StreamedParts(this.opts.isUtf8);
+        this.msgLimit = stream.begin(text, this.opts.limits, to);
+        if (zip) this.unzip = this.inflater!.stream(stream, this.msgLimit, this.#held);
+      }
+      const total = this.#msgSize + len;
+      const tooBig = this.stream !== null ? "stream-too-big" : "message-too-big";
+      if (!(total <= this.msgLimit)) return this.fail(tooBig);
+      this.#msgSize = total;
+    }
+    this.#length = len;
+    this.#got = 0;
+    this.#need = 4;
+    this.#key = 0;
+    this.#state = MASK_KEY;
+    return pos;
+  }
+
+  #maskKey(buf: Uint8Array, pos: number, end: number): number {
+    let need = this.#need, key = this.#key, i = pos;
+    if (need === 4 && end - pos >= 4) {
+      key = readMaskKey(buf, pos);
+      i += 4;
+      need = 0;
+    } else {
+      for (; need > 0 && i < end; i++, need--) key = (key << 8) | buf[i];
+    }
+    this.#need = need;
+    this.#key = key;
+    if (need > 0) return i;
+    this.#state = this.#length === 0 ? HEAD1 : PAYLOAD;
+    if (this.#length === 0) this.frameDone(EMPTY, 0, 0, true, -1);
+    return i;
+  }
+
+  // The whole payload is in this chunk: it is unmasked towards the front, right after
+  // the previous payload, with room for our own header in front (`reply.ts`), and handed
+  // out as a view: no copy. There is always room but after a header split across chunks.
+  #payload(buf: Uint8Array, pos: number, end: number): number {
+    if (this.stream !== null && this.opcode < OP_CLOSE) return this.#streamPayload(buf, pos, end);
+    const len = this.#length, stop = pos + len;
+    if (this.#got > 0 || stop > end) return this.#partial(buf, pos, end);
+    const room = this.#cursor, fits = pos - room >= headerLength(len);
+    const at = fits ? room + headerLength(len) : pos;
+    maskInto(buf, pos, stop, buf, at, this.#key, 0);
+    this.#cursor = at + len;
+    this.#state = HEAD1;
+    this.frameDone(buf, at, at + len, true, fits ? room : -1);
+    return stop;
+  }
+
+  // A payload split across chunks is copied into its own buffer as it arrives, behind
+  // room for our header; text is checked part by part so invalid UTF-8 fails before the
+  // frame ends.
+  #partial(buf: Uint8Array, pos: number, end: number): number {
+    const len = this.#length, got = this.#got, room = headerLength(len);
+    const take = Math.min(end - pos, len - got);
+    let frame = this.#frame;
+    if (frame === null || frame.length - room < got + take) frame = this.#grow(got + take);
+    maskInto(buf, pos, pos + take, frame, room + got, this.#key, got);
+    this.#got = got + take;
+    const text = this.opcode < OP_CLOSE && this.msgOpcode === OP_TEXT && !this.compressed;
+    if (text && !this.checkText(frame, room + got, room + got + take)) {
+      return this.fail("invalid-utf8");
+    }
+    if (got + take < len) return pos + take;
+    this.#frame = null;
+    this.#state = HEAD1;
+    this.frameDone(frame, room, room + len, false, 0);
+    return pos + take;
+  }
+
+  // A streamed payload is unmasked in place and handed out as views of the chunk.
+  #streamPayload(buf: Uint8Array, pos: number, end: number): number {
+    const got = this.#got, stop = pos + Math.min(end - pos, this.#length - got);
+    maskInto(buf, pos, stop, buf, pos, this.#key, got);
+    this.#got = got + stop - pos;
+    this.#cursor = stop; // later payloads of the chunk move to its front, not over these
+    const frameEnd = this.#got === this.#length;
+    if (frameEnd) this.#state = HEAD1;
+    this.streamPart(buf, pos, stop, frameEnd && this.fin);
+    return stop;
+  }
+
+  #grow(min: number): Uint8Array {
+    const next = growFrame(this.#frame, this.#length, this.#got, min, this.opts.allocate);
+    this.#frame = next;
+    return next;
+  }
+}
