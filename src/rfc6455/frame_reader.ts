@@ -13,7 +13,8 @@ import { headerLength } from "./encoder.ts";
 import { maskInto, readMaskKey } from "./mask.ts";
 import { type Inflater, rsvError } from "./deflate/inflater.ts";
 import type { StreamInflater } from "./deflate/stream_inflate.ts";
-import { StreamedParts, streamFragmentCap } from "./stream.ts";
+import { type StreamedParts, streamFragmentCap } from "./stream.ts";
+import type { MessageParts } from "../core/transport.ts";
 import { defaultFragmentCap, type FrameSink, type ParserOptions } from "./types.ts";
 import { growFrame } from "./frame_buffer.ts";
 
@@ -64,7 +65,6 @@ export abstract class FrameReader {
   #cursor = 0; // where the consumed bytes of the current chunk start
   #msgSize = 0;
   #resumeAt = HEAD1; // in WAIT: the state to go on in
-  #held = (): boolean => this.sink.held?.() === true;
 
   /**
    * @param sink Where messages, control frames and errors go.
@@ -141,19 +141,19 @@ export abstract class FrameReader {
     this.unzip = null;
   }
 
-  /** What a whole frame means; `room` is where free bytes for our header start in `buf`, or -1. */
+  // What a whole frame means; `room` is where free bytes for our header start in `buf`, or -1.
   protected abstract frameDone(
-    buf: Uint8Array,
-    start: number,
-    end: number,
+    b: Uint8Array,
+    s: number,
+    e: number,
     whole: boolean,
     room: number,
   ): void;
-
-  /** A part of a streamed message's payload, unmasked; `last` ends the message. */
+  // The sink takes the message starting as a stream (`to`); `zip`: it is compressed.
+  protected abstract openStream(text: boolean, zip: boolean, to: MessageParts): void;
+  // A part of a streamed message's payload, unmasked; `last` ends the message.
   protected abstract streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void;
-
-  /** Checks a part of a split text frame as it arrives; false when it is not UTF-8. */
+  // Checks a part of a split text frame as it arrives; false when it is not UTF-8.
   protected abstract checkText(buf: Uint8Array, start: number, end: number): boolean;
 
   /** Waits (the rest of the chunk goes to the compressed stream) until {@linkcode FrameReader.proceed}. */
@@ -240,11 +240,7 @@ export abstract class FrameReader {
       const text = this.opcode === OP_TEXT, first = this.opcode !== OP_CONTINUATION;
       const zip = this.compressed, canStream = !zip || this.inflater!.streams;
       const to = first && canStream && this.sink.start?.(text, len, this.fin, zip);
-      if (to) {
-        const stream = this.stream = new StreamedParts(this.opts.isUtf8);
-        this.msgLimit = stream.begin(text, this.opts.limits, to);
-        if (zip) this.unzip = this.inflater!.stream(stream, this.msgLimit, this.#held);
-      }
+      if (to) this.openStream(text, zip, to);
       const total = this.#msgSize + len;
       const tooBig = this.stream !== null ? "stream-too-big" : "message-too-big";
       if (!(total <= this.msgLimit)) return this.fail(tooBig);
@@ -298,7 +294,9 @@ export abstract class FrameReader {
     const len = this.#length, got = this.#got, room = headerLength(len);
     const take = Math.min(end - pos, len - got);
     let frame = this.#frame;
-    if (frame === null || frame.length - room < got + take) frame = this.#grow(got + take);
+    if (frame === null || frame.length - room < got + take) {
+      frame = this.#frame = growFrame(frame, len, got, got + take, this.opts.allocate);
+    }
     maskInto(buf, pos, pos + take, frame, room + got, this.#key, got);
     this.#got = got + take;
     const text = this.opcode < OP_CLOSE && this.msgOpcode === OP_TEXT && !this.compressed;
@@ -322,11 +320,5 @@ export abstract class FrameReader {
     if (frameEnd) this.#state = HEAD1;
     this.streamPart(buf, pos, stop, frameEnd && this.fin);
     return stop;
-  }
-
-  #grow(min: number): Uint8Array {
-    const next = growFrame(this.#frame, this.#length, this.#got, min, this.opts.allocate);
-    this.#frame = next;
-    return next;
   }
 }

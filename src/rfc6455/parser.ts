@@ -11,6 +11,8 @@
 import { readClose } from "./close_frame.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { MessageAssembler } from "./message.ts";
+import type { MessageParts } from "../core/transport.ts";
+import { StreamedParts } from "./stream.ts";
 import type { Inflater } from "./deflate/inflater.ts";
 import type { InflateStatus } from "./deflate/stream_inflate.ts";
 import { offerReply, withdrawReply } from "./reply.ts";
@@ -43,6 +45,7 @@ const view = (b: Uint8Array, s: number, e: number): Uint8Array =>
  */
 export class FrameParser extends FrameReader {
   #message: MessageAssembler | null = null;
+  #held = (): boolean => this.sink.held?.() === true;
 
   /**
    * Creates a parser for one connection.
@@ -86,6 +89,13 @@ export class FrameParser extends FrameReader {
     else if (this.compressed) this.#compressedPart(view(buf, start, end));
     else if (this.fin && this.fragments === 1) this.#single(buf, start, end, whole, room);
     else this.#fragment(buf, start, end, whole);
+  }
+
+  // The sink takes this message as a stream; a compressed one is inflated as it comes.
+  protected override openStream(text: boolean, zip: boolean, to: MessageParts): void {
+    const stream = this.stream = new StreamedParts(this.opts.isUtf8);
+    this.msgLimit = stream.begin(text, this.opts.limits, to);
+    if (zip) this.unzip = this.inflater!.stream(stream, this.msgLimit, this.#held);
   }
 
   protected override streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void {
