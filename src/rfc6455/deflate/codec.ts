@@ -6,15 +6,16 @@
  * @module
  */
 
-import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+import { constants, createInflateRaw, deflateRawSync } from "node:zlib";
 import type { RawInflate } from "./inflater.ts";
+import { sharedDeflater, sharedInflater, type ZlibInternals } from "./shared.ts";
 import type { InflateStep } from "./stream_inflate.ts";
 
 const SYNC = { finishFlush: constants.Z_SYNC_FLUSH };
 
 /**
- * Inflates raw DEFLATE data ending on a sync flush. `maxOutputLength` makes zlib stop as
- * soon as the output would pass the limit, so a bomb costs no more than the limit.
+ * Inflates raw DEFLATE data ending on a sync flush, on the shared inflater: zlib is
+ * never given output room past the limit, so a bomb costs no more than the limit.
  *
  * @param input The compressed bytes, `00 00 ff ff` included.
  * @param maxOutput The largest output allowed.
@@ -30,41 +31,8 @@ export const rawInflate: RawInflate = (
   input: Uint8Array,
   maxOutput: number,
 ): Uint8Array | "too-big" | "corrupt" => {
-  try {
-    return inflateRawSync(input, {
-      ...SYNC,
-      maxOutputLength: Math.max(1, maxOutput),
-      chunkSize: fitted(input.length * 4, 1024, 16384),
-    });
-  } catch (error) {
-    return (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" ? "too-big" : "corrupt";
-  }
+  return sharedInflater().run(input, Math.max(1, maxOutput));
 };
-
-// What `openInflate` uses of a zlib stream: its native handle, which inflates
-// synchronously into an output buffer of our size and reports through `_writeState`
-// (available output, available input). Node.js's own `zlib.*Sync` functions drive it this
-// way, and Deno's and Bun's `node:zlib` implement it alike; the stream's public API
-// is asynchronous only, which a parser cannot wait for.
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOff: number,
-    inLen: number,
-    out: Uint8Array,
-    outOff: number,
-    outLen: number,
-  ): void;
-  // Called during `writeSync` on invalid data, on all three runtimes.
-  onerror: (message: string, errno: number) => void;
-}
-interface ZlibInternals {
-  readonly _handle: ZlibHandle | null;
-  readonly _writeState: Uint32Array;
-  close(): void;
-  on(event: "error", listener: () => void): unknown;
-}
 
 /**
  * Opens an incremental raw inflater for one streamed message (`stream_inflate.ts`): a
@@ -163,14 +131,20 @@ export function deflateMessage(
     settings.windowBits,
     Math.max(9, Math.ceil(Math.log2(n + seen + 262))),
   );
-  const out = deflateRawSync(data, {
-    ...SYNC,
-    level: settings.level,
-    windowBits,
-    memLevel: Math.min(settings.memLevel, Math.max(1, windowBits - 7)),
-    chunkSize: fitted(n / 2, 512, 16384),
-    ...(seen > 0 ? { dictionary: history } : {}),
-  });
+  const memLevel = Math.min(settings.memLevel, Math.max(1, windowBits - 7));
+  // zlib takes a dictionary only when a stream is made (reset re-applies that same one),
+  // so the history of context takeover, different every message, needs its own stream.
+  const out = seen > 0
+    ? deflateRawSync(data, {
+      ...SYNC,
+      level: settings.level,
+      windowBits,
+      memLevel,
+      chunkSize: fitted(n / 2, 512, 16384),
+      dictionary: history,
+    })
+    : sharedDeflater(settings.level, windowBits, memLevel).run(data, Number.MAX_SAFE_INTEGER);
+  if (typeof out === "string") throw new Error(`Cannot compress message: ${out}`);
   const end = out.length;
   const trailer = end >= 4 && out[end - 4] === 0 && out[end - 3] === 0 &&
     out[end - 2] === 0xff && out[end - 1] === 0xff;
