@@ -1,17 +1,16 @@
 /**
  * permessage-deflate on the runtimes' `node:zlib` (Node.js, and Deno's and Bun's
- * `node:zlib`, which behave the same here): one-shot, synchronous compression and
- * inflation, with no zlib state kept between messages.
+ * `node:zlib`, which behave the same here): synchronous compression and inflation of
+ * whole messages on process-wide zlib streams reset between messages (`shared.ts`), so
+ * no zlib state is kept between messages and none is made per message.
  *
  * @module
  */
 
-import { constants, createInflateRaw, deflateRawSync } from "node:zlib";
+import { constants, createInflateRaw } from "node:zlib";
 import type { RawInflate } from "./inflater.ts";
 import { sharedDeflater, sharedInflater, type ZlibInternals } from "./shared.ts";
 import type { InflateStep } from "./stream_inflate.ts";
-
-const SYNC = { finishFlush: constants.Z_SYNC_FLUSH };
 
 /**
  * Inflates raw DEFLATE data ending on a sync flush, on the shared inflater: zlib is
@@ -121,37 +120,24 @@ export function deflateMessage(
   history?: Uint8Array,
 ): Uint8Array {
   // zlib's state is sized by the window and memLevel (about 300 KiB at 15 and 8), and
-  // Node.js reports it to V8 as external memory, which drives garbage collection: a
-  // window no larger than the message (plus zlib's 262-byte lookahead) compresses it
-  // exactly as well, for a fraction of the memory and of the collections.
+  // reset clears its hash table: a window no larger than the message (plus zlib's
+  // 262-byte lookahead) compresses it exactly as well, with less to clear.
   // With server context takeover, the earlier messages (the peer's inflate window) are
-  // the dictionary: the same back-references a kept compressor would make.
+  // compressed first and their output dropped, ending on a sync flush's byte boundary:
+  // the message can then refer back into them, as a kept compressor would. zlib takes a
+  // dictionary only when a stream is made (reset re-applies that same one), so a
+  // dictionary would need a new stream per message.
   const n = data.byteLength, seen = history?.byteLength ?? 0;
   const windowBits = Math.min(
     settings.windowBits,
     Math.max(9, Math.ceil(Math.log2(n + seen + 262))),
   );
   const memLevel = Math.min(settings.memLevel, Math.max(1, windowBits - 7));
-  // zlib takes a dictionary only when a stream is made (reset re-applies that same one),
-  // so the history of context takeover, different every message, needs its own stream.
-  const out = seen > 0
-    ? deflateRawSync(data, {
-      ...SYNC,
-      level: settings.level,
-      windowBits,
-      memLevel,
-      chunkSize: fitted(n / 2, 512, 16384),
-      dictionary: history,
-    })
-    : sharedDeflater(settings.level, windowBits, memLevel).run(data, Number.MAX_SAFE_INTEGER);
+  const out = sharedDeflater(settings.level, windowBits, memLevel)
+    .run(data, Number.MAX_SAFE_INTEGER, seen > 0 ? history : undefined);
   if (typeof out === "string") throw new Error(`Cannot compress message: ${out}`);
   const end = out.length;
   const trailer = end >= 4 && out[end - 4] === 0 && out[end - 3] === 0 &&
     out[end - 2] === 0xff && out[end - 1] === 0xff;
   return trailer ? out.subarray(0, end - 4) : out;
-}
-
-// A power of two near `n`, within [min, max]: the size of zlib's output buffers.
-function fitted(n: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, 2 ** Math.ceil(Math.log2(Math.max(1, n)))));
 }

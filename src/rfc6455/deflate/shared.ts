@@ -84,12 +84,15 @@ export class SyncZlib {
    *
    * @param input The whole input of one message.
    * @param max The most output bytes allowed.
+   * @param prime For a deflater: bytes to run through first, output dropped, so that
+   * `input` can refer back into them (server context takeover). @default {undefined}
    * @returns The output, copied out exactly; `"too-big"` as soon as it would pass
    * `max` (no more than `max + 1` bytes of output room is ever given); `"corrupt"`.
    */
-  run(input: Uint8Array, max: number): Uint8Array | "too-big" | "corrupt" {
+  run(input: Uint8Array, max: number, prime?: Uint8Array): Uint8Array | "too-big" | "corrupt" {
     this.#stream.reset();
     this.#failed = false;
+    if (prime !== undefined) this.#skip(prime);
     const state = this.#stream._writeState;
     const parts: Uint8Array[] = [];
     let read = 0, total = 0;
@@ -113,6 +116,18 @@ export class SyncZlib {
       // Output room left over: zlib has nothing more to give for this input.
       if (state[0] !== 0) return joined(parts, total);
     }
+  }
+
+  // Runs `input` through with a sync flush and drops the output: a deflater then
+  // holds it as its window, as if it were a dictionary.
+  #skip(input: Uint8Array): void {
+    const state = this.#stream._writeState;
+    let read = 0;
+    do {
+      const left = input.length - read;
+      this.#handle.writeSync(constants.Z_SYNC_FLUSH, input, read, left, scratch, 0, scratch.length);
+      read = input.length - state[1];
+    } while (state[0] === 0);
   }
 }
 

@@ -71,6 +71,23 @@ describe("shared zlib streams", () => {
     }
   });
 
+  test("with a history, a message refers back into it (server context takeover)", () => {
+    const settings = { level: 1, memLevel: 8, windowBits: 15 };
+    const history = sample(20000, 4), data = history.slice(5000, 7000);
+    for (const n of [0, 300, 20000]) {
+      const packed = deflateMessage(data, settings, history.subarray(0, n));
+      // As the peer inflates it: after the earlier messages, on the same window.
+      const earlier = deflateRawSync(history.subarray(0, n), SYNC);
+      const back = inflateRawSync(Buffer.concat([earlier, withTrailer(packed)]), SYNC)
+        .subarray(n);
+      assert.deepEqual(new Uint8Array(back), data, `history of ${n}`);
+      const alone = deflateMessage(data, settings).length;
+      if (n === 20000) assert.ok(packed.length < alone / 2, `${packed.length} against ${alone}`);
+    }
+    // The history does not stay: the same message alone compresses as before.
+    assert.deepEqual(deflateMessage(data, settings), deflateMessage(data, settings, undefined));
+  });
+
   test("a message compresses the same every time (no state kept between messages)", () => {
     const settings = { level: 1, memLevel: 8, windowBits: 15 };
     const data = sample(2000, 9);
