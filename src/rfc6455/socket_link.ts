@@ -1,0 +1,302 @@
+/**
+ * The inside of a `NodeWebSocket` (`socket.ts`): reading the socket through the parser,
+ * the output held and released per turn (`turn.ts`), and how the connection ends (the
+ * peer's close, a failure, the close timer, the socket going away). `socket.ts` keeps
+ * the public API on top of it.
+ *
+ * @module
+ */
+
+import type { Duplex } from "node:stream";
+import type { TransportEvents } from "../core/transport.ts";
+import { WsxError, type WsxErrorCode } from "../errors.ts";
+import { CLOSE } from "../core/protocol/close_codes.ts";
+import { Outbox } from "./outbox.ts";
+import type { DeflateSession } from "./deflate/session.ts";
+import { FrameParser } from "./parser.ts";
+import { TurnQueue } from "./turn.ts";
+import { type Config, outboxOptions } from "./socket_config.ts";
+import type { FrameSink } from "./types.ts";
+
+/** The connection's states, in order. */
+export const OPEN = 0, CLOSING = 1, CLOSED = 2;
+// After a protocol error the socket is ended so the peer can read our close frame; a
+// peer that never closes its side is destroyed after this long.
+const ERROR_GRACE_MS = 1000;
+
+// The engine rides on its socket so one set of listener functions serves every
+// connection: no closures per connection.
+const kEngine: unique symbol = Symbol("wsx.rfc6455.engine");
+type OwnedSocket = Duplex & { [kEngine]?: SocketLink; setNoDelay?(noDelay?: boolean): unknown };
+
+// The engine whose incoming chunk is being parsed: an outbox it creates meanwhile is
+// held, so what the handlers send leaves in one write when the chunk is done.
+let receiving: SocketLink | null = null;
+
+/**
+ * One connection's socket, parser and output, and its end. `NodeWebSocket` extends it.
+ *
+ * The fields `NodeWebSocket` reads on every send are `protected`, not `#private`: a
+ * `#private` field is invisible to a subclass, and an accessor per field would put a
+ * call per message on the hot path.
+ *
+ * @example The only subclass
+ * ```ts
+ * import type { Duplex } from "node:stream";
+ * import { NodeWebSocket } from "./socket.ts";
+ * import { SocketLink } from "./socket_link.ts";
+ * declare const socket: Duplex;
+ * const events = { open() {}, heard() {}, pong() {}, drain() {}, closed() {}, message() {} };
+ * const ws = new NodeWebSocket(socket, new Uint8Array(0), events, { limits: { maxMsgSize: 1024 } });
+ * console.log(ws instanceof SocketLink); // true
+ * ```
+ */
+export abstract class SocketLink {
+  protected readonly socket: OwnedSocket;
+  protected readonly events: TransportEvents;
+  protected readonly config: Config;
+  // Both created on first use and dropped when idle again (after a chunk, with nothing
+  // pending): an idle connection holds no parser or output state at all.
+  protected outbox: Outbox | null = null;
+  #parser: FrameParser | null = null;
+  protected state: number = OPEN;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  protected readonly deflate: DeflateSession | null;
+  protected paused = false; // reading held for a stream's reader (`pause`)
+
+  /**
+   * @param socket The upgraded socket.
+   * @param events Where the connection reports.
+   * @param config The resolved options.
+   * @param deflate permessage-deflate, when the handshake agreed it.
+   */
+  constructor(
+    socket: Duplex,
+    events: TransportEvents,
+    config: Config,
+    deflate: DeflateSession | null,
+  ) {
+    this.deflate = deflate;
+    this.socket = socket;
+    this.events = events;
+    this.config = config;
+  }
+
+  /** The outbox, created on first use (held while this connection's chunk is parsed). */
+  protected out(): Outbox {
+    let outbox = this.outbox;
+    if (outbox === null) {
+      outbox = this.outbox = new Outbox(this.socket, outboxOptions);
+      if (receiving === this) outbox.hold();
+    }
+    return outbox;
+  }
+
+  /** Sends a held outbox at the end of the turn. */
+  protected defer(outbox: Outbox): void {
+    if (outbox.defer()) SocketLink.#turn.add(this);
+  }
+
+  /**
+   * Listens to the socket and reads `head`, then the socket.
+   *
+   * @param head Bytes read past the HTTP head, or null.
+   */
+  protected listen(head: Uint8Array | null): void {
+    const socket = this.socket;
+    if (socket[kEngine] !== undefined) return;
+    socket[kEngine] = this;
+    socket.setNoDelay?.(true);
+    // 'close' follows every error (sockets destroy themselves on error), so an 'error'
+    // listener is needed only to keep an error from being thrown: the adapter's, when
+    // it has one. One listener per event keeps node's listener arrays from growing.
+    if (socket.listenerCount("error") === 0) socket.on("error", SocketLink.#onGone);
+    socket.on("close", SocketLink.#onGone);
+    if (socket.destroyed) return this.report(CLOSE.abnormal, "");
+    // A peer that half-closes (FIN without a close frame, or after ours) is done: with
+    // allowHalfOpen off, the stream ends our side too and 'close' follows, which
+    // reports 1006 (https://nodejs.org/api/stream.html#duplexallowhalfopen).
+    socket.allowHalfOpen = false;
+    socket.on("drain", SocketLink.#onDrain);
+    if (head !== null) this.#receive(head);
+    if (this.state === CLOSED) return;
+    socket.on("data", SocketLink.#onData);
+    // Unless `head` already held reading for a stream's reader.
+    if (socket.isPaused() && !this.paused) socket.resume();
+  }
+
+  /** Goes on with inflation a compressed stream's parser left waiting for its reader. */
+  protected unwait(): void {
+    if (this.#parser?.waiting && receiving !== this) this.#receive(null);
+  }
+
+  // Parses one chunk (or, with null, goes on after a wait); what the handlers send
+  // meanwhile leaves in one write.
+  #receive(chunk: Uint8Array | null): void {
+    if (this.state === CLOSED) return;
+    if (chunk !== null) this.events.heard();
+    const started = SocketLink.#turn.due();
+    const outer = receiving;
+    receiving = this;
+    this.outbox?.hold();
+    try {
+      const parser = this.#parser ??= new FrameParser(
+        new SocketLink.#Sink(this),
+        this.config.parser,
+        this.deflate?.inflater,
+      );
+      if (chunk !== null) parser.push(chunk);
+      else parser.resume();
+      if (parser.idle && this.#parser === parser) this.#parser = null;
+    } catch {
+      // A handler threw through the parser; its state is unknown, so give up.
+      this.#fail(new WsxError("handler-error"));
+    } finally {
+      receiving = outer;
+      const outbox = this.outbox;
+      // The replies leave after every read of this turn (`turn.ts`), in one write.
+      if (outbox !== null) {
+        if (outbox.pending === 0) this.#endTurn();
+        else if (outbox.defer()) SocketLink.#turn.add(this, started);
+      }
+    }
+  }
+
+  // A reply waits at most about a millisecond for the rest of its turn.
+  static #turn = new TurnQueue<SocketLink>((ws) => ws.#endTurn(), {
+    schedule: setImmediate,
+    now: () => performance.now(),
+    budgetMs: 1,
+  });
+
+  #endTurn(): void {
+    const outbox = this.outbox;
+    if (outbox === null || receiving === this) return;
+    outbox.release();
+    // Nothing is pending after a release; a blocked outbox waits for 'drain'.
+    if (!outbox.blocked && this.outbox === outbox) this.outbox = null;
+  }
+
+  static #Sink = class Sink implements FrameSink {
+    #ws: SocketLink;
+    constructor(ws: SocketLink) {
+      this.#ws = ws;
+    }
+    message(data: string | Uint8Array, isText: boolean): void {
+      this.#ws.events.message(data, isText);
+    }
+    ping(payload: Uint8Array): void {
+      // RFC 6455 section 5.5.2: answer with a pong carrying the same payload.
+      if (this.#ws.state === OPEN) this.#ws.out().pong(payload);
+    }
+    pong(): void {
+      this.#ws.events.pong();
+    }
+    close(code: number, reason: string): void {
+      this.#ws.#peerClosed(code, reason);
+    }
+    error(err: WsxError): void {
+      this.#ws.#fail(err);
+    }
+    start(isText: boolean, length: number, fin: boolean, compressed: boolean) {
+      return this.#ws.events.messageStart?.(isText, length, fin, compressed);
+    }
+    held(): boolean {
+      return this.#ws.paused;
+    }
+  };
+
+  // RFC 6455 section 5.5.1: echo the peer's close (its code, or nothing when it sent
+  // none), then close the TCP connection first, as a server should (section 7.1.1).
+  #peerClosed(code: number, reason: string): void {
+    if (this.state === OPEN) this.out().close(code, "");
+    this.#finish(code, reason, this.config.closeTimeoutMs);
+  }
+
+  #fail(err: WsxError): void {
+    if (this.state === CLOSED) return;
+    if (this.state === OPEN) this.out().close(err.closeCode, err.message);
+    this.#finish(err.closeCode, err.message, ERROR_GRACE_MS, err.code);
+    // Nothing the peer sends now matters: stop reading, so that a peer streaming a
+    // refused message is held back by TCP rather than read and dropped (which costs
+    // memory on Deno's node:net until the socket is gone). Also when this failure came
+    // from going on after a wait (`resume`), which must not undo it.
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  // Ends the socket after our close frame, so the peer reads it, and reports at once.
+  #finish(code: number, reason: string, graceMs: number, error?: WsxErrorCode): void {
+    this.state = CLOSED;
+    this.#stopParser();
+    this.outbox?.flush(true);
+    this.outbox = null;
+    this.socket.end();
+    this.arm(graceMs);
+    this.events.closed(code, reason, error);
+  }
+
+  /**
+   * Reports the end once (clearing the timer): `events.closed(code, reason)`.
+   *
+   * @param code The close code.
+   * @param reason The close reason.
+   */
+  protected report(code: number, reason: string): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.#stopParser();
+    this.outbox?.discard();
+    this.outbox = null;
+    this.events.closed(code, reason);
+  }
+
+  #stopParser(): void {
+    this.#parser?.stop();
+    this.#parser = null;
+  }
+
+  /**
+   * Destroys the socket after `ms` unless {@linkcode SocketLink.report} comes first.
+   *
+   * @param ms The delay.
+   */
+  protected arm(ms: number): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(SocketLink.#onTimer, ms, this);
+    this.#timer.unref();
+  }
+
+  static #onTimer(ws: SocketLink): void {
+    ws.#timer = null;
+    ws.socket.destroy();
+    const err = new WsxError("close-timeout");
+    ws.report(err.closeCode, err.message);
+  }
+
+  // Socket listeners, shared by every connection; `this` is the socket.
+  static #onData(this: OwnedSocket, chunk: Uint8Array): void {
+    const ws = this[kEngine];
+    if (ws !== undefined) ws.#receive(chunk);
+  }
+
+  static #onDrain(this: OwnedSocket): void {
+    const ws = this[kEngine];
+    if (ws === undefined) return;
+    const outbox = ws.outbox;
+    if (outbox !== null) {
+      outbox.drained();
+      // What waited for this drain filled the socket again: the next drain reports.
+      if (outbox.blocked) return;
+      if (outbox.pending === 0 && receiving !== ws) ws.outbox = null;
+    }
+    if (ws.state !== CLOSED) ws.events.drain();
+  }
+
+  static #onGone(this: OwnedSocket): void {
+    const ws = this[kEngine];
+    if (ws !== undefined) ws.report(CLOSE.abnormal, "");
+  }
+}
