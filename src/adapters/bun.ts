@@ -27,7 +27,13 @@ import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
 import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
-import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import { runServer, type ServerRuntime, type SignalApi } from "../core/lifecycle.ts";
+import {
+  type CheckedServeOptions,
+  checkServeOptions,
+  type ServeOptions,
+  type WsxServer,
+} from "../core/server.ts";
 import { certChain } from "../core/tls.ts";
 import { onSettingsChange, settings } from "../core/settings.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
@@ -41,10 +47,10 @@ import {
 } from "../core/upgrade.ts";
 import { asBytes, asText } from "./convert.ts";
 import { bunCloseInfo, type BunSocket, BunTransport } from "./bun_transport.ts";
-import { onShutdownSignals } from "./signals.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { bunSpawn } from "../cluster/spawn.ts";
-import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
+import { copiesRole } from "../cluster/roles.ts";
+import type { EnvAccess } from "../cluster/worker.ts";
 
 export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
 export type { BunSocket } from "./bun_transport.ts";
@@ -201,14 +207,13 @@ class BunUpgrader implements Upgrader {
 }
 
 // The upgrader for requests of a Bun server, with the group of its connections.
-function createUpgrader(server: unknown): { upgrader: Upgrader; group: ServerGroup } {
-  const group = new ServerGroup(server);
+function upgraderFor(server: unknown, group: ServerGroup): Upgrader {
   const bunServer = server as BunServer;
   // Topics use Bun's native pub/sub: one publish per server reaches every subscriber.
   group.publishNative = (topic, data, isText) => {
     bunServer.publish(topic, isText ? asText(data) : asBytes(data));
   };
-  return { upgrader: new BunUpgrader(group, bunServer), group };
+  return new BunUpgrader(group, bunServer);
 }
 
 const upgraders = new WeakMap<object, Upgrader>();
@@ -232,13 +237,72 @@ export function fetchHandler(
   return async (request, server) => {
     let upgrader = upgraders.get(server as object);
     if (upgrader === undefined) {
-      upgrader = createUpgrader(server).upgrader;
+      upgrader = upgraderFor(server, new ServerGroup(server));
       upgraders.set(server as object, upgrader);
     }
     bindRequest(request, upgrader);
     const response = await fetch(request, server);
     return wasUpgraded(request) || isUpgradedResponse(response) ? undefined : response;
   };
+}
+
+function bunApi(): BunApi {
+  const bun = (globalThis as { Bun?: BunApi }).Bun;
+  if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
+  return bun;
+}
+
+// Bun.serve in the server lifecycle: upgrades go through the group, Bun's cap follows
+// maxMsgSize, its permessage-deflate the setting.
+const NATIVE: ServerRuntime = {
+  transport: "native",
+  capabilities: Object.freeze({ handshakeTimeout: "runtime", reportsAcceptErrors: false }),
+  listen({ options, port, reusePort, group, onRequest }) {
+    const { tls } = options;
+    const bound: { upgrader?: Upgrader } = {};
+    const fetch = async (request: Request): Promise<Response | undefined> => {
+      bindRequest(request, bound.upgrader!);
+      try {
+        const response = await onRequest(request);
+        return isUpgradedResponse(response) ? undefined : response;
+      } catch (error) {
+        reportError(error, "onRequest");
+        return new Response("Internal Server Error", { status: 500 });
+      }
+    };
+    const server = bunApi().serve({
+      port,
+      hostname: options.hostname,
+      reusePort,
+      fetch,
+      websocket: websocketHandler(),
+      // Bun's HTTP idle timer (whole seconds) also cuts off a slow request head.
+      idleTimeout: Math.min(255, Math.ceil(options.handshakeTimeoutMs / 1000)),
+      ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
+    });
+    group.raw = server;
+    bound.upgrader = upgraderFor(server, group);
+    const stopSync = onSettingsChange((name) => {
+      if (name === "maxMsgSize" || name === "perMessageDeflate") {
+        server.reload({ fetch, websocket: websocketHandler() });
+      }
+    });
+    return Promise.resolve({
+      port: server.port,
+      hostname: server.hostname,
+      raw: server,
+      stop: () => stopBun(server, stopSync),
+    });
+  },
+};
+
+async function stopBun(server: BunServer, stopSync: () => void): Promise<void> {
+  stopSync();
+  // Let in-flight HTTP responses finish (the one that asked for the shutdown, say),
+  // then close whatever is left.
+  const graceful = Promise.resolve(server.stop(false));
+  await Promise.race([graceful, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  await server.stop(true);
 }
 
 /**
@@ -261,78 +325,16 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   checkRuntimeVersion();
   // Loaded only when chosen: the native path stays free of node: modules.
   if (checked.transport === "engine") return (await import("./node.ts")).serve(options);
-  const { hostname, processes, tls } = checked;
-  const bun = (globalThis as { Bun?: BunApi }).Bun;
-  if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
+  bunApi();
   const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
+  const signals: SignalApi = {
+    listen: (signal, fn) => proc.on(signal, fn),
+    exit: (code) => proc.exit(code),
+  };
   // Several processes: every one listens with reusePort, the first starts the others.
-  const worker = processes > 1 ? workerFrom(envOf(proc), processes) : undefined;
-  const spawn = processes > 1 && !worker ? bunSpawn(processes) : undefined;
-  const port = worker?.port ?? checked.port;
-  // Loaded only then: it brings node:net along.
-  const copies = processes > 1 ? await import("../cluster/copies.ts") : undefined;
-  const bound: { upgrader?: Upgrader } = {};
-  const fetch = async (request: Request): Promise<Response | undefined> => {
-    bindRequest(request, bound.upgrader!);
-    try {
-      const response = await options.onRequest(request);
-      return isUpgradedResponse(response) ? undefined : response;
-    } catch (error) {
-      reportError(error, "onRequest");
-      return new Response("Internal Server Error", { status: 500 });
-    }
-  };
-  const server = bun.serve({
-    port,
-    hostname,
-    reusePort: processes > 1,
-    fetch,
-    websocket: websocketHandler(),
-    // Bun's HTTP idle timer (whole seconds) also cuts off a slow request head.
-    idleTimeout: Math.min(255, Math.ceil(checked.handshakeTimeoutMs / 1000)),
-    ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
-  });
-  const made = createUpgrader(server);
-  bound.upgrader = made.upgrader;
-  const group = made.group;
-  group.allowedOrigins = checked.allowedOrigins;
-  // Keep Bun's cap equal to maxMsgSize, and its permessage-deflate to the setting.
-  const stopSync = onSettingsChange((name) => {
-    if (name === "maxMsgSize" || name === "perMessageDeflate") {
-      server.reload({ fetch, websocket: websocketHandler() });
-    }
-  });
-  let stopping: Promise<void> | undefined;
-  const wsxServer: WsxServer = {
-    port: server.port,
-    hostname: server.hostname,
-    raw: server,
-    stats: group.stats,
-    capabilities: { handshakeTimeout: "runtime", reportsAcceptErrors: false },
-    transport: "native",
-    process: worker ?? SINGLE,
-    shutdown(shutdownOptions) {
-      stopping ??= group.shutdown(shutdownOptions).then(async () => {
-        stopSync();
-        // Let in-flight HTTP responses finish (the one that asked for the shutdown,
-        // say), then close whatever is left.
-        const graceful = Promise.resolve(server.stop(false));
-        await Promise.race([graceful, new Promise((resolve) => setTimeout(resolve, 1000))]);
-        await server.stop(true);
-      });
-      return stopping;
-    },
-  };
-  let result = wsxServer;
-  if (worker && copies) await copies.joinFirst(wsxServer, worker, (code) => proc.exit(code));
-  else if (spawn && copies) result = await copies.startCopies(wsxServer, processes, spawn);
-  if (options.shutdownOnSignals) {
-    onShutdownSignals(result, options.shutdownOnSignals, {
-      listen: (signal, fn) => proc.on(signal, fn),
-      exit: (code) => proc.exit(code),
-    });
-  }
-  return result;
+  const processes = (checked: CheckedServeOptions) =>
+    copiesRole(checked, envOf(proc), () => bunSpawn(checked.processes), signals.exit);
+  return await runServer(options, checked, { runtime: NATIVE, processes, signals });
 }
 
 interface NodeLikeProcess {

@@ -29,7 +29,13 @@ import type { Capabilities, Transport, WriteResult } from "../core/transport.ts"
 import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
-import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import { runServer, type ServerRuntime, type SignalApi } from "../core/lifecycle.ts";
+import {
+  type CheckedServeOptions,
+  checkServeOptions,
+  type ServeOptions,
+  type WsxServer,
+} from "../core/server.ts";
 import { certChain } from "../core/tls.ts";
 import {
   bindRequest,
@@ -39,10 +45,10 @@ import {
 } from "../core/upgrade.ts";
 import { asBytes, asText } from "./convert.ts";
 import { type DenoServeFn, KeptListener } from "./deno_listener.ts";
-import { onShutdownSignals } from "./signals.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { denoSpawn } from "../cluster/spawn.ts";
-import { type EnvAccess, SINGLE, workerFrom } from "../cluster/worker.ts";
+import { copiesRole } from "../cluster/roles.ts";
+import type { EnvAccess } from "../cluster/worker.ts";
 
 export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
 
@@ -216,6 +222,48 @@ export function fetchHandler(
 const plainGroup = new ServerGroup(null);
 setFallbackUpgrader(new DenoUpgrader(plainGroup));
 
+// Deno.serve in the server lifecycle: every request may upgrade through the group.
+const NATIVE: ServerRuntime = {
+  transport: "native",
+  capabilities: Object.freeze({ handshakeTimeout: "none", reportsAcceptErrors: true }),
+  async listen({ options, port, reusePort, group, onRequest }) {
+    const { tls } = options;
+    const upgrader = new DenoUpgrader(group);
+    const denoApi = deno();
+    const kept = new KeptListener(
+      denoApi.serve.bind(denoApi),
+      {
+        port,
+        hostname: options.hostname,
+        reusePort,
+        ...(tls && { cert: certChain(tls), key: tls.key }),
+      },
+      async (request) => {
+        bindRequest(request, upgrader);
+        try {
+          return await onRequest(request);
+        } catch (error) {
+          reportError(error, "onRequest");
+          return new Response("Internal Server Error", { status: 500 });
+        }
+      },
+      // Out of file descriptors: counted, and Deno.serve starts again on the same port.
+      () => group.stats.acceptErrors++,
+      (restarted) => group.raw = restarted,
+    );
+    group.raw = kept.server;
+    const addr = await kept.ready;
+    return {
+      port: addr.port,
+      hostname: addr.hostname,
+      get raw() {
+        return kept.server;
+      },
+      stop: () => kept.shutdown(),
+    };
+  },
+};
+
 /**
  * Deno sets up its signal machinery (a socket pair) the first time anything listens for
  * a signal, and panics if that fails: a server out of file descriptors would die the
@@ -254,70 +302,23 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   primeSignals();
   // Loaded only when chosen: the native path stays free of node: modules.
   if (checked.transport !== "native") return (await import("./node.ts")).serve(options);
-  const { hostname, processes, tls } = checked;
-  if (tls?.passphrase !== undefined) {
+  if (checked.tls?.passphrase !== undefined) {
     throw new TypeError(
       'Invalid "tls.passphrase": Deno.serve takes no encrypted key; give it decrypted, or use the engine transport (the default)',
     );
   }
   const api = (globalThis as unknown as { Deno: DenoSignals }).Deno;
-  // Several processes: every one listens with reusePort, the first starts the others.
-  const worker = processes > 1 ? workerFrom(api.env, processes) : undefined;
-  const spawn = processes > 1 && !worker ? denoSpawn(processes, hostname) : undefined;
-  const port = worker?.port ?? checked.port;
-  // Loaded only then: it brings node:net along.
-  const copies = processes > 1 ? await import("../cluster/copies.ts") : undefined;
-  const group = new ServerGroup(null);
-  group.allowedOrigins = checked.allowedOrigins;
-  const upgrader = new DenoUpgrader(group);
-  const denoApi = deno();
-  const kept = new KeptListener(
-    denoApi.serve.bind(denoApi),
-    {
-      port,
-      hostname,
-      reusePort: processes > 1,
-      ...(tls && { cert: certChain(tls), key: tls.key }),
-    },
-    async (request) => {
-      bindRequest(request, upgrader);
-      try {
-        return await options.onRequest(request);
-      } catch (error) {
-        reportError(error, "onRequest");
-        return new Response("Internal Server Error", { status: 500 });
-      }
-    },
-    // Out of file descriptors: counted, and Deno.serve starts again on the same port.
-    () => group.stats.acceptErrors++,
-    (restarted) => group.raw = restarted,
-  );
-  group.raw = kept.server;
-  const addr = await kept.ready;
-  let stopping: Promise<void> | undefined;
-  const wsxServer: WsxServer = {
-    port: addr.port,
-    hostname: addr.hostname,
-    get raw() {
-      return kept.server;
-    },
-    stats: group.stats,
-    capabilities: { handshakeTimeout: "none", reportsAcceptErrors: true },
-    transport: "native",
-    process: worker ?? SINGLE,
-    shutdown(shutdownOptions) {
-      stopping ??= group.shutdown(shutdownOptions).then(() => kept.shutdown());
-      return stopping;
-    },
+  const signals: SignalApi = {
+    listen: (signal, fn) => api.addSignalListener(signal, fn),
+    exit: (code) => api.exit(code),
   };
-  let result = wsxServer;
-  if (worker && copies) await copies.joinFirst(wsxServer, worker, (code) => api.exit(code));
-  else if (spawn && copies) result = await copies.startCopies(wsxServer, processes, spawn);
-  if (options.shutdownOnSignals) {
-    onShutdownSignals(result, options.shutdownOnSignals, {
-      listen: (signal, fn) => api.addSignalListener(signal, fn),
-      exit: (code) => api.exit(code),
-    });
-  }
-  return result;
+  // Several processes: every one listens with reusePort, the first starts the others.
+  const processes = (checked: CheckedServeOptions) =>
+    copiesRole(
+      checked,
+      api.env,
+      () => denoSpawn(checked.processes, checked.hostname),
+      signals.exit,
+    );
+  return await runServer(options, checked, { runtime: NATIVE, processes, signals });
 }

@@ -26,10 +26,17 @@ import { Server } from "node:http";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { HeadTimeouts } from "./node_head_timeout.ts";
 import process from "node:process";
 import type { Duplex } from "node:stream";
 import { ServerGroup, type ShutdownOptions } from "../core/group.ts";
 import type { ServerStats } from "../core/stats.ts";
+import {
+  type ListenSetup,
+  runServer,
+  type ServerRuntime,
+  type SignalApi,
+} from "../core/lifecycle.ts";
 import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
 import { bindRequest } from "../core/upgrade.ts";
@@ -45,10 +52,8 @@ import {
   NodeUpgrader,
 } from "./node_upgrade.ts";
 import { createEngineServer, isTlsFailure, watchHeads } from "./node_tls.ts";
-import { onShutdownSignals } from "./signals.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
-import { clusterWorker, obeyPrimary, startPrimary } from "../cluster/node_cluster.ts";
-import { SINGLE } from "../cluster/worker.ts";
+import { clusterRole } from "../cluster/node_cluster.ts";
 
 export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
 export type { Fetch } from "./node_upgrade.ts";
@@ -136,7 +141,7 @@ export function attach(
   return { stats: group.stats, shutdown: (shutdownOptions) => group.shutdown(shutdownOptions) };
 }
 
-function listen(server: Server, port: number, hostname: string): Promise<AddressInfo> {
+function listenOn(server: Server, port: number, hostname: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, () => {
@@ -145,6 +150,106 @@ function listen(server: Server, port: number, hostname: string): Promise<Address
     });
   });
 }
+
+// A node:http server whose upgrades go to the server's group through wsx's engine.
+function engineServer(setup: ListenSetup): { server: Server; heads: HeadTimeouts } {
+  const { options: { handshakeTimeoutMs }, onRequest } = setup;
+  // node:https's with `tls`.
+  const server = createEngineServer(setup.options, {
+    // Slowloris: a request head must arrive within handshakeTimeoutMs. wsx's own sweep
+    // (HeadTimeouts) cuts heads first, a slice at a time; Node's check, which would cut
+    // every late head in one go, stays a backstop a few seconds later.
+    headersTimeout: handshakeTimeoutMs + 5000,
+    requestTimeout: handshakeTimeoutMs + 300_000,
+    connectionsCheckingInterval: 1000,
+  });
+  const upgrader = new NodeUpgrader(setup.group);
+  // A kept-alive connection that goes quiet is node:http's to close (keepAliveTimeout,
+  // which it announces to clients); wsx cuts only one that trickles its next head.
+  const heads = watchHeads(
+    server,
+    handshakeTimeoutMs,
+    Math.max(handshakeTimeoutMs, server.keepAliveTimeout + 1000),
+  );
+  server.on("request", async (message, out) => {
+    heads.done(message.socket);
+    // Keep-alive: the next request head must come in time too.
+    out.once("finish", () => heads.waiting(message.socket, true));
+    try {
+      const request = await toRequest(message, true);
+      bindRequest(request, upgrader);
+      await writeResponse(await answer(onRequest, request), out);
+    } catch (error) {
+      reportError(error, "request");
+      if (!out.headersSent) out.writeHead(400).end();
+      else out.destroy();
+    }
+  });
+  listenForUpgrades(server, upgrader, onRequest, heads);
+  // Upgrade heads that arrive whole and plain are answered before node:http parses them.
+  // Deno's node:http is Node's, connection listener included; Bun's parses HTTP natively
+  // and has no such listener, so there the fast path stays off (takeUpgradesFirst says
+  // false) and every upgrade goes through node:http's upgrade event.
+  takeUpgradesFirst(server, (socket, head, rest) => {
+    heads.done(socket);
+    const { method, target, rawHeaders } = head;
+    handleUpgrade(upgrader, onRequest, socket, method, target, rawHeaders, rest);
+  });
+  server.on("clientError", answerClientError);
+  return { server, heads };
+}
+
+// Malformed HTTP, oversized or too slow headers: a complete answer, then close.
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (isTlsFailure(error, socket)) return void socket.destroy();
+  const refusal = error.code === "HPE_HEADER_OVERFLOW"
+    ? REFUSALS.headTooLarge
+    : error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT"
+    ? REFUSALS.headTimeout
+    : REFUSALS.malformedHead;
+  endThenDestroy(socket, rawRefusal(refusal));
+}
+
+// wsx's engine in the server lifecycle: node:http listens, upgrades go through the engine.
+const ENGINE: ServerRuntime = {
+  transport: "engine",
+  capabilities: Object.freeze({
+    handshakeTimeout: "configurable",
+    reportsAcceptErrors: "Deno" in globalThis,
+  }),
+  async listen(setup) {
+    const { server, heads } = engineServer(setup);
+    const { group, options } = setup;
+    const address = await listenOn(server, setup.port, options.hostname);
+    // An accept that fails (out of file descriptors) must not end the process as an
+    // unhandled 'error': count it; Node.js keeps accepting on its own.
+    server.on("error", () => group.stats.acceptErrors++);
+    // Deno's node:net stops accepting for good after such a failure: watch and restore.
+    const unwatch = "Deno" in globalThis
+      ? watchListener(server, options.processes, () => group.stats.acceptErrors++)
+      : () => {};
+    return {
+      port: address.port,
+      hostname: address.address,
+      raw: server,
+      shutdownBegins: unwatch,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // In-flight responses (the one that asked for the shutdown, say) may finish.
+          server.closeIdleConnections();
+          // And those node:http has not seen yet: nothing read from them so far.
+          heads.destroyWhere(awaitsFirstChunk);
+          setTimeout(() => server.closeAllConnections(), 1000).unref();
+        }),
+    };
+  },
+};
+
+const NODE_SIGNALS: SignalApi = {
+  listen: (signal, fn) => process.on(signal, fn),
+  exit: (code) => process.exit(code),
+};
 
 /**
  * Starts a `node:http` server with wsx upgrades: the seed's `start_http_server`.
@@ -166,110 +271,10 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
     );
   }
   checkRuntimeVersion();
-  const { hostname } = checked;
   // Several processes: the first forks node:cluster workers, which share the port.
-  const worker = checked.processes > 1 ? clusterWorker(checked.processes) : undefined;
-  if (checked.processes > 1 && !worker) {
-    return withSignals(await startPrimary(checked.processes, checked.port, hostname), options);
-  }
-  const server = createEngineServer(checked, {
-    // Slowloris: a request head must arrive within handshakeTimeoutMs. wsx's own sweep
-    // (HeadTimeouts) cuts heads first, a slice at a time; Node's check, which would cut
-    // every late head in one go, stays a backstop a few seconds later.
-    headersTimeout: checked.handshakeTimeoutMs + 5000,
-    requestTimeout: checked.handshakeTimeoutMs + 300_000,
-    connectionsCheckingInterval: 1000,
+  return await runServer(options, checked, {
+    runtime: ENGINE,
+    processes: clusterRole,
+    signals: NODE_SIGNALS,
   });
-  const group = new ServerGroup(server);
-  group.allowedOrigins = checked.allowedOrigins;
-  const upgrader = new NodeUpgrader(group);
-
-  // A kept-alive connection that goes quiet is node:http's to close (keepAliveTimeout,
-  // which it announces to clients); wsx cuts only one that trickles its next head.
-  const heads = watchHeads(
-    server,
-    checked.handshakeTimeoutMs,
-    Math.max(checked.handshakeTimeoutMs, server.keepAliveTimeout + 1000),
-  );
-  server.on("request", async (message, out) => {
-    heads.done(message.socket);
-    // Keep-alive: the next request head must come in time too.
-    out.once("finish", () => heads.waiting(message.socket, true));
-    try {
-      const request = await toRequest(message, true);
-      bindRequest(request, upgrader);
-      await writeResponse(await answer(options.onRequest, request), out);
-    } catch (error) {
-      reportError(error, "request");
-      if (!out.headersSent) out.writeHead(400).end();
-      else out.destroy();
-    }
-  });
-  listenForUpgrades(server, upgrader, options.onRequest, heads);
-  // Upgrade heads that arrive whole and plain are answered before node:http parses them.
-  // Deno's node:http is Node's, connection listener included; Bun's parses HTTP natively
-  // and has no such listener, so there the fast path stays off (takeUpgradesFirst says
-  // false) and every upgrade goes through node:http's upgrade event.
-  takeUpgradesFirst(server, (socket, head, rest) => {
-    heads.done(socket);
-    const { method, target, rawHeaders } = head;
-    handleUpgrade(upgrader, options.onRequest, socket, method, target, rawHeaders, rest);
-  });
-  server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
-    if (isTlsFailure(error, socket)) return void socket.destroy();
-    // Malformed HTTP, oversized or too slow headers: a complete answer, then close.
-    const refusal = error.code === "HPE_HEADER_OVERFLOW"
-      ? REFUSALS.headTooLarge
-      : error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT"
-      ? REFUSALS.headTimeout
-      : REFUSALS.malformedHead;
-    endThenDestroy(socket, rawRefusal(refusal));
-  });
-
-  // Deno's and Bun's workers are told the port their primary picked.
-  const address = await listen(server, worker?.port || checked.port, hostname);
-  // An accept that fails (out of file descriptors) must not end the process as an
-  // unhandled 'error': count it; Node.js keeps accepting on its own.
-  server.on("error", () => group.stats.acceptErrors++);
-  // Deno's node:net stops accepting for good after such a failure: watch and restore.
-  const unwatch = "Deno" in globalThis
-    ? watchListener(server, checked.processes, () => group.stats.acceptErrors++)
-    : () => {};
-  let stopping: Promise<void> | undefined;
-  const wsxServer: WsxServer = {
-    port: address.port,
-    hostname: address.address,
-    raw: server,
-    stats: group.stats,
-    capabilities: { handshakeTimeout: "configurable", reportsAcceptErrors: "Deno" in globalThis },
-    transport: "engine",
-    process: worker ?? SINGLE,
-    shutdown(shutdownOptions) {
-      stopping ??= (async () => {
-        unwatch();
-        await group.shutdown(shutdownOptions);
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // In-flight responses (the one that asked for the shutdown, say) may finish.
-          server.closeIdleConnections();
-          // And those node:http has not seen yet: nothing read from them so far.
-          heads.destroyWhere(awaitsFirstChunk);
-          setTimeout(() => server.closeAllConnections(), 1000).unref();
-        });
-      })();
-      return stopping;
-    },
-  };
-  if (worker) obeyPrimary(wsxServer);
-  return withSignals(wsxServer, options);
-}
-
-function withSignals(server: WsxServer, options: ServeOptions): WsxServer {
-  if (options.shutdownOnSignals) {
-    onShutdownSignals(server, options.shutdownOnSignals, {
-      listen: (signal, fn) => process.on(signal, fn),
-      exit: (code) => process.exit(code),
-    });
-  }
-  return server;
 }

@@ -13,7 +13,8 @@ import { type AddressInfo, createServer } from "node:net";
 import process from "node:process";
 import type { ShutdownOptions } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
-import type { WsxServer } from "../core/server.ts";
+import type { ProcessRole } from "../core/lifecycle.ts";
+import type { CheckedServeOptions, WsxServer } from "../core/server.ts";
 import { createStats } from "../core/stats.ts";
 import { mayRunDeno } from "./spawn.ts";
 import { parseWorker, primaryPlace, WORKER_ENV, type WorkerPlace } from "./worker.ts";
@@ -182,4 +183,34 @@ export async function startPrimary(
       return stopping;
     },
   };
+}
+
+/**
+ * This process's role with wsx's engine: the first process forks `node:cluster` workers
+ * and only supervises them; a worker listens on the port they share.
+ *
+ * @param options The server's checked options.
+ * @returns The role.
+ */
+export function clusterRole(options: CheckedServeOptions): Promise<ProcessRole> {
+  const { processes, port, hostname } = options;
+  const worker = clusterWorker(processes);
+  if (!worker) {
+    return Promise.resolve({
+      place: primaryPlace(processes),
+      reusePort: false,
+      supervise: () => startPrimary(processes, port, hostname),
+      joined: (server) => Promise.resolve(server),
+    });
+  }
+  return Promise.resolve({
+    place: worker,
+    // Deno's and Bun's workers are told the port their primary picked.
+    port: worker.port,
+    reusePort: false,
+    joined: (server) => {
+      obeyPrimary(server);
+      return Promise.resolve(server);
+    },
+  });
 }

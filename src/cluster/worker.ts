@@ -52,9 +52,6 @@ export function primaryPlace(processes: number): ProcessInfo {
   return Object.freeze({ role: "primary", index: 0, processes });
 }
 
-/** The place of a server of one process. */
-export const SINGLE: ProcessInfo = Object.freeze({ role: "single", index: 0, processes: 1 });
-
 /** Reads and removes environment variables (so that a worker's own children do not inherit the mark). */
 export interface EnvAccess {
   get(name: string): string | undefined;

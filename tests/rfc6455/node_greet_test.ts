@@ -28,7 +28,8 @@ test("The 101 and onOpen's first messages leave in one socket write", async () =
   const client = connect(server.port, "127.0.0.1");
   Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
     // The server's side of our connection only (the test runner writes on sockets too).
-    if (this !== client && this.remotePort === client.localPort) {
+    // (Before the client connects both ports are undefined: the runner's pipes would match.)
+    if (this !== client && this.remotePort !== undefined && this.remotePort === client.localPort) {
       writes.push(Buffer.from(chunk as Uint8Array).toString("latin1"));
     }
     return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
