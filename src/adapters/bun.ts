@@ -35,7 +35,7 @@ import {
   type WsxServer,
 } from "../core/server.ts";
 import { certChain } from "../core/tls.ts";
-import { onSettingsChange, settings } from "../core/settings.ts";
+import { onSettingsChange, type Settings, settings as globalSettings } from "../core/settings.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
 import {
   bindRequest,
@@ -124,6 +124,8 @@ const payloadLengthFor = (maxMsgSize: number): number =>
 /**
  * The `websocket` handlers for `Bun.serve`, wired to the wsx core.
  *
+ * @param settings The settings of the server's connections: the global ones by default,
+ * a server's own under `serve()`.
  * @returns A fresh handler object; its `maxPayloadLength` is `maxMsgSize` now (2^51 - 1,
  * the largest value Bun accepts, for a `maxMsgSize` of 2^32 or more).
  * @example Your own Bun.serve with wsx upgrades
@@ -133,7 +135,9 @@ const payloadLengthFor = (maxMsgSize: number): number =>
  * console.log(websocket.idleTimeout); // 0: the core pings instead
  * ```
  */
-export function websocketHandler(): BunWebSocketHandler {
+export function websocketHandler(
+  settings: Readonly<Settings> = globalSettings,
+): BunWebSocketHandler {
   // Bun negotiates permessage-deflate itself, once per server; wsx applies the threshold
   // through send's `compress` flag.
   const deflate = deflateConfigOf(settings.perMessageDeflate);
@@ -252,8 +256,8 @@ function bunApi(): BunApi {
   return bun;
 }
 
-// Bun.serve in the server lifecycle: upgrades go through the group, Bun's cap follows
-// maxMsgSize, its permessage-deflate the setting.
+// Bun.serve in the server lifecycle: upgrades go through the group, Bun's cap follows the
+// server's maxMsgSize, its permessage-deflate the server's setting.
 const NATIVE: ServerRuntime = {
   transport: "native",
   capabilities: Object.freeze({ handshakeTimeout: "runtime", reportsAcceptErrors: false }),
@@ -275,16 +279,17 @@ const NATIVE: ServerRuntime = {
       hostname: options.hostname,
       reusePort,
       fetch,
-      websocket: websocketHandler(),
+      websocket: websocketHandler(group.settings),
       // Bun's HTTP idle timer (whole seconds) also cuts off a slow request head.
       idleTimeout: Math.min(255, Math.ceil(options.handshakeTimeoutMs / 1000)),
       ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
     });
     group.raw = server;
     bound.upgrader = upgraderFor(server, group);
+    // A change of the global settings reaches the servers that follow them.
     const stopSync = onSettingsChange((name) => {
       if (name === "maxMsgSize" || name === "perMessageDeflate") {
-        server.reload({ fetch, websocket: websocketHandler() });
+        server.reload({ fetch, websocket: websocketHandler(group.settings) });
       }
     });
     return Promise.resolve({

@@ -13,7 +13,6 @@ import type { Duplex } from "node:stream";
 import { ConnectionDriver } from "../core/driver.ts";
 import type { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
-import { settings } from "../core/settings.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
 import { agreeDeflate } from "../rfc6455/deflate/session.ts";
 import {
@@ -42,7 +41,6 @@ import { isEncrypted, lazyRequest, requestUrl, takeUpgrade } from "./node_reques
  */
 export type Fetch = (request: Request) => Response | Promise<Response>;
 
-const engineOptions: NodeWebSocketOptions = { limits: settings };
 // crypto.hash (Node.js 20.12, 21.7) hashes in one call, without a Hash object.
 type OneShotHash = (algorithm: string, data: string, encoding: string) => string;
 const oneShotHash = (nodeCrypto as { hash?: OneShotHash }).hash;
@@ -65,9 +63,13 @@ export class NodeUpgrader implements Upgrader {
   /** The server the requests arrive on. */
   readonly group: ServerGroup;
 
+  // The engine reads the server's maxMsgSize as each message starts.
+  readonly #options: NodeWebSocketOptions;
+
   /** @param group The server the requests arrive on. */
   constructor(group: ServerGroup) {
     this.group = group;
+    this.#options = { limits: group.settings };
   }
 
   /**
@@ -98,12 +100,12 @@ export class NodeUpgrader implements Upgrader {
       request.headers.get("sec-websocket-extensions"),
       plan.perMessageDeflate !== undefined
         ? plan.perMessageDeflate
-        : deflateConfigOf(settings.perMessageDeflate),
+        : deflateConfigOf(this.group.settings.perMessageDeflate),
     );
     const headers = deflate === null
       ? plan.headers
       : [...plan.headers, ["Sec-WebSocket-Extensions", deflate.header] as [string, string]];
-    const engine = new NodeWebSocket(socket, head, driver, engineOptions, deflate?.session);
+    const engine = new NodeWebSocket(socket, head, driver, this.#options, deflate?.session);
     engine.greet(
       buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, headers),
     );

@@ -19,7 +19,6 @@ import { checkCloseArgs, exceedsLimit } from "./limits.ts";
 import { heartbeat as sharedHeartbeat, registry } from "./registry.ts";
 import { reportError } from "./report.ts";
 import { countClose } from "./stats.ts";
-import { settings } from "./settings.ts";
 import * as topics from "./topics.ts";
 
 export type { DriverInit } from "./driver_state.ts";
@@ -71,7 +70,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     this.udata = init.udata;
     this.#handlers = init.handlers;
     if (init.secure) this.#flags |= SECURE;
-    this.#captured = capture(init.group, init.heartbeat ?? sharedHeartbeat, settings);
+    this.#captured = capture(init.group, init.heartbeat ?? sharedHeartbeat, init.group.settings);
     if (init.protocol) (this.#rare ??= newRare()).protocol = init.protocol;
   }
 
@@ -164,7 +163,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     this.#flags |= HEARD;
     if (this.#state !== OPEN) return;
     const caps = this.transport.capabilities;
-    if (!caps.enforcesMaxMsgSize && exceedsLimit(data, settings.maxMsgSize)) {
+    if (!caps.enforcesMaxMsgSize && exceedsLimit(data, this.#captured.group.settings.maxMsgSize)) {
       return this.fail("message-too-big");
     }
     const backlog = this.#rare?.backlog;
@@ -179,7 +178,7 @@ export class ConnectionDriver<U = unknown> implements TransportEvents, Tickable 
     // While an async onOpen runs, messages wait whole in the backlog.
     if (!handlers.onStream || this.#state !== OPEN || this.#rare?.backlog) return undefined;
     const rare = this.#rare ??= newRare();
-    rare.streams ??= new ReadGate(this, this.#captured.heartbeat);
+    rare.streams ??= new ReadGate(this, this.#captured.heartbeat, this.#captured.group.settings);
     return startStream(this, handlers, { isText, length, fin, compressed }, rare.streams);
   }
 

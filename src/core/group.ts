@@ -6,6 +6,7 @@
  */
 
 import type { Member } from "./member.ts";
+import { type Settings, settings as globalSettings } from "./settings.ts";
 import { createStats, type ServerStats } from "./stats.ts";
 
 /**
@@ -74,13 +75,23 @@ export class ServerGroup {
   publishNative: ((topic: string, data: string | Uint8Array, isText: boolean) => void) | undefined;
   /** Origins allowed to upgrade, or undefined for any. */
   allowedOrigins: ReadonlySet<string> | undefined;
+  /**
+   * The settings its connections read: the server's own, else the global ones
+   * (`serverSettings()`); a connection captures `timeout` and its kin when it opens and
+   * reads `maxMsgSize` as messages arrive.
+   */
+  readonly settings: Readonly<Settings>;
   readonly #members = new Set<Member>();
   #accepting = true;
   #emptied: (() => void) | undefined;
 
-  /** @param raw The runtime's server object. */
-  constructor(raw: unknown) {
+  /**
+   * @param raw The runtime's server object.
+   * @param settings The settings of its connections (the global ones by default).
+   */
+  constructor(raw: unknown, settings: Readonly<Settings> = globalSettings) {
     this.raw = raw;
+    this.settings = settings;
   }
 
   /** Whether new upgrades are accepted (false once shutdown began). */

@@ -11,6 +11,7 @@
  */
 
 import { ServerGroup, type ShutdownOptions } from "./group.ts";
+import { serverSettings } from "./server_settings.ts";
 import type {
   CheckedServeOptions,
   ProcessInfo,
@@ -174,7 +175,8 @@ async function listenOnce(
   runtime: ServerRuntime,
   role: ProcessRole,
 ): Promise<WsxServer> {
-  const group = new ServerGroup(null);
+  // The server's settings, built once and passed down through its group.
+  const group = new ServerGroup(null, serverSettings(checked.settings));
   group.allowedOrigins = checked.allowedOrigins;
   const listener = await runtime.listen({
     options: checked,

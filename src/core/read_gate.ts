@@ -9,7 +9,7 @@
 
 import type { WsxErrorCode } from "../errors.ts";
 import type { WebSocketConnection } from "./connection.ts";
-import { settings } from "./settings.ts";
+import type { Settings } from "./settings.ts";
 import type { Transport } from "./transport.ts";
 
 /**
@@ -56,7 +56,7 @@ export interface GatedStream {
  * import { ReadGate } from "./read_gate.ts";
  * import type { StreamOwner } from "./read_gate.ts";
  * declare const owner: StreamOwner;
- * const gate = new ReadGate(owner, { now: Date.now });
+ * const gate = new ReadGate(owner, { now: Date.now }, { streamTimeout: 30 });
  * gate.hold(); // owner.transport.pause()
  * gate.release(); // owner.transport.resume()
  * ```
@@ -67,14 +67,21 @@ export class ReadGate {
   #holds = 0;
   #since = 0; // when reading was paused
   #open = new Set<GatedStream>();
+  #settings: Pick<Settings, "streamTimeout">;
 
   /**
    * @param owner The connection.
    * @param clock The clock pauses are timed with (the heartbeat's).
+   * @param settings The server's settings (`streamTimeout`, read when a pause is checked).
    */
-  constructor(owner: StreamOwner, clock: { now(): number }) {
+  constructor(
+    owner: StreamOwner,
+    clock: { now(): number },
+    settings: Pick<Settings, "streamTimeout">,
+  ) {
     this.#owner = owner;
     this.#clock = clock;
+    this.#settings = settings;
   }
 
   /** A stream's window is full: reading stops (with the first hold). */
@@ -98,7 +105,7 @@ export class ReadGate {
    */
   holdsReading(now: number): boolean {
     if (this.#holds === 0) return false;
-    if (now - this.#since < settings.streamTimeout * 1000) return true;
+    if (now - this.#since < this.#settings.streamTimeout * 1000) return true;
     this.#owner.fail("stream-stalled");
     return false;
   }

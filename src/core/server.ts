@@ -4,7 +4,9 @@
  * @module
  */
 
+import type { PerMessageDeflate } from "./deflate_options.ts";
 import type { ShutdownOptions } from "./group.ts";
+import { checkOwnSettings, type OwnSettings } from "./server_settings.ts";
 import type { ServerStats } from "./stats.ts";
 import { checkTls, type TlsOptions } from "./tls.ts";
 
@@ -67,6 +69,27 @@ export interface ServeOptions {
    * counts toward `handshakeTimeoutMs`. @default {undefined} (plain HTTP)
    */
   readonly tls?: TlsOptions;
+  /**
+   * This server's largest incoming message in bytes (a larger one closes with 1009).
+   * Unset, the server follows the global `Websocket.maxMsgSize`, live: a change applies
+   * to messages received after it. Every setting below works the same way.
+   * @default {undefined} (the global setting)
+   */
+  readonly maxMsgSize?: number;
+  /** This server's ping interval in seconds (0 to 255), captured when a connection opens. @default {undefined} (the global setting) */
+  readonly timeout?: number;
+  /** This server's wait for an answer to a ping in seconds (0: `timeout`), captured at open. @default {undefined} (the global setting) */
+  readonly pongTimeout?: number;
+  /** This server's largest outbound backlog per connection in bytes, captured at open. @default {undefined} (the global setting) */
+  readonly maxBufferedBytes?: number;
+  /** What a write over `maxBufferedBytes` does on this server, captured at open. @default {undefined} (the global setting) */
+  readonly backpressure?: "close" | "drop";
+  /** This server's permessage-deflate, read at each upgrade. @default {undefined} (the global setting) */
+  readonly perMessageDeflate?: PerMessageDeflate;
+  /** This server's largest streamed message in bytes, read as each stream starts. @default {undefined} (the global setting) */
+  readonly maxStreamSize?: number;
+  /** Seconds this server waits for a stream's reader before closing with 1011. @default {undefined} (the global setting) */
+  readonly streamTimeout?: number;
 }
 
 /**
@@ -105,6 +128,8 @@ export interface CheckedServeOptions {
   readonly transport: ServeTransport | undefined;
   /** The certificate and key, or undefined for plain HTTP. */
   readonly tls: Readonly<TlsOptions> | undefined;
+  /** The settings the options set; the rest follow the global settings. */
+  readonly settings: Readonly<OwnSettings>;
 }
 
 /**
@@ -248,6 +273,7 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
     handshakeTimeoutMs,
     processes,
     tls: checkTls(options.tls),
+    settings: checkOwnSettings(options),
   };
 }
 

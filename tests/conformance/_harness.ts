@@ -63,14 +63,17 @@ export interface ServerEvent {
 
 export class Fixture {
   readonly port: number;
+  /** The port of the second server, started with `WSX_FIXTURE_OWN`. */
+  readonly ownPort: number | undefined;
   readonly events: ServerEvent[] = [];
   readonly lines: string[] = [];
   readonly #child: ChildProcess;
   #waiters = new Set<() => void>();
 
-  constructor(child: ChildProcess, port: number) {
+  constructor(child: ChildProcess, port: number, ownPort?: number) {
     this.#child = child;
     this.port = port;
+    this.ownPort = ownPort;
   }
 
   url(path: string): string {
@@ -198,7 +201,8 @@ export async function startFixture(
       if (fixture) return fixture.push(line);
       if (line.startsWith("READY ")) {
         clearTimeout(timer);
-        fixture = new Fixture(child, JSON.parse(line.slice(6)).port);
+        const ready = JSON.parse(line.slice(6));
+        fixture = new Fixture(child, ready.port, ready.own);
         for (const e of early) fixture.push(e);
         resolve(fixture);
       } else early.push(line);

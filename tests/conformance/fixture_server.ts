@@ -6,7 +6,8 @@
  * Paths: `/` Hello World; `/ws/echo`, `/ws/cmd`, `/ws/slow-open`, `/ws/close-in-open`,
  * `/ws/throw`, `/ws/headers`, `/ws/protocol`, `/ws/stream` upgrade; `/settings`, `/count`,
  * `/each`, `/stats`, `/memory`, `/lag`, `/shutdown` control the server. `WSX_TRANSPORT` picks the
- * transport.
+ * transport; `WSX_FIXTURE_OWN` (JSON settings) starts a second server with those settings
+ * of its own.
  *
  * @module
  */
@@ -392,31 +393,44 @@ async function control(url: URL, request: Request): Promise<Response> {
 
 const transport = process?.env?.WSX_TRANSPORT as "engine" | "native" | undefined;
 
+async function onRequest(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname === "/ws/auth") {
+    // An async upgrade hook that refuses with any status and headers.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const token = url.searchParams.get("token");
+    if (token === "forbidden") return new Response("Forbidden", { status: 403 });
+    if (token !== "good") {
+      return new Response("Unauthorized", {
+        status: 401,
+        headers: { "www-authenticate": 'Bearer realm="wsx"' },
+      });
+    }
+    return Websocket.upgrade(request, routes["/ws/echo"](url));
+  }
+  const route = routes[url.pathname];
+  if (route) return Websocket.upgrade(request, route(url));
+  if (url.pathname === "/") return new Response("Hello World!");
+  return await control(url, request);
+}
+
 const server = await serve({
   port: 0,
   transport: transport || undefined,
   hostname: "127.0.0.1",
   allowedOrigins: ["http://good.example"],
   handshakeTimeoutMs: 2000,
-  async onRequest(request) {
-    const url = new URL(request.url);
-    if (url.pathname === "/ws/auth") {
-      // An async upgrade hook that refuses with any status and headers.
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      const token = url.searchParams.get("token");
-      if (token === "forbidden") return new Response("Forbidden", { status: 403 });
-      if (token !== "good") {
-        return new Response("Unauthorized", {
-          status: 401,
-          headers: { "www-authenticate": 'Bearer realm="wsx"' },
-        });
-      }
-      return Websocket.upgrade(request, routes["/ws/echo"](url));
-    }
-    const route = routes[url.pathname];
-    if (route) return Websocket.upgrade(request, route(url));
-    if (url.pathname === "/") return new Response("Hello World!");
-    return await control(url, request);
-  },
+  onRequest,
 });
-print(`READY ${JSON.stringify({ port: server.port })}`);
+// A second server in this process with settings of its own (JSON), the same routes.
+const ownSettings = process?.env?.WSX_FIXTURE_OWN;
+const own = ownSettings
+  ? await serve({
+    port: 0,
+    transport: transport || undefined,
+    hostname: "127.0.0.1",
+    onRequest,
+    ...JSON.parse(ownSettings),
+  })
+  : undefined;
+print(`READY ${JSON.stringify({ port: server.port, own: own?.port })}`);
