@@ -220,8 +220,6 @@ function upgraderFor(server: unknown, group: ServerGroup): Upgrader {
   return new BunUpgrader(group, bunServer);
 }
 
-const upgraders = new WeakMap<object, Upgrader>();
-
 /**
  * Wraps a `fetch` handler for your own `Bun.serve` (a Hono app's `app.fetch`, say) so
  * that `upgrade()` works inside it; pass {@linkcode websocketHandler} as `websocket`.
@@ -238,6 +236,8 @@ const upgraders = new WeakMap<object, Upgrader>();
 export function fetchHandler(
   fetch: (request: Request, server: unknown) => Response | Promise<Response>,
 ): (request: Request, server: unknown) => Promise<Response | undefined> {
+  // The handler owns the upgrader (and group) of each Bun server it serves.
+  const upgraders = new WeakMap<object, Upgrader>();
   return async (request, server) => {
     let upgrader = upgraders.get(server as object);
     if (upgrader === undefined) {

@@ -218,7 +218,8 @@ export function fetchHandler(
   };
 }
 
-// Requests from a plain Deno.serve() can be upgraded too.
+// Requests from a plain Deno.serve() can be upgraded too. Such a server is not wsx's: no
+// server object holds their connections, so one group per process does (a global on purpose).
 const plainGroup = new ServerGroup(null);
 setFallbackUpgrader(new DenoUpgrader(plainGroup));
 

@@ -74,10 +74,6 @@ export interface Captured {
 // integers for 24 days after their origin).
 const ORIGIN_MAX_AGE_MS = 86_400_000;
 
-// The last object made per server: connections of one server almost always capture the
-// same values, so one object serves them all.
-const last = new WeakMap<ServerGroup, Captured>();
-
 /**
  * The captured values for a new connection: the object the previous connection of the
  * same server got when nothing changed since, else a new one.
@@ -104,7 +100,9 @@ export function capture(
   const timeoutMs = settings.timeout * 1000;
   const pongTimeoutMs = (settings.pongTimeout || settings.timeout) * 1000;
   const dropWhenFull = settings.backpressure === "drop";
-  const previous = last.get(group);
+  // Connections of one server almost always capture the same values, so the server
+  // keeps the last object made and one object serves them all.
+  const previous = group.lastCaptured as Captured | undefined;
   if (
     previous !== undefined && previous.heartbeat === heartbeat &&
     heartbeat.now() - previous.origin < ORIGIN_MAX_AGE_MS &&
@@ -123,7 +121,7 @@ export function capture(
     maxBufferedBytes: settings.maxBufferedBytes,
     dropWhenFull,
   });
-  last.set(group, captured);
+  group.lastCaptured = captured;
   return captured;
 }
 

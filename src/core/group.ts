@@ -81,6 +81,8 @@ export class ServerGroup {
    * reads `maxMsgSize` as messages arrive.
    */
   readonly settings: Readonly<Settings>;
+  /** What the last connection captured of the settings at open (`driver_state.ts`), shared. */
+  lastCaptured: unknown = undefined;
   readonly #members = new Set<Member>();
   #accepting = true;
   #emptied: (() => void) | undefined;
