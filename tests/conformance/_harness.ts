@@ -372,3 +372,15 @@ export async function startExample(
   });
   return { port, stop };
 }
+
+/**
+ * Whether the fixture reports the end of its shutdown within `ms`: a refused connection
+ * during shutdown is fine only once the shutdown is over (the listener stops last).
+ */
+export async function shutdownLineFollows(fx: Fixture, ms = 2000): Promise<boolean> {
+  return await fx.waitFor(
+    () => fx.lines.some((l) => l.startsWith("SHUTDOWN ")) ? true : undefined,
+    ms,
+    "the SHUTDOWN line",
+  ).catch(() => false);
+}
