@@ -16,8 +16,10 @@ import { unrefTimer } from "./_redis_client.ts";
  * - `"possibly-lost"`: publishes sent but not acknowledged when the connection failed
  *   (Redis may or may not have delivered them; they are never sent again);
  * - `"gap"`: a receiver missed messages of one origin on one topic (sequence gap);
- * - `"subscription-lost"`: the subscriber's connection failed (for example Redis closed
- *   it for `client-output-buffer-limit pubsub`); messages are lost until it is back.
+ * - `"subscription-lost"`: the subscriber's connection ended (it failed, or Redis closed
+ *   it, for example over `client-output-buffer-limit pubsub`): messages on its topics may
+ *   have been lost from the last one received until the engine has subscribed again
+ *   (how many is unknown; gaps count anew from there).
  *
  * @example
  * ```ts
@@ -44,6 +46,8 @@ export interface RedisLossDetails {
   readonly topic?: string;
   /** The publishing process (its `PROCESS_ID`), for `"gap"`. */
   readonly origin?: string;
+  /** Every topic the lost subscription held, for `"subscription-lost"`. */
+  readonly topics?: readonly string[];
 }
 
 /**
@@ -71,6 +75,8 @@ export class RedisLossError extends Error {
   readonly topic: string | undefined;
   /** The publishing process, for a gap. */
   readonly origin: string | undefined;
+  /** Every topic the lost subscription held, for a lost subscription. */
+  readonly topics: readonly string[] | undefined;
 
   /**
    * Builds the error (the engine does; an application only reads it).
@@ -86,6 +92,7 @@ export class RedisLossError extends Error {
     this.bytes = details.bytes;
     this.topic = details.topic;
     this.origin = details.origin;
+    this.topics = details.topics;
   }
 }
 
@@ -245,13 +252,15 @@ export class Losses {
     );
   }
 
-  /** The subscriber's connection failed. */
-  subscriptionLost(why: string): void {
+  /** The subscriber's connection ended while it held `topics`. */
+  subscriptionLost(why: string, topics: readonly string[]): void {
     this.counts.subscriptionsLost++;
+    const it = topics.length === 1 ? "it" : "them";
     this.#report(
       new RedisLossError(
-        `Lost the Redis subscription (${why}): messages other processes publish until it is back are lost`,
-        { kind: "subscription-lost", count: 0 },
+        `Lost the Redis subscription to ${listTopics(topics)} (${why}): messages on ${it} ` +
+          "may have been lost, from the last one received until it is subscribed again",
+        { kind: "subscription-lost", count: 0, topics: Object.freeze([...topics]) },
       ),
     );
   }
@@ -260,6 +269,17 @@ export class Losses {
   flush(): void {
     this.#reporter.flush();
   }
+}
+
+/** Topics named in a message; the error's `topics` holds them all. */
+const NAMED_TOPICS = 3;
+
+function listTopics(topics: readonly string[]): string {
+  const named = topics.slice(0, NAMED_TOPICS).map((topic) => JSON.stringify(topic)).join(", ");
+  const more = topics.length - NAMED_TOPICS;
+  return `${topics.length === 1 ? "topic" : "topics"} ${named}${
+    more > 0 ? ` and ${more} more` : ""
+  }`;
 }
 
 function plural(count: number, noun: string): string {

@@ -9,9 +9,11 @@
  * unacknowledged) is dropped, and one that was sent but not acknowledged when its
  * connection failed may be lost; both are reported through `onError` as a
  * {@linkcode RedisLossError} with the count. Each process numbers its messages per topic,
- * so a receiver reports which origin it missed how many messages from, on which topic;
- * a lost subscription (Redis closes subscribers that read too slowly,
- * `client-output-buffer-limit pubsub`) is reported too. A hung Redis (stopped, its
+ * so a receiver reports which origin it missed how many messages from, on which topic,
+ * counting from a new baseline after each subscribe and each resubscribe; a lost
+ * subscription (the connection failed, or Redis closed a subscriber that read too
+ * slowly, `client-output-buffer-limit pubsub`) is reported with its topics, since the
+ * messages of the outage are not counted as gaps. A hung Redis (stopped, its
  * connection open) is found within `timeoutMs` and its connections rebuilt; nothing is
  * ever sent twice. Each receiver gets one publisher's messages in the order they were
  * published; there is no order between publishers. After Redis restarts the engine
@@ -317,8 +319,8 @@ export class RedisEngine implements PubSubEngine {
     if (!this.#subscribed) return;
     this.#subscribed = false;
     if (this.#closing || this.#topics.size === 0) return;
-    const sub = this.#sub!;
-    this.#losses.subscriptionLost(this.#hung.get(sub) ?? "the connection ended");
+    const why = this.#hung.get(this.#sub!) ?? "the connection ended";
+    this.#losses.subscriptionLost(why, [...this.#topics]);
   }
 
   // Pings idle connections and rebuilds hung ones; forgets silent origins.
@@ -343,6 +345,9 @@ export class RedisEngine implements PubSubEngine {
   }
 
   #resubscribe(): void {
+    // A new subscription: what was missed since the last one was reported as lost with
+    // it, so counting gaps across it would report those messages twice.
+    this.#gaps.clear();
     const channels = [...this.#topics].map((topic) => this.#options.prefix + topic);
     this.#subscribed = true;
     for (let i = 0; i < channels.length; i += RESUBSCRIBE_BATCH) {

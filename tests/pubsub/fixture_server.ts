@@ -36,7 +36,13 @@ const pid = (globalThis as { process?: { pid: number } }).process?.pid ?? 0;
 
 setErrorReporter(() => {});
 const errors: string[] = [];
-const losses: { kind: string; count: number; origin?: string; topic?: string }[] = [];
+const losses: {
+  kind: string;
+  count: number;
+  origin?: string;
+  topic?: string;
+  topics?: readonly string[];
+}[] = [];
 const defaults = env("WSX_REDIS_DEFAULTS") === "1";
 const maxPending = env("WSX_MAX_PENDING");
 const engine = new RedisEngine({
@@ -47,8 +53,8 @@ const engine = new RedisEngine({
   onError: (error) => {
     errors.push(error.message);
     if (error instanceof RedisLossError) {
-      const { kind, count, origin, topic } = error;
-      losses.push({ kind, count, origin, topic });
+      const { kind, count, origin, topic, topics } = error;
+      losses.push({ kind, count, origin, topic, topics });
     }
   },
 });

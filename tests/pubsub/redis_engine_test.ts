@@ -144,6 +144,54 @@ describe("RedisEngine", { timeout: 60_000 }, () => {
     assert.equal(engine.stats.missed, 2, "no gap across an unsubscribe");
   });
 
+  test("Redis closing the subscriber is reported with its topics; the resubscribe starts a new baseline", async () => {
+    const { engine, delivered, errors } = await started({ prefix: "rb:" });
+    await engine.subscribe("t");
+    await engine.subscribe("u");
+    const send = (topic: string, seq: number) =>
+      redis.client().publish(
+        `rb:${topic}`,
+        encodeEnvelope({ topic, data: `${topic}${seq}`, isText: true, origin: "other" }, seq),
+      );
+    await send("t", 1);
+    await send("u", 1);
+    await waitFor(() => delivered[1], 5000, "two deliveries");
+    // What Redis does to a subscriber over its output buffer: it closes the connection.
+    await redis.client().call("CLIENT", "KILL", "TYPE", "pubsub");
+    const [lost] = await waitFor(
+      () => {
+        const found = errors.filter((e) => e instanceof RedisLossError);
+        return found.length > 0 ? found as RedisLossError[] : undefined;
+      },
+      5000,
+      "the lost subscription",
+    );
+    assert.equal(lost.kind, "subscription-lost");
+    assert.deepEqual(lost.topics, ["t", "u"]);
+    assert.equal(
+      lost.message,
+      'Lost the Redis subscription to topics "t", "u" (the connection ended): messages on them ' +
+        "may have been lost, from the last one received until it is subscribed again",
+    );
+    await redis.waitNumsub("rb:t", 1);
+    await redis.waitNumsub("rb:u", 1);
+    // Messages 2 to 9 were published while this process was not subscribed.
+    await send("t", 10);
+    await send("u", 10);
+    await send("t", 12);
+    await waitFor(() => delivered[4], 5000, "three deliveries after the resubscribe");
+    const losses = errors.filter((e): e is RedisLossError => e instanceof RedisLossError);
+    assert.deepEqual(
+      losses.map((e) => [e.kind, e.count, e.topic]),
+      [["subscription-lost", 0, undefined], ["gap", 1, "t"]],
+      "10 is a new baseline; only 11 is a gap",
+    );
+    assert.deepEqual(
+      { missed: engine.stats.missed, subscriptionsLost: engine.stats.subscriptionsLost },
+      { missed: 1, subscriptionsLost: 1 },
+    );
+  });
+
   test("subscribe and unsubscribe map topics to prefixed channels", async () => {
     const { engine } = await started({ prefix: "app:" });
     await engine.subscribe("room/1");
