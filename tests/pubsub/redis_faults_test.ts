@@ -15,6 +15,7 @@
  */
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { after, before, describe, test } from "node:test";
 import type { PubSubMessage } from "../../src/core/topics.ts";
 import { encodeEnvelope } from "../../src/pubsub/_envelope.ts";
@@ -47,11 +48,13 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
     const times: number[] = []; // performance.now() of each delivery
     const subscriptions: number[] = [];
     const errors: Error[] = [];
+    const errorTimes: number[] = []; // performance.now() of each error
     let lost = 0;
     const engine = new RedisEngine({
       url: redis.url,
       onError: (error) => {
         errors.push(error);
+        errorTimes.push(performance.now());
         if (error instanceof RedisLossError && error.kind === "subscription-lost") lost++;
       },
       ...options,
@@ -62,7 +65,7 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
       times.push(performance.now());
       subscriptions.push(lost);
     });
-    return { engine, delivered, times, subscriptions, errors };
+    return { engine, delivered, times, subscriptions, errors, errorTimes };
   }
 
   const losses = (errors: Error[], kind: RedisLossKind) =>
@@ -116,19 +119,47 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
     assert.equal(sum(gaps), missing(before) + missing(after), "gaps within each subscription");
   }
 
+  test("pendingBytes counts each unacknowledged publish, envelope and channel in bytes", async () => {
+    const { engine: pub } = await started({ prefix: "b\u00e9:" });
+    const message = {
+      topic: "caf\u00e9 \u{1f600}",
+      data: "x".repeat(100),
+      isText: true,
+      origin: "b",
+    };
+    redis.signal("SIGSTOP");
+    try {
+      pub.publish(message);
+      pub.publish(message);
+      const one = encodeEnvelope(message, 1).length + Buffer.byteLength(`b\u00e9:${message.topic}`);
+      assert.deepEqual(
+        [pub.stats.pendingPublishes, pub.stats.pendingBytes],
+        [2, 2 * one],
+        "UTF-8 bytes, not UTF-16 code units",
+      );
+    } finally {
+      redis.signal("SIGCONT");
+    }
+    await waitFor(() => pub.stats.acknowledged === 2 || undefined, 3000, "the acknowledgements");
+    assert.equal(pub.stats.pendingBytes, 0);
+  });
+
   test("a hung Redis: pending bytes stay bounded, drops are reported, publishes and clusterCount settle", async (t) => {
     const limit = 1 << 20;
-    const { engine: pub, errors } = await started({ prefix: "h:", maxPendingBytes: limit });
+    const { engine: pub, errors, errorTimes } = await started({
+      prefix: "h:",
+      maxPendingBytes: limit,
+    });
     const { engine: sub, delivered, subscriptions, errors: subErrors } = await started({
       prefix: "h:",
     });
     await sub.subscribe("t");
     let n = 0;
     let maxPending = 0;
-    // 2,500 messages of 4 KiB a second: 25 every 10 ms, for `ms`.
-    const publishFor = async (ms: number) => {
+    // 2,500 messages of 4 KiB a second: 25 every 10 ms, for `ms` and then while `more()`.
+    const publishFor = async (ms: number, more = () => false) => {
       const end = Date.now() + ms;
-      while (Date.now() < end) {
+      while (Date.now() < end || more()) {
         for (let i = 0; i < 25; i++) {
           pub.publish({ topic: "t", data: `${++n}|${KIB4}`, isText: true, origin: "proc-p" });
         }
@@ -158,6 +189,11 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
     assert.equal(stats.acknowledged + stats.dropped + stats.possiblyLost, n);
     assert.ok(maxPending <= limit, `pending ${maxPending} > ${limit}`);
     assert.ok(stats.dropped > 0 && stats.possiblyLost > 0, JSON.stringify(stats));
+    // What was sent since SIGSTOP waited for Redis until the connection was rebuilt, which
+    // failed all of it at once: the first "possibly-lost" report is when the oldest settled.
+    const oldestMs = errorTimes[errors.indexOf(losses(errors, "possibly-lost")[0])] - t0;
+    t.diagnostic(`publishes waiting since SIGSTOP settled ${oldestMs.toFixed(0)} ms after it`);
+    assert.ok(oldestMs < 3000, `the oldest publish waited ${oldestMs} ms`);
     await sleep(1100); // the loss window ends: the sums are reported
     const dropped = [...losses(errors, "over-limit"), ...losses(errors, "not-connected")];
     assert.equal(sum(dropped), stats.dropped, "every drop reported, with how many");
@@ -168,16 +204,15 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
     assert.equal(losses(subErrors, "subscription-lost").length, 1);
     redis.signal("SIGCONT");
     const before = n;
-    await publishFor(1500);
-    await waitFor(
-      () => numbers(delivered, "proc-p").some((i) => i > before) || undefined,
-      3000,
-      "deliveries after SIGCONT",
-    );
-    await sleep(300);
+    const resumed = () => numbers(delivered, "proc-p").some((i) => i > before);
+    const sigcont = Date.now();
+    // Until deliveries resume (bounded: 3 s), then 300 ms more.
+    await publishFor(0, () => !resumed() && Date.now() - sigcont < 3000);
+    assert.ok(resumed(), "deliveries resume after SIGCONT");
+    await publishFor(300);
+    await sleep(1100); // what is in flight arrives; the loss window ends
     const got = numbers(delivered, "proc-p");
     assert.equal(new Set(got).size, got.length, "nothing delivered twice");
-    await sleep(1100);
     assertLossesAcross(
       subErrors,
       bySubscription(delivered, subscriptions, "proc-p"),
