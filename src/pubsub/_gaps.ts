@@ -1,10 +1,10 @@
 /**
- * Gaps at the receiver: each publisher numbers its messages per topic (envelope version
- * 2), and a receiver that sees a number jump knows how many of that origin's messages on
- * that topic it missed. The state is one map per origin, bounded in origins, in topics per
- * origin and in (origin, topic) pairs overall; an origin not heard from for
- * `ORIGIN_IDLE_MS` is forgotten (its next message starts a new baseline), and so is
- * everything when the subscription starts anew.
+ * Gaps: each publisher numbers its messages per topic (`Numbering`, envelope version 2),
+ * and a receiver that sees a number jump knows how many of that origin's messages on that
+ * topic it missed (`GapTracker`). The receiver's state is one map per origin, bounded in
+ * origins, in topics per origin and in (origin, topic) pairs overall; an origin not heard
+ * from for `ORIGIN_IDLE_MS` is forgotten (its next message starts a new baseline), and so
+ * is everything when the subscription starts anew.
  *
  * @module
  */
@@ -20,6 +20,23 @@ export const MAX_TOPICS_PER_ORIGIN = 10_000;
 export const MAX_PAIRS = 1 << 20;
 /** An origin silent for this long is forgotten, in ms. */
 export const ORIGIN_IDLE_MS = 60_000;
+/** Topics a publisher numbers; past it the oldest restarts at 1 (a new baseline). */
+export const MAX_NUMBERED_TOPICS = 100_000;
+
+/** The publisher's side: the next number of each topic (uint32, wrapping). */
+export class Numbering {
+  readonly #last = new Map<string, number>();
+
+  /** The number of the next message on `topic`. */
+  next(topic: string): number {
+    const seq = ((this.#last.get(topic) ?? 0) + 1) >>> 0;
+    if (seq === 1 && this.#last.size >= MAX_NUMBERED_TOPICS) {
+      this.#last.delete(this.#last.keys().next().value!);
+    }
+    this.#last.set(topic, seq);
+    return seq;
+  }
+}
 
 interface Origin {
   heard: number;

@@ -46,7 +46,7 @@ import { count as localCount } from "../core/each.ts";
 import { type Deliver, PROCESS_ID, type PubSubEngine, type PubSubMessage } from "../core/topics.ts";
 import { READ_COUNT_SCRIPT, WRITE_COUNT_SCRIPT } from "./_count.ts";
 import { encodeEnvelope, readEnvelope } from "./_envelope.ts";
-import { GapTracker } from "./_gaps.ts";
+import { Numbering } from "./_gaps.ts";
 import { Losses, type RedisEngineStats } from "./_loss.ts";
 import {
   bounded,
@@ -64,6 +64,7 @@ import {
   type RedisEngineOptions,
   reportOnce,
 } from "./_redis_options.ts";
+import { Subscription } from "./_subscription.ts";
 import { Watch } from "./_watch.ts";
 
 export type { RedisEngineOptions } from "./_redis_options.ts";
@@ -75,8 +76,6 @@ export type { Deliver, PubSubEngine, PubSubMessage } from "../core/topics.ts";
 const RESUBSCRIBE_BATCH = 1000;
 /** A loss of one kind is reported at once, the next ones summed over this window, in ms. */
 const LOSS_WINDOW_MS = 1000;
-/** Topics whose sequence numbers this process keeps; past it the oldest restarts at 1. */
-const MAX_SEQ_TOPICS = 100_000;
 
 /**
  * The Redis pub/sub engine: one connection publishes, one listens in subscriber mode;
@@ -95,11 +94,10 @@ const MAX_SEQ_TOPICS = 100_000;
 export class RedisEngine implements PubSubEngine {
   readonly #options: CheckedRedisOptions;
   readonly #resetReports: () => void;
-  readonly #topics = new Set<string>();
   readonly #countKey: string;
   readonly #losses: Losses;
-  readonly #gaps = new GapTracker();
-  readonly #seq = new Map<string, number>();
+  readonly #subscription: Subscription;
+  readonly #numbering = new Numbering();
   readonly #pubWatch = new Watch();
   readonly #subWatch = new Watch();
   // Why a connection was rebuilt, until it is ready again.
@@ -108,7 +106,6 @@ export class RedisEngine implements PubSubEngine {
   #deliver: Deliver = () => {};
   #pub: Redis | undefined;
   #sub: Redis | undefined;
-  #subscribed = false;
   #timers: ReturnType<typeof setInterval>[] = [];
   #closing: Promise<void> | undefined;
 
@@ -125,6 +122,7 @@ export class RedisEngine implements PubSubEngine {
     this.#resetReports = options.onError ? () => {} : once.reset;
     this.#countKey = `${this.#options.prefix}count`;
     this.#losses = new Losses((error) => this.#report(error), LOSS_WINDOW_MS);
+    this.#subscription = new Subscription(this.#losses);
   }
 
   /** The prefix of the engine's channels and keys. */
@@ -160,7 +158,9 @@ export class RedisEngine implements PubSubEngine {
       this.#writeCount();
     });
     sub.on("ready", () => this.#resubscribe());
-    sub.on("close", () => this.#subscriptionLost());
+    sub.on("close", () => {
+      this.#subscription.end(this.#hung.get(sub) ?? "the connection ended", !!this.#closing);
+    });
     sub.on("messageBuffer", (channel: Buffer, message: Buffer) => this.#receive(channel, message));
     try {
       await Promise.all([whenReady(pub, this.#options), whenReady(sub, this.#options)]);
@@ -187,7 +187,7 @@ export class RedisEngine implements PubSubEngine {
   publish(message: PubSubMessage): void {
     this.#deliver(message);
     // Numbered even when dropped: receivers see the gap.
-    const seq = this.#nextSeq(message.topic);
+    const seq = this.#numbering.next(message.topic);
     const pub = this.#pub;
     const limit = this.#options.maxPendingBytes;
     if (pub?.status !== "ready") return this.#losses.dropped("not-connected", 0, limit);
@@ -210,8 +210,7 @@ export class RedisEngine implements PubSubEngine {
    * it never rejects (errors go to `onError`).
    */
   subscribe(topic: string): Promise<void> {
-    this.#topics.add(topic);
-    this.#gaps.forgetTopic(topic);
+    this.#subscription.add(topic);
     return this.#send((sub) => sub.subscribe(this.#options.prefix + topic));
   }
 
@@ -222,8 +221,7 @@ export class RedisEngine implements PubSubEngine {
    * @returns A promise that settles once Redis confirmed; it never rejects.
    */
   unsubscribe(topic: string): Promise<void> {
-    this.#topics.delete(topic);
-    this.#gaps.forgetTopic(topic);
+    this.#subscription.remove(topic);
     return this.#send((sub) => sub.unsubscribe(this.#options.prefix + topic));
   }
 
@@ -288,15 +286,6 @@ export class RedisEngine implements PubSubEngine {
     return client;
   }
 
-  #nextSeq(topic: string): number {
-    const seq = ((this.#seq.get(topic) ?? 0) + 1) >>> 0;
-    if (seq === 1 && this.#seq.size >= MAX_SEQ_TOPICS) {
-      this.#seq.delete(this.#seq.keys().next().value!);
-    }
-    this.#seq.set(topic, seq);
-    return seq;
-  }
-
   #receive(channel: Buffer, bytes: Buffer): void {
     this.#subWatch.heard();
     const name = channel.toString("utf8");
@@ -306,22 +295,11 @@ export class RedisEngine implements PubSubEngine {
       const { message, seq } = readEnvelope(bytes, name.slice(prefix.length));
       // This process delivered its own messages when they were published.
       if (message.origin === PROCESS_ID) return;
-      if (seq !== undefined) {
-        const missed = this.#gaps.see(message.origin, message.topic, seq, Date.now());
-        if (missed > 0) this.#losses.missed(message.origin, message.topic, missed);
-      }
+      if (seq !== undefined) this.#subscription.see(message.origin, message.topic, seq, Date.now());
       this.#deliver(message);
     } catch (error) {
       this.#report(error);
     }
-  }
-
-  #subscriptionLost(): void {
-    if (!this.#subscribed) return;
-    this.#subscribed = false;
-    if (this.#closing || this.#topics.size === 0) return;
-    const why = this.#hung.get(this.#sub!) ?? "the connection ended";
-    this.#losses.subscriptionLost(why, [...this.#topics]);
   }
 
   // Pings idle connections and rebuilds hung ones; forgets silent origins.
@@ -335,7 +313,7 @@ export class RedisEngine implements PubSubEngine {
       if (state === "ping") watch.track(client.ping()).catch(() => {});
       else if (state === "hung") this.#rebuild(client);
     }
-    this.#gaps.sweep(now);
+    this.#subscription.sweep(now);
   }
 
   #rebuild(client: Redis): void {
@@ -346,11 +324,7 @@ export class RedisEngine implements PubSubEngine {
   }
 
   #resubscribe(): void {
-    // A new subscription: what was missed since the last one was reported as lost with
-    // it, so counting gaps across it would report those messages twice.
-    this.#gaps.clear();
-    const channels = [...this.#topics].map((topic) => this.#options.prefix + topic);
-    this.#subscribed = true;
+    const channels = this.#subscription.begin().map((topic) => this.#options.prefix + topic);
     for (let i = 0; i < channels.length; i += RESUBSCRIBE_BATCH) {
       const batch = channels.slice(i, i + RESUBSCRIBE_BATCH);
       this.#send((sub) => sub.subscribe(...batch));
