@@ -76,9 +76,11 @@ describe("RedisEngine across Node.js server processes", { timeout: 120_000 }, ()
     assert.equal(await other.ask("sub elsewhere"), "sub:true");
     a.ws.send("pub two from-a");
     b.ws.send("pub two from-b");
-    assert.deepEqual((await a.drain()).sort(), ["from-a", "from-b"]);
-    assert.deepEqual((await b.drain()).sort(), ["from-a", "from-b"]);
-    assert.deepEqual(await other.drain(), [], "topic isolation across processes");
+    // Each waits for 300 ms of silence; all at once.
+    const [gotA, gotB, gotOther] = await Promise.all([a.drain(), b.drain(), other.drain()]);
+    assert.deepEqual(gotA.sort(), ["from-a", "from-b"]);
+    assert.deepEqual(gotB.sort(), ["from-a", "from-b"]);
+    assert.deepEqual(gotOther, [], "topic isolation across processes");
   });
 
   test("two processes: binary payloads pass intact through Redis", async () => {
@@ -96,8 +98,8 @@ describe("RedisEngine across Node.js server processes", { timeout: 120_000 }, ()
     for (let round = 0; round < 3; round++) {
       four.forEach((client, i) => client.ws.send(`pub four p${i}-m${round}`));
     }
-    for (const client of four) {
-      const got = await client.drain(500);
+    const received = await Promise.all(four.map((client) => client.drain(500)));
+    for (const got of received) {
       assert.equal(got.length, 12, got.join(","));
       for (let i = 0; i < 4; i++) {
         assert.deepEqual(
@@ -139,14 +141,14 @@ describe("RedisEngine across Node.js server processes", { timeout: 120_000 }, ()
     await redis.kill();
     await sleep(300);
     a.ws.send("pub restart while-down");
-    assert.deepEqual(await a.drain(), ["while-down"], "local subscribers still get it");
-    assert.deepEqual(await b.drain(), [], "lost for the other process (at most once)");
+    const [gotA, gotB] = await Promise.all([a.drain(), b.drain()]);
+    assert.deepEqual(gotA, ["while-down"], "local subscribers still get it");
+    assert.deepEqual(gotB, [], "lost for the other process (at most once)");
     await redis.start();
     await redis.waitNumsub("wsx:restart", 2);
     await redis.waitClients("wsx-pub", 4);
     b.ws.send("pub restart after");
-    assert.deepEqual(await a.drain(), ["after"]);
-    assert.deepEqual(await b.drain(), ["after"]);
+    assert.deepEqual(await Promise.all([a.drain(), b.drain()]), [["after"], ["after"]]);
     const who = await servers[2].get("/who");
     assert.ok(
       (who.errors as string[]).some((m) => /lost for other processes/.test(m)),
@@ -191,8 +193,7 @@ for (const runtime of ["node", "deno", "bun"] as const) {
         const [a, b] = clients;
         await subscribeAll(redis, [a, b], "pair", 2);
         a.ws.send("pub pair hi-from-a");
-        assert.deepEqual(await b.drain(), ["hi-from-a"]);
-        assert.deepEqual(await a.drain(), ["hi-from-a"]);
+        assert.deepEqual(await Promise.all([b.drain(), a.drain()]), [["hi-from-a"], ["hi-from-a"]]);
         b.ws.send("pubbin pair");
         for (const client of [a, b]) assert.deepEqual([...(await client.next()).data], EVERY_BYTE);
       });

@@ -89,7 +89,8 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
 
     test("SIGSTOP while it publishes 2,500 msg/s of 4 KiB: bounded, reported, settled", async (t) => {
       const [flooder, counter] = [await connect(), await connect()];
-      flooder.ws.send("flood f 3500");
+      // 3 s: past the rebuild of the publishing connection (2 to 2.25 s after SIGSTOP).
+      flooder.ws.send("flood f 3000");
       await sleep(500);
       redis.signal("SIGSTOP");
       try {
@@ -151,7 +152,8 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
       await sleep(300);
       const lostBefore = (await stats()).losses.length;
       await redis.kill();
-      await sleep(1500);
+      // Long enough for the backoff to reach its cap (20 + 40 + 80 + 100 ms at most).
+      await sleep(800);
       // The subscription is reported lost by now: what arrived so far came through it.
       await waitFor(
         async () =>

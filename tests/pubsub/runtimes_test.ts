@@ -54,9 +54,8 @@ describe(
       await redis.waitNumsub("wsx:mixed", 3);
       for (const [i, client] of clients.entries()) {
         client.ws.send(`pub mixed from-${servers[i].runtime}`);
-        for (const receiver of clients) {
-          assert.deepEqual(await receiver.drain(200), [`from-${servers[i].runtime}`]);
-        }
+        const received = await Promise.all(clients.map((receiver) => receiver.drain(200)));
+        for (const got of received) assert.deepEqual(got, [`from-${servers[i].runtime}`]);
         client.ws.send("pubbin mixed");
         for (const receiver of clients) {
           const { data, isBinary } = await receiver.next();
@@ -106,8 +105,8 @@ for (const runtime of ["bun", "deno"] as const) {
         await redis.waitNumsub("wsx:pair", 2);
         pair[0].ws.send("pub pair from-0");
         pair[1].ws.send("pub pair from-1");
-        for (const client of pair) {
-          assert.deepEqual((await client.drain()).sort(), ["from-0", "from-1"]);
+        for (const got of await Promise.all(pair.map((client) => client.drain()))) {
+          assert.deepEqual(got.sort(), ["from-0", "from-1"]);
         }
         await waitFor(
           async () => (await pair[1].ask("ccount")) === "ccount:2" || undefined,
