@@ -252,7 +252,7 @@ export class Losses {
     );
   }
 
-  /** The subscriber's connection ended while it held `topics`. */
+  /** The subscriber's connection ended while it held `topics` (a fresh array, kept). */
   subscriptionLost(why: string, topics: readonly string[]): void {
     this.counts.subscriptionsLost++;
     const it = topics.length === 1 ? "it" : "them";
@@ -260,7 +260,7 @@ export class Losses {
       new RedisLossError(
         `Lost the Redis subscription to ${listTopics(topics)} (${why}): messages on ${it} ` +
           "may have been lost, from the last one received until it is subscribed again",
-        { kind: "subscription-lost", count: 0, topics: Object.freeze([...topics]) },
+        { kind: "subscription-lost", count: 0, topics: Object.freeze(topics) },
       ),
     );
   }
