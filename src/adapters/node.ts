@@ -25,7 +25,7 @@
 import { Server } from "node:http";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import { Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import process from "node:process";
 import type { Duplex } from "node:stream";
@@ -51,7 +51,7 @@ import {
   listenForUpgrades,
   NodeUpgrader,
 } from "./node_upgrade.ts";
-import { createEngineServer, isTlsFailure, watchHeads } from "./node_tls.ts";
+import { createEngineServer, engineListener, isTlsFailure, watchHeads } from "./node_tls.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { clusterRole } from "../cluster/node_cluster.ts";
 
@@ -141,7 +141,7 @@ export function attach(
   return { stats: group.stats, shutdown: (shutdownOptions) => group.shutdown(shutdownOptions) };
 }
 
-function listenOn(server: Server, port: number, hostname: string): Promise<AddressInfo> {
+function listenOn(server: NetServer, port: number, hostname: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, () => {
@@ -220,10 +220,12 @@ const ENGINE: ServerRuntime = {
   async listen(setup) {
     const { server, heads } = engineServer(setup);
     const { group, options } = setup;
-    const address = await listenOn(server, setup.port, options.hostname);
+    // `server`, or on Bun with TLS the node:net server that does the handshakes.
+    const listener = engineListener(server, options.tls);
+    const address = await listenOn(listener, setup.port, options.hostname);
     // An accept that fails (out of file descriptors) must not end the process as an
     // unhandled 'error': count it; Node.js keeps accepting on its own.
-    server.on("error", () => group.stats.acceptErrors++);
+    listener.on("error", () => group.stats.acceptErrors++);
     // Deno's node:net stops accepting for good after such a failure: watch and restore.
     const unwatch = "Deno" in globalThis
       ? watchListener(server, options.processes, () => group.stats.acceptErrors++)
@@ -235,7 +237,8 @@ const ENGINE: ServerRuntime = {
       shutdownBegins: unwatch,
       stop: () =>
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // Not listening itself under the node:net listener: it calls back at once.
+          server.close(() => listener === server ? resolve() : listener.close(() => resolve()));
           // In-flight responses (the one that asked for the shutdown, say) may finish.
           server.closeIdleConnections();
           // And those node:http has not seen yet: nothing read from them so far.

@@ -14,6 +14,7 @@
 
 import type { Socket } from "node:net";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
+import { inTlsHandshake } from "./bun_tls_wrap.ts";
 
 const SWEEP_MS = 500;
 // The longest one slice of cutting may run before the event loop gets a turn.
@@ -44,7 +45,7 @@ export class HeadTimeouts {
 
   /**
    * @param timeoutMs How long a head may take, in ms.
-   * @param secure A TLS server's sockets: those not yet decrypted are in their handshake.
+   * @param secure A TLS server's sockets: those whose handshake is not done get no 408.
    * @param keepAliveMs How long the next head may take on a connection that served a
    * response (beyond the server's keep-alive timeout, which closes idle ones first).
    */
@@ -149,6 +150,6 @@ export class HeadTimeouts {
   }
 
   #handshaking(socket: Socket): boolean {
-    return this.#secure && (socket as { encrypted?: boolean }).encrypted !== true;
+    return this.#secure && inTlsHandshake(socket);
   }
 }

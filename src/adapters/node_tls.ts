@@ -7,19 +7,22 @@
  * accept and covers the handshake too: a client that never sends its ClientHello is cut
  * off like one that never sends its request head (Node's own `handshakeTimeout`, 120 s by
  * default, is set to the same value). On Bun, `node:https` is not a `tls.Server`: it
- * hands over decrypted sockets on `connection`, as `node:http` does.
+ * does the handshake natively and hands over decrypted sockets on `connection`, too late
+ * for the clock; there wsx accepts the TCP connections and does the handshake itself
+ * (`bun_tls_wrap.ts`), and the `node:https` server serves what it is handed.
  *
  * @module
  */
 
 import { createPrivateKey } from "node:crypto";
 import { createServer, type Server, type ServerOptions } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
-import type { Socket } from "node:net";
+import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
+import type { Server as NetServer, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Server as TlsServer, type TLSSocket } from "node:tls";
 import type { CheckedServeOptions } from "../core/server.ts";
 import { certChain, type TlsOptions } from "../core/tls.ts";
+import { tlsAcceptor } from "./bun_tls_wrap.ts";
 import { HeadTimeouts } from "./node_head_timeout.ts";
 import { isEncrypted } from "./node_request.ts";
 
@@ -86,8 +89,33 @@ export function connectionEvent(server: Server): "connection" | "secureConnectio
 }
 
 /**
+ * The server that listens for `server`: `server` itself, or with `tls` where the
+ * runtime's `node:https` is not a `tls.Server` (Bun), a `node:net` server that does the
+ * TLS handshakes and hands `server` the decrypted sockets (`bun_tls_wrap.ts`).
+ *
+ * @param server The engine's server, from {@linkcode createEngineServer}.
+ * @param tls The checked `tls` option.
+ * @returns What to call `listen` on (and `close`, at the end).
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { engineListener } from "./node_tls.ts";
+ * const server = createServer();
+ * engineListener(server, undefined) === server; // true: plain HTTP
+ * ```
+ */
+export function engineListener(
+  server: Server,
+  tls: Readonly<TlsOptions> | undefined,
+): Server | NetServer {
+  const hidesHandshake = tls !== undefined && connectionEvent(server) === "connection";
+  return hidesHandshake ? tlsAcceptor(server, tls) : server;
+}
+
+/**
  * Starts the request-head clock of every connection of `server` at its TCP accept; on a
- * `tls.Server` the decrypted socket inherits the clock of its raw one.
+ * `tls.Server` the decrypted socket inherits the clock of its raw one. On a TLS server a
+ * socket still in its handshake is cut off without an answer.
  *
  * @param server The server, before it listens.
  * @param timeoutMs How long the TLS handshake and the request head may take together.
@@ -105,10 +133,11 @@ export function watchHeads(
   timeoutMs: number,
   keepAliveMs: number = timeoutMs,
 ): HeadTimeouts {
-  const secure = connectionEvent(server) === "secureConnection";
+  // node:https's Server is a tls.Server (Node.js, Deno) or an http.Server (Bun).
+  const secure = (server as unknown) instanceof HttpsServer;
   const heads = new HeadTimeouts(timeoutMs, secure, keepAliveMs);
   server.on("connection", (socket: Socket) => heads.waiting(socket));
-  if (secure) {
+  if (connectionEvent(server) === "secureConnection") {
     // `_parent`: the TCP socket a server-side TLSSocket wraps (Node.js and Deno).
     server.on("secureConnection", (socket: TLSSocket & { _parent?: Socket }) => {
       heads.moved(socket._parent, socket);

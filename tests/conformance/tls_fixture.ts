@@ -3,7 +3,8 @@
  * the certificate and key files named by `TLS_CERT` and `TLS_KEY` (and `TLS_CA`,
  * `TLS_PASSPHRASE` when set), on wsx's engine (src/adapters/node.ts) or, with
  * `WSX_TLS_TRANSPORT=native`, on the runtime's own server (Deno.serve, Bun.serve). It
- * prints `READY {"port":N}` once listening.
+ * prints `READY {"port":N,"transport":...,"handshakeTimeout":...}` once listening (the
+ * last two from the server's `transport` and `capabilities`).
  *
  * Paths: `/` answers the request's URL; `/ws/echo` upgrades, sends
  * `{"secure":...,"url":...}` on open, then echoes; `/node-upgrades` tells how many
@@ -55,4 +56,5 @@ const server = await serveOn({
   },
 });
 if (server.transport === "engine") (server.raw as Server).on("upgrade", () => nodeUpgrades++);
-console.log(`READY ${JSON.stringify({ port: server.port, transport: server.transport })}`);
+const { port, transport, capabilities: { handshakeTimeout } } = server;
+console.log(`READY ${JSON.stringify({ port, transport, handshakeTimeout })}`);
