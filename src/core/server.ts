@@ -167,9 +167,10 @@ export interface ProcessInfo {
  */
 export interface ServerCapabilities {
   /**
-   * A slow request head is cut off: after `handshakeTimeoutMs` (`"configurable"`: wsx's
-   * engine on every runtime), after a delay the runtime fixes (`"runtime"`: Bun's native
-   * server, about 10 s), or not at all (`"none"`: Deno's native server).
+   * A slow request head (and with `tls`, a slow TLS handshake) is cut off: after
+   * `handshakeTimeoutMs` (`"configurable"`: wsx's engine on every runtime), after a delay
+   * the runtime fixes (`"runtime"`: Bun's native server, about 10 s, 12 s with `tls`), or
+   * not at all (`"none"`: Deno's native server).
    */
   readonly handshakeTimeout: "configurable" | "runtime" | "none";
   /**
@@ -199,7 +200,8 @@ export interface WsxServer {
   /**
    * The server object: `node:http`'s `Server` (`node:https`'s with `tls`) with wsx's engine
    * (on every runtime), or the runtime's own (`Deno.HttpServer`, Bun's `Server`) with the
-   * native transport.
+   * native transport. On Bun with `tls`, the `node:https` server does not listen itself
+   * (its `address()` is `null`): wsx accepts the connections and does the TLS handshakes.
    */
   readonly raw: unknown;
   /** Counters, live. */
