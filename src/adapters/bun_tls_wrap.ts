@@ -56,22 +56,3 @@ export function tlsAcceptor(server: Server, tls: Readonly<TlsOptions>): NetServe
     server.emit("connection", socket);
   });
 }
-
-/**
- * Whether a server-side TLS socket is still in its handshake: its `encrypted` flag is set
- * from the start (Bun) or only on the socket that comes out of the handshake (Node.js,
- * Deno), `_secureEstablished` only once the handshake is done (on both).
- *
- * @param socket A socket of a TLS server: the TCP one or its TLS wrapper.
- * @returns `true` until the handshake is done.
- * @example
- * ```ts
- * import { Socket } from "node:net";
- * import { inTlsHandshake } from "./bun_tls_wrap.ts";
- * inTlsHandshake(new Socket()); // true: not decrypted (yet)
- * ```
- */
-export function inTlsHandshake(socket: Socket): boolean {
-  const flags = socket as { encrypted?: boolean; _secureEstablished?: boolean };
-  return flags.encrypted !== true || flags._secureEstablished === false;
-}

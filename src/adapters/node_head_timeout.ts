@@ -14,7 +14,6 @@
 
 import type { Socket } from "node:net";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
-import { inTlsHandshake } from "./bun_tls_wrap.ts";
 
 const SWEEP_MS = 500;
 // The longest one slice of cutting may run before the event loop gets a turn.
@@ -152,4 +151,12 @@ export class HeadTimeouts {
   #handshaking(socket: Socket): boolean {
     return this.#secure && inTlsHandshake(socket);
   }
+}
+
+// A server-side TLS socket's `encrypted` flag is set from the start (Bun's wrapper,
+// bun_tls_wrap.ts) or only on the socket that comes out of the handshake (Node.js, Deno);
+// `_secureEstablished` only once the handshake is done (on both).
+function inTlsHandshake(socket: Socket): boolean {
+  const flags = socket as { encrypted?: boolean; _secureEstablished?: boolean };
+  return flags.encrypted !== true || flags._secureEstablished === false;
 }

@@ -123,14 +123,29 @@ export function clientHello(): Promise<Buffer> {
 }
 
 /**
- * Opens a TCP connection, sends `bytes` (if any), and waits for the server to close it.
- * Resolves with how long that took and what the server sent.
+ * Opens a TCP connection, sends `bytes` (if any; with `byteEveryMs`, one byte at a time),
+ * and waits for the server to close it. Resolves with how long that took and what the
+ * server sent.
  */
-export function heldFor(port: number, bytes?: Uint8Array): Promise<{ ms: number; got: string }> {
+export function heldFor(
+  port: number,
+  bytes?: Uint8Array,
+  byteEveryMs?: number,
+): Promise<{ ms: number; got: string }> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const socket = tcpConnect(port, "127.0.0.1", () => bytes && socket.write(bytes));
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const socket = tcpConnect(port, "127.0.0.1", () => {
+      if (bytes === undefined) return;
+      if (byteEveryMs === undefined) return void socket.write(bytes);
+      // A byte at a time (slowloris on the handshake).
+      let sent = 0;
+      timer = setInterval(() => {
+        if (sent < bytes.length && socket.writable) socket.write(bytes.subarray(sent, ++sent));
+      }, byteEveryMs);
+    });
     socket.on("error", () => {});
+    socket.once("close", () => clearInterval(timer));
     const received: Buffer[] = [];
     socket.on("data", (chunk: Buffer) => received.push(chunk));
     socket.once("close", () => {
