@@ -119,6 +119,14 @@ export class BunTransport implements Transport {
   readonly capabilities: Capabilities = CAPABILITIES;
   readonly #ws: BunSocket;
   readonly #threshold: number;
+  // Whether Bun's queue is known to be empty, so bufferedAmount (read by every write)
+  // need not ask Bun. Bun's queue only grows when a frame goes out: a send that answers
+  // -1 (queued), a ping, the pong Bun sends for an inbound ping (pinged()), a close
+  // frame, or a publish reaching a subscribed socket; each of these clears it, and it is
+  // set again once Bun reports an empty queue. A send that answers a byte count left
+  // nothing queued.
+  #empty = false;
+  #subscribed = false;
 
   /**
    * @param ws Bun's socket.
@@ -138,12 +146,16 @@ export class BunTransport implements Transport {
     // Bun: bytes sent, -1 queued behind backpressure, 0 dropped or the socket closed. An
     // empty message on an open socket also gives 0 (no payload byte) though its frame went.
     if (status > 0) return "sent";
-    if (status === -1) return "queued";
+    if (status === -1) {
+      this.#empty = false;
+      return "queued";
+    }
     if (ws.readyState !== 1) return "closed";
     return data.length === 0 ? "sent" : "dropped";
   }
 
   close(code: number, reason: string): void {
+    this.#empty = false;
     try {
       this.#ws.close(code, reason);
     } catch {
@@ -160,10 +172,19 @@ export class BunTransport implements Transport {
   }
 
   ping(): void {
+    this.#empty = false;
     this.#ws.ping();
   }
 
+  /** An inbound ping arrived: Bun answers it with a pong of its own. */
+  pinged(): void {
+    this.#empty = false;
+  }
+
   subscribe(topic: string): void {
+    // Publishes reach a subscribed socket without a send of its own: ask Bun from now on.
+    this.#subscribed = true;
+    this.#empty = false;
     this.#ws.subscribe(topic);
   }
 
@@ -177,7 +198,10 @@ export class BunTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    return this.#ws.getBufferedAmount();
+    if (this.#empty) return 0;
+    const buffered = this.#ws.getBufferedAmount();
+    if (buffered === 0 && !this.#subscribed) this.#empty = true;
+    return buffered;
   }
 
   get raw(): unknown {
