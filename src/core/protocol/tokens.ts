@@ -126,5 +126,12 @@ export function listElements(value: string): string[] {
  */
 export function listsToken(value: string | null, token: string): boolean {
   if (value === null) return false;
-  return listElements(value).some((item) => item.toLowerCase() === token);
+  // Read on every handshake: element by element, without building the list.
+  for (let i = 0; i <= value.length;) {
+    let j = value.indexOf(",", i);
+    if (j < 0) j = value.length;
+    if (trimOws(value, i, j).toLowerCase() === token) return true;
+    i = j + 1;
+  }
+  return false;
 }
