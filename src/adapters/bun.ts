@@ -39,6 +39,7 @@ import { onSettingsChange, type Settings, settings as globalSettings } from "../
 import { deflateConfigOf } from "../core/deflate_options.ts";
 import {
   bindRequest,
+  callBound,
   isUpgradedResponse,
   upgradedResponse,
   type UpgradePlan,
@@ -92,7 +93,7 @@ export interface BunWebSocketHandler {
 interface BunServer {
   readonly port: number;
   readonly hostname: string;
-  upgrade(request: Request, options: { data: unknown; headers?: Headers }): boolean;
+  upgrade(request: Request, options: { data: unknown; headers: Headers | undefined }): boolean;
   stop(closeActiveConnections?: boolean): unknown;
   reload(options: { fetch: unknown; websocket: BunWebSocketHandler }): void;
   publish(topic: string, data: string | Uint8Array): number;
@@ -103,7 +104,7 @@ interface BunApi {
     port: number;
     hostname: string;
     reusePort: boolean;
-    fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
+    fetch: (request: Request, server: BunServer) => BunAnswer | Promise<BunAnswer>;
     websocket: BunWebSocketHandler;
     idleTimeout: number;
     tls?: { cert: string; key: string; passphrase?: string };
@@ -169,7 +170,9 @@ export function websocketHandler(
       driverOf(ws).drain();
     },
     ping(ws) {
-      driverOf(ws).heard();
+      const driver = driverOf(ws);
+      (driver.transport as BunTransport).pinged();
+      driver.heard();
     },
     pong(ws) {
       driverOf(ws).pong();
@@ -194,20 +197,25 @@ class BunUpgrader implements Upgrader {
       protocol: plan.protocol,
       secure: plan.secure,
     });
-    const headers = new Headers();
-    for (const [name, value] of plan.headers) headers.append(name, value);
-    // Bun answers with the first offered protocol unless told otherwise; wsx never
-    // picks one blindly, so "none" is sent as an empty value.
-    if (plan.protocol !== undefined) headers.set("sec-websocket-protocol", plan.protocol);
-    else if (request.headers.has("sec-websocket-protocol")) {
-      headers.set("sec-websocket-protocol", "");
-    }
-    if (!this.#server.upgrade(request, { data: driver, headers })) {
+    if (!this.#server.upgrade(request, { data: driver, headers: headersFor(request, plan) })) {
       this.group.stats.refusedUpgrades++;
       return refusalResponse(REFUSALS.upgradeFailed);
     }
     return upgradedResponse();
   }
+}
+
+// The extra headers of the 101, or undefined when there are none (most upgrades: no
+// Headers object to build). Bun answers with the first offered protocol unless told
+// otherwise; wsx never picks one blindly, so "none" is sent as an empty value.
+function headersFor<U>(request: Request, plan: UpgradePlan<U>): Headers | undefined {
+  const protocol = plan.protocol ??
+    (request.headers.has("sec-websocket-protocol") ? "" : undefined);
+  if (protocol === undefined && plan.headers.length === 0) return undefined;
+  const headers = new Headers();
+  for (const [name, value] of plan.headers) headers.append(name, value);
+  if (protocol !== undefined) headers.set("sec-websocket-protocol", protocol);
+  return headers;
 }
 
 // The upgrader for requests of a Bun server, with the group of its connections.
@@ -264,15 +272,18 @@ const NATIVE: ServerRuntime = {
   listen({ options, port, reusePort, group, onRequest }) {
     const { tls } = options;
     const bound: { upgrader?: Upgrader } = {};
-    const fetch = async (request: Request): Promise<Response | undefined> => {
-      bindRequest(request, bound.upgrader!);
+    // Synchronous while onRequest is (an upgrade, most often): no promise per request.
+    const fetch = (request: Request): BunAnswer | Promise<BunAnswer> => {
+      let response: Response | Promise<Response>;
       try {
-        const response = await onRequest(request);
-        return isUpgradedResponse(response) ? undefined : response;
+        response = callBound(request, bound.upgrader!, onRequest);
       } catch (error) {
-        reportError(error, "onRequest");
-        return new Response("Internal Server Error", { status: 500 });
+        return failedRequest(error);
       }
+      if (typeof (response as { then?: unknown } | null)?.then === "function") {
+        return Promise.resolve(response).then(answerOf, failedRequest);
+      }
+      return answerOf(response as Response);
     };
     const server = bunApi().serve({
       port,
@@ -300,6 +311,16 @@ const NATIVE: ServerRuntime = {
     });
   },
 };
+
+// What the request handler gives Bun: nothing for an upgrade (Bun answered the 101).
+type BunAnswer = Response | undefined;
+const answerOf = (response: Response): BunAnswer =>
+  isUpgradedResponse(response) ? undefined : response;
+
+function failedRequest(error: unknown): Response {
+  reportError(error, "onRequest");
+  return new Response("Internal Server Error", { status: 500 });
+}
 
 async function stopBun(server: BunServer, stopSync: () => void): Promise<void> {
   stopSync();

@@ -69,6 +69,50 @@ export function bindRequest(request: Request, upgrader: Upgrader): void {
   bound.set(request, upgrader);
 }
 
+// The request whose handler is running now, and its adapter: tied without a WeakMap
+// entry while the handler runs synchronously (see callBound).
+let current: Request | undefined;
+let currentUpgrader: Upgrader | undefined;
+
+/**
+ * Calls a request handler with the request tied to the adapter that received it, like
+ * {@linkcode bindRequest} but without an entry in a WeakMap for the many handlers that
+ * upgrade before they return; a handler that returns a promise gets the entry, so that
+ * it can still upgrade after an `await`.
+ *
+ * @typeParam T What the handler returns.
+ * @param request The request.
+ * @param upgrader The adapter side.
+ * @param handler The request handler.
+ * @returns What the handler returned.
+ * @example
+ * ```ts
+ * import { callBound, type Upgrader } from "./upgrade.ts";
+ * declare const upgrader: Upgrader;
+ * callBound(new Request("http://x/"), upgrader, () => new Response("hi"));
+ * ```
+ */
+export function callBound<T>(
+  request: Request,
+  upgrader: Upgrader,
+  handler: (request: Request) => T,
+): T {
+  const outerRequest = current, outerUpgrader = currentUpgrader;
+  current = request;
+  currentUpgrader = upgrader;
+  let result: T;
+  try {
+    result = handler(request);
+  } finally {
+    current = outerRequest;
+    currentUpgrader = outerUpgrader;
+  }
+  if (typeof (result as { then?: unknown } | null)?.then === "function") {
+    bound.set(request, upgrader);
+  }
+  return result;
+}
+
 /**
  * Sets the adapter used for requests no wsx server received (Deno can upgrade any
  * request from `Deno.serve`).
@@ -152,7 +196,8 @@ export function isUpgradedResponse(response: unknown): boolean {
  * ```
  */
 export function checkUpgradeRequest(request: Request): Response | undefined {
-  const check = checkUpgrade(request.method, (name) => request.headers.get(name));
+  const headers = request.headers;
+  const check = checkUpgrade(request.method, (name) => headers.get(name));
   return check.ok ? undefined : refusalResponse(check);
 }
 
@@ -180,6 +225,9 @@ export function checkOrigin(
   return refusalResponse(REFUSALS.originNotAllowed);
 }
 
+// The extra 101 headers of the many upgrades that add none, shared.
+const NO_HEADERS: ReadonlyArray<[string, string]> = Object.freeze([]);
+
 const HANDLER_NAMES = [
   "onOpen",
   "onMessage",
@@ -191,10 +239,11 @@ const HANDLER_NAMES = [
 ] as const;
 
 function choose<U>(request: Request, settings: UpgradeSettings<U>): string | undefined {
+  const wanted = settings.protocol;
+  // Most servers speak no subprotocol: the offer is not even read.
+  if (wanted === undefined) return undefined;
   const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",")
     .map((p) => p.trim()).filter((p) => p.length > 0);
-  const wanted = settings.protocol;
-  if (wanted === undefined) return undefined;
   if (typeof wanted === "string") return offered.includes(wanted) ? wanted : undefined;
   if (typeof wanted !== "function") {
     throw new TypeError(
@@ -232,7 +281,9 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
   return {
     handlers: settings,
     udata: settings.udata as U,
-    headers: headerPairs(settings.headers, settings.cookies),
+    headers: settings.headers === undefined && settings.cookies === undefined
+      ? NO_HEADERS
+      : headerPairs(settings.headers, settings.cookies),
     protocol: choose(request, settings),
     perMessageDeflate: settings.perMessageDeflate === undefined
       ? undefined
@@ -260,7 +311,7 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
  * ```
  */
 export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings<U>): Response {
-  const upgrader = bound.get(request) ?? fallback;
+  const upgrader = request === current ? currentUpgrader : bound.get(request) ?? fallback;
   if (upgrader === undefined) {
     throw new TypeError(
       "Cannot upgrade: the request did not come from a wsx server (use serve() from @wsx/wsx/deno, @wsx/wsx/bun or @wsx/wsx/node)",
