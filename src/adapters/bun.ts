@@ -38,7 +38,6 @@ import { certChain } from "../core/tls.ts";
 import { onSettingsChange, type Settings, settings as globalSettings } from "../core/settings.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
 import {
-  bindRequest,
   callBound,
   isUpgradedResponse,
   upgradedResponse,
@@ -252,8 +251,7 @@ export function fetchHandler(
       upgrader = upgraderFor(server, new ServerGroup(server));
       upgraders.set(server as object, upgrader);
     }
-    bindRequest(request, upgrader);
-    const response = await fetch(request, server);
+    const response = await callBound(request, upgrader, (request) => fetch(request, server));
     return wasUpgraded(request) || isUpgradedResponse(response) ? undefined : response;
   };
 }
