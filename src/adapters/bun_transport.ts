@@ -105,6 +105,8 @@ export function bunCloseInfo(
   return [ERRORS[failure].closeCode, ERRORS[failure].message, failure];
 }
 
+const EMPTY = 1, SUBSCRIBED = 2;
+
 /**
  * One Bun `ServerWebSocket` as a wsx {@linkcode Transport}.
  *
@@ -116,17 +118,20 @@ export function bunCloseInfo(
  * ```
  */
 export class BunTransport implements Transport {
-  readonly capabilities: Capabilities = CAPABILITIES;
   readonly #ws: BunSocket;
   readonly #threshold: number;
-  // Whether Bun's queue is known to be empty, so bufferedAmount (read by every write)
+  // EMPTY: Bun's queue is known to be empty, so bufferedAmount (read by every write)
   // need not ask Bun. Bun's queue only grows when a frame goes out: a send that answers
   // -1 (queued), a ping, the pong Bun sends for an inbound ping (pinged()), a close
-  // frame, or a publish reaching a subscribed socket; each of these clears it, and it is
-  // set again once Bun reports an empty queue. A send that answers a byte count left
-  // nothing queued.
-  #empty = false;
-  #subscribed = false;
+  // frame, or a publish reaching a SUBSCRIBED socket; each of these clears EMPTY, and
+  // it is set again once Bun reports an empty queue. A send that answers a byte count
+  // left nothing queued. Both in one field: every open connection has a transport.
+  #flags = 0;
+
+  /** What Bun's server does for wsx: the same for every socket. */
+  get capabilities(): Capabilities {
+    return CAPABILITIES;
+  }
 
   /**
    * @param ws Bun's socket.
@@ -147,7 +152,7 @@ export class BunTransport implements Transport {
     // empty message on an open socket also gives 0 (no payload byte) though its frame went.
     if (status > 0) return "sent";
     if (status === -1) {
-      this.#empty = false;
+      this.#flags &= ~EMPTY;
       return "queued";
     }
     if (ws.readyState !== 1) return "closed";
@@ -155,7 +160,7 @@ export class BunTransport implements Transport {
   }
 
   close(code: number, reason: string): void {
-    this.#empty = false;
+    this.#flags &= ~EMPTY;
     try {
       this.#ws.close(code, reason);
     } catch {
@@ -172,19 +177,18 @@ export class BunTransport implements Transport {
   }
 
   ping(): void {
-    this.#empty = false;
+    this.#flags &= ~EMPTY;
     this.#ws.ping();
   }
 
   /** An inbound ping arrived: Bun answers it with a pong of its own. */
   pinged(): void {
-    this.#empty = false;
+    this.#flags &= ~EMPTY;
   }
 
   subscribe(topic: string): void {
     // Publishes reach a subscribed socket without a send of its own: ask Bun from now on.
-    this.#subscribed = true;
-    this.#empty = false;
+    this.#flags = SUBSCRIBED;
     this.#ws.subscribe(topic);
   }
 
@@ -198,9 +202,9 @@ export class BunTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    if (this.#empty) return 0;
+    if (this.#flags & EMPTY) return 0;
     const buffered = this.#ws.getBufferedAmount();
-    if (buffered === 0 && !this.#subscribed) this.#empty = true;
+    if (buffered === 0 && !(this.#flags & SUBSCRIBED)) this.#flags |= EMPTY;
     return buffered;
   }
 
