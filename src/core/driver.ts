@@ -9,9 +9,10 @@
 import type { TransportEvents, WriteResult } from "./transport.ts";
 import { WsxError, type WsxErrorCode } from "../errors.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";
-import { CLOSED, CLOSING, DRAIN_WANTED, HEARD, OPEN, OPENING, WARNED } from "./driver_base.ts";
+import { CLOSED, CLOSING, DRAIN_WANTED, OPEN, OPENING, WARNED } from "./driver_base.ts";
 import { TopicDriver } from "./driver_topics.ts";
-import { newRare } from "./driver_state.ts";
+import { type DriverInit, newRare } from "./driver_state.ts";
+import type { WebSocketHandlers } from "../types.ts";
 import { type InboundStream, startStream, streamWhole } from "./inbound.ts";
 import { ReadGate } from "./read_gate.ts";
 import { checkCloseArgs, exceedsLimit } from "./limits.ts";
@@ -35,7 +36,14 @@ type Inbound = InboundStream | undefined;
  * ```
  */
 export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements TransportEvents {
+  readonly #handlers: WebSocketHandlers<U>;
   #handle: WebSocketConnection<U> | null = null;
+
+  /** @param init What the driver is made from. */
+  constructor(init: DriverInit<U>) {
+    super(init);
+    this.#handlers = init.handlers;
+  }
 
   /** The user's handle: one object for the whole life of the connection, made on first use. */
   get handle(): WebSocketConnection<U> {
@@ -51,7 +59,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     registry.add(this as ConnectionDriver<unknown>);
     this.captured.group.add(this as ConnectionDriver<unknown>);
     this.startHeartbeat();
-    const onOpen = this.handlers.onOpen;
+    const onOpen = this.#handlers.onOpen;
     if (!onOpen) return;
     let result: void | Promise<void>;
     try {
@@ -71,7 +79,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
 
   /** A whole message arrived. */
   message(data: string | Uint8Array, isText: boolean): void {
-    this.flags |= HEARD;
+    this.heard();
     if (this.state !== OPEN) return;
     const caps = this.transport.capabilities;
     if (!caps.enforcesMaxMsgSize && exceedsLimit(data, this.captured.group.settings.maxMsgSize)) {
@@ -85,7 +93,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
 
   /** A message starts (streaming transports): its stream, when `onStream` takes it. */
   messageStart(isText: boolean, length: number, fin: boolean, compressed: boolean): Inbound {
-    const handlers = this.handlers;
+    const handlers = this.#handlers;
     // While an async onOpen runs, messages wait whole in the backlog.
     if (!handlers.onStream || this.state !== OPEN || this.rare?.backlog) return undefined;
     const rare = this.rare ??= newRare();
@@ -97,7 +105,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
   drain(): void {
     if (!(this.flags & DRAIN_WANTED)) return;
     this.flags &= ~DRAIN_WANTED;
-    const onDrain = this.handlers.onDrain;
+    const onDrain = this.#handlers.onDrain;
     if (onDrain && this.state === OPEN) {
       try {
         onDrain(this.handle);
@@ -124,7 +132,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     const info = rare?.closeInfo ?? { code, reason, error };
     countClose(captured.group.stats, info.code, info.error);
     try {
-      this.handlers.onClose?.(this.handle, info.code, info.reason);
+      this.#handlers.onClose?.(this.handle, info.code, info.reason);
     } catch (error) {
       reportError(error, "onClose");
     }
@@ -140,7 +148,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     const result = compress
       ? this.transport.send(data, isText)
       : this.transport.send(data, isText, false);
-    if (result === "queued") this.flags |= DRAIN_WANTED;
+    if (result === "queued") this.wantDrain();
     return result;
   }
 
@@ -149,7 +157,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     const refused = this.#admit(size);
     if (refused !== undefined) return refused;
     const result = this.transport.sendEncoded!(encoded);
-    if (result === "queued") this.flags |= DRAIN_WANTED;
+    if (result === "queued") this.wantDrain();
     return result;
   }
 
@@ -161,7 +169,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     if (buffered > 0 && buffered + size > captured.maxBufferedBytes) {
       if (captured.dropWhenFull) {
         captured.group.stats.droppedWrites++;
-        this.flags |= DRAIN_WANTED;
+        this.wantDrain();
         return "dropped";
       }
       this.fail("buffer-full");
@@ -196,7 +204,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     if (this.state !== OPEN || this.flags & WARNED) return;
     this.flags |= WARNED;
     try {
-      this.handlers.onShutdown?.(this.handle);
+      this.#handlers.onShutdown?.(this.handle);
     } catch (error) {
       reportError(error, "onShutdown");
     }
@@ -228,7 +236,7 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
   }
 
   #deliver(data: string | Uint8Array, isText: boolean, offered = false): void {
-    const handlers = this.handlers;
+    const handlers = this.#handlers;
     if (handlers.onStream && !offered && streamWhole(this, handlers, data, isText)) return;
     const onMessage = handlers.onMessage;
     if (!onMessage) return;

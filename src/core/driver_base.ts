@@ -10,7 +10,6 @@
 
 import type { Transport, WriteResult } from "./transport.ts";
 import type { WsxErrorCode } from "../errors.ts";
-import type { WebSocketHandlers } from "../types.ts";
 import type { WebSocketConnection } from "./connection.ts";
 import type { Heartbeat } from "./heartbeat.ts";
 import type { Member } from "./member.ts";
@@ -30,14 +29,12 @@ export const CLOSING = 2;
 export const CLOSED = 3;
 /** The bits of the flags that hold the state. */
 export const STATE = 3;
-/** A frame arrived since the last tick. */
-export const HEARD = 4;
 /** A write was queued or dropped: onDrain is due. */
-export const DRAIN_WANTED = 8;
+export const DRAIN_WANTED = 4;
 /** The connection came over TLS: set once, never cleared. */
-export const SECURE = 16;
+export const SECURE = 8;
 /** onShutdown ran. */
-export const WARNED = 32;
+export const WARNED = 16;
 
 /**
  * The shared state of a connection driver. The fields the layers above read on every
@@ -61,8 +58,6 @@ export abstract class DriverBase<U = unknown> implements Member {
   udata: U;
   /** The runtime side; set by {@linkcode DriverBase.bind}. */
   transport!: Transport;
-  /** The user's handlers. */
-  protected readonly handlers: WebSocketHandlers<U>;
   /** Captured at open: later changes of the settings affect only new connections. */
   protected readonly captured: Captured;
   /** The state (`STATE` bits) and the flags above. */
@@ -74,7 +69,6 @@ export abstract class DriverBase<U = unknown> implements Member {
   constructor(init: DriverInit<U>) {
     this.uuid = registry.nextId();
     this.udata = init.udata;
-    this.handlers = init.handlers;
     if (init.secure) this.flags |= SECURE;
     this.captured = capture(init.group, init.heartbeat ?? sharedHeartbeat, init.group.settings);
     if (init.protocol) (this.rare ??= newRare()).protocol = init.protocol;

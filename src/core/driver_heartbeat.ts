@@ -2,13 +2,17 @@
  * A connection's liveness: when its peer was last heard from, the ping after `timeout`
  * seconds of silence, the close when no frame follows within `pongTimeout`, and the
  * round trip of the last answered ping. The shared heartbeat (`heartbeat.ts`) drives it;
- * no connection owns a timer.
+ * no connection owns a timer, and the heartbeat visits a connection only at the beats it
+ * asks for: when its silence may reach the timeout, when its ping's answer is due, and
+ * every beat while it waits for a drain or holds reading for a stream's reader.
  *
  * @module
  */
 
-import { DRAIN_WANTED, DriverBase, HEARD, OPEN } from "./driver_base.ts";
-import type { Heartbeat } from "./heartbeat.ts";
+import { DRAIN_WANTED, DriverBase, OPEN } from "./driver_base.ts";
+
+// No beat: not heard since open, no ping unanswered, not in a bucket of the heartbeat.
+const NONE = -1;
 
 /**
  * The liveness layer of a connection driver (`driver.ts`).
@@ -26,9 +30,14 @@ export abstract class HeartbeatDriver<U = unknown> extends DriverBase<U> {
   // (see #since). They start undefined so that V8 keeps the fields tagged: a value out
   // of small-integer range, if a connection ever lives that long, is then one heap
   // number of that connection, not a boxed field in every connection.
-  #lastHeard: number | undefined = undefined; // set when the connection opens
-  #pingSent: number | undefined = undefined; // while a ping is unanswered
+  #openedAt: number | undefined = undefined;
+  #pingSent: number | undefined = undefined; // until the first pong after a ping
   #pingRoundTripMs: number | undefined = undefined;
+  // Beats of the heartbeat (whole seconds, small integers for decades). A frame records
+  // the beat it came in: one store, no clock read per frame.
+  #heard = NONE; // the beat of the last frame
+  #pingBeat = NONE; // the beat of the ping not answered yet
+  #due = NONE; // the beat the heartbeat visits this connection next
 
   /** Round trip of the last answered ping in ms, or undefined. */
   get pingRoundTripMs(): number | undefined {
@@ -37,9 +46,11 @@ export abstract class HeartbeatDriver<U = unknown> extends DriverBase<U> {
 
   /** When the peer was last heard from (ms since the epoch, precise to about a second). */
   get lastHeardAt(): number {
-    const captured = this.captured;
-    if (this.flags & HEARD) return captured.heartbeat.now();
-    return this.#lastHeard === undefined ? 0 : captured.origin + this.#lastHeard;
+    const captured = this.captured, heart = captured.heartbeat, heard = this.#heard;
+    if (heard === NONE) return this.#openedAt === undefined ? 0 : captured.origin + this.#openedAt;
+    // Heard since the latest tick: now; else at the tick after the frame.
+    if (heard >= heart.beat) return heart.now();
+    return heart.tickAt - (heart.beat - heard - 1) * heart.intervalMs;
   }
 
   /** The timeout in seconds this connection captured when it opened. */
@@ -49,54 +60,113 @@ export abstract class HeartbeatDriver<U = unknown> extends DriverBase<U> {
 
   /** Any inbound frame arrived. */
   heard(): void {
-    this.flags |= HEARD;
+    this.#heard = this.captured.heartbeat.beat;
   }
 
   /** A pong arrived. */
   pong(): void {
-    this.flags |= HEARD;
+    const heart = this.captured.heartbeat;
+    this.#heard = heart.beat;
     if (this.#pingSent === undefined) return;
-    this.#pingRoundTripMs = this.#since(this.captured.heartbeat.now()) - this.#pingSent;
+    this.#pingRoundTripMs = this.#since(heart.now()) - this.#pingSent;
+    this.#pingSent = undefined;
   }
 
-  /** The connection opened: its silence counts from now, and the heartbeat visits it. */
+  /** Reading stopped for a stream's reader: checked every beat (streamTimeout). */
+  readingHeld(): void {
+    if (this.state === OPEN) this.#visitAt(this.captured.heartbeat.beat + 1);
+  }
+
+  /** A write was queued or dropped: onDrain is due (polled where no drain event comes). */
+  protected wantDrain(): void {
+    if (this.flags & DRAIN_WANTED) return;
+    this.flags |= DRAIN_WANTED;
+    if (this.state === OPEN) this.#visitAt(this.captured.heartbeat.beat + 1);
+  }
+
+  /** The connection opened: its silence counts from now. */
   protected startHeartbeat(): void {
-    const heartbeat = this.captured.heartbeat;
-    this.#lastHeard = this.#since(heartbeat.now());
-    heartbeat.add(this);
+    const heart = this.captured.heartbeat;
+    this.#openedAt = this.#since(heart.now());
+    heart.add(this);
+    if (this.#pings()) this.#visitAt(this.#silenceEnds());
   }
 
   /** The connection is gone: the heartbeat forgets it. */
   protected stopHeartbeat(): void {
-    this.captured.heartbeat.remove(this);
+    const heart = this.captured.heartbeat;
+    if (this.#due !== NONE) heart.unschedule(this, this.#due);
+    this.#due = NONE;
+    heart.remove(this);
   }
 
-  /** Visited by the heartbeat about once a second. */
-  tick(now: number, from: Heartbeat): void {
-    // The process-wide heartbeat visits every registered driver, also those a test gave
-    // a heartbeat of their own.
-    if (from !== this.captured.heartbeat) return;
+  /** Visited by the heartbeat at the beat this connection asked for. */
+  tick(now: number): void {
+    this.#due = NONE; // the heartbeat let go of it
+    if (this.state !== OPEN) return;
+    const beat = this.captured.heartbeat.beat;
+    let next = Infinity;
     // Runtimes without a drain event (Deno) are polled here.
-    if (this.flags & DRAIN_WANTED && this.transport.bufferedAmount === 0) this.drain();
+    if (this.flags & DRAIN_WANTED) {
+      if (this.transport.bufferedAmount === 0) this.drain();
+      if (this.flags & DRAIN_WANTED) next = beat + 1;
+    }
     // Reading paused for a stream's reader is no silent peer (for streamTimeout at most).
-    if (this.rare?.streams?.holdsReading(now)) this.flags |= HEARD;
-    const captured = this.captured, at = this.#since(now);
-    if (this.flags & HEARD) {
-      this.flags &= ~HEARD;
-      this.#lastHeard = at;
-      this.#pingSent = undefined;
-      return;
+    if (this.rare?.streams?.holdsReading(now)) {
+      this.#heard = beat;
+      next = beat + 1;
     }
-    if (this.state !== OPEN || captured.timeoutMs === 0) return;
-    if (!this.transport.capabilities.ping) return;
-    if (this.#pingSent === undefined) {
-      if (at - this.#lastHeard! >= captured.timeoutMs) {
-        this.#pingSent = at;
-        this.transport.ping();
+    if (this.state === OPEN && this.#pings()) next = Math.min(next, this.#checkSilence(now, beat));
+    if (next !== Infinity && this.state === OPEN) this.#visitAt(next);
+  }
+
+  // Pings or closes a silent peer; returns the next beat that needs a look.
+  #checkSilence(now: number, beat: number): number {
+    const captured = this.captured, heart = captured.heartbeat;
+    const pongBeats = heart.beats(captured.pongTimeoutMs);
+    // A peer heard from in this beat or later is due for its next ping no sooner than
+    // this, so the next look comes then at the latest.
+    const earliestPing = beat + 1 + heart.beats(captured.timeoutMs);
+    if (this.#pingBeat !== NONE) {
+      if (this.#heard < this.#pingBeat) {
+        const deadline = this.#pingBeat + pongBeats;
+        if (beat < deadline) return Math.min(deadline, earliestPing);
+        this.fail("ping-timeout");
+        return Infinity;
       }
-    } else if (at - this.#pingSent >= captured.pongTimeoutMs) {
-      this.fail("ping-timeout");
+      this.#pingBeat = NONE; // any frame after the ping answers it
+      this.#pingSent = undefined;
     }
+    const due = this.#silenceEnds();
+    if (beat < due) return due;
+    this.#pingBeat = beat;
+    this.#pingSent = this.#since(now);
+    this.transport.ping();
+    return Math.min(beat + pongBeats, earliestPing);
+  }
+
+  // The first beat at which the silence reaches the timeout: `timeout` after the open,
+  // or after the tick that followed the last frame.
+  #silenceEnds(): number {
+    const captured = this.captured, heart = captured.heartbeat;
+    if (this.#heard === NONE) {
+      return heart.beatAt(captured.origin + this.#openedAt! + captured.timeoutMs);
+    }
+    return this.#heard + 1 + heart.beats(captured.timeoutMs);
+  }
+
+  #pings(): boolean {
+    return this.captured.timeoutMs > 0 && this.transport.capabilities.ping;
+  }
+
+  // Asks for a visit at `beat` unless one comes sooner.
+  #visitAt(beat: number): void {
+    const heart = this.captured.heartbeat;
+    if (this.#due !== NONE) {
+      if (this.#due <= beat) return;
+      heart.unschedule(this, this.#due);
+    }
+    this.#due = heart.schedule(this, beat);
   }
 
   // Math.floor gives a small integer where the difference of two epoch times (doubles)

@@ -31,6 +31,8 @@ export interface StreamOwner<U = unknown> {
   readonly handle: WebSocketConnection<U>;
   /** Closes the connection for a reason of the error table. */
   fail(code: WsxErrorCode): void;
+  /** Reading stopped: the owner has {@linkcode ReadGate.holdsReading} checked every beat. */
+  readingHeld?(): void;
 }
 
 /**
@@ -89,6 +91,7 @@ export class ReadGate {
     if (this.#holds++ > 0) return;
     this.#since = this.#clock.now();
     this.#owner.transport.pause?.();
+    this.#owner.readingHeld?.();
   }
 
   /** A stream's reader is back under its window: reading resumes (with the last release). */

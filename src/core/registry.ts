@@ -64,8 +64,7 @@ export class Registry<T> {
 
 /**
  * Every open connection of the process, in the order they opened: the members of
- * {@linkcode registry} and also those the process-wide heartbeat visits, so that an open
- * connection costs one set entry, not two.
+ * {@linkcode registry}.
  *
  * @example
  * ```ts
@@ -87,9 +86,8 @@ export const openConnections: Set<Member> = new Set();
 export const registry: Registry<Member> = new Registry(openConnections);
 
 /**
- * The process-wide heartbeat used by every connection. Its members are the registry's
- * set of open connections (a connection enters both when it opens, leaves both when it
- * closes), so an open connection costs one set entry, not two.
+ * The process-wide heartbeat used by every connection. It keeps only the connections
+ * that can need a ping or a check, each in the bucket of the beat it falls due in.
  *
  * @example
  * ```ts
@@ -97,4 +95,4 @@ export const registry: Registry<Member> = new Registry(openConnections);
  * console.log(heartbeat.now());
  * ```
  */
-export const heartbeat: Heartbeat = new Heartbeat(systemClock, 1000, openConnections);
+export const heartbeat: Heartbeat = new Heartbeat(systemClock, 1000);
