@@ -11,6 +11,8 @@ import type { Duplex } from "node:stream";
 import type { TransportEvents } from "../core/transport.ts";
 import { WsxError, type WsxErrorCode } from "../errors.ts";
 import { CLOSE } from "../core/protocol/close_codes.ts";
+import { systemClock } from "../core/clock.ts";
+import { Wheel } from "../core/wheel.ts";
 import { Outbox } from "./outbox.ts";
 import type { DeflateSession } from "./deflate/session.ts";
 import { FrameParser } from "./parser.ts";
@@ -23,6 +25,9 @@ export const OPEN = 0, CLOSING = 1, CLOSED = 2;
 // After a protocol error the socket is ended so the peer can read our close frame; a
 // peer that never closes its side is destroyed after this long.
 const ERROR_GRACE_MS = 1000;
+// How often close timeouts are swept: a socket is destroyed at most this long after its
+// close timeout (plus the sweep's own slices).
+const CLOSE_SWEEP_MS = 500;
 
 // The engine rides on its socket so one set of listener functions serves every
 // connection: no closures per connection.
@@ -60,7 +65,8 @@ export abstract class SocketLink {
   protected outbox: Outbox | null = null;
   #parser: FrameParser | null = null;
   protected state: number = OPEN;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  // The beat of the close timeout in #closing, or -1: no timer of its own.
+  #closeBeat = -1;
   protected readonly deflate: DeflateSession | null;
   protected paused = false; // reading held for a stream's reader (`pause`)
 
@@ -243,8 +249,8 @@ export abstract class SocketLink {
    * @param reason The close reason.
    */
   protected report(code: number, reason: string): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    if (this.#closeBeat !== -1) SocketLink.#closing.unschedule(this, this.#closeBeat);
+    this.#closeBeat = -1;
     if (this.state === CLOSED) return;
     this.state = CLOSED;
     this.#stopParser();
@@ -259,21 +265,28 @@ export abstract class SocketLink {
   }
 
   /**
-   * Destroys the socket after `ms` unless {@linkcode SocketLink.report} comes first.
+   * Destroys the socket after `ms` (within half a second after) unless
+   * {@linkcode SocketLink.report} comes first.
    *
    * @param ms The delay.
    */
   protected arm(ms: number): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = setTimeout(SocketLink.#onTimer, ms, this);
-    this.#timer.unref();
+    const closing = SocketLink.#closing;
+    if (this.#closeBeat !== -1) closing.unschedule(this, this.#closeBeat);
+    this.#closeBeat = closing.scheduleAt(this, closing.now() + ms);
   }
 
-  static #onTimer(ws: SocketLink): void {
-    ws.#timer = null;
-    ws.socket.destroy();
+  // Close timeouts of every connection: one shared timer whose sweeps are sliced, so thousands of closes timing out together never stall the loop.
+  static #closing = new Wheel<SocketLink>(systemClock, (ws) => ws.#closeTimedOut(), {
+    intervalMs: CLOSE_SWEEP_MS,
+    defer: setImmediate,
+  });
+
+  #closeTimedOut(): void {
+    this.#closeBeat = -1;
+    this.socket.destroy();
     const err = new WsxError("close-timeout");
-    ws.report(err.closeCode, err.message);
+    this.report(err.closeCode, err.message);
   }
 
   // Socket listeners, shared by every connection; `this` is the socket.

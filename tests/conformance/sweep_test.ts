@@ -6,14 +6,20 @@ import {
   connect,
   denoNative,
   type Fixture,
+  maskedFrame,
   newId,
   rawUpgrade,
   startFixture,
   target,
+  transport,
 } from "./_harness.ts";
 
 // Late heads at once: enough that cutting them in one go stalls the loop for tens of ms.
 const HEADS = 2000;
+// Peers falling due together in the heartbeat's and the close timeout's sweeps.
+const PEERS = 3000;
+// The engine's close timeout (NodeWebSocketOptions.closeTimeoutMs, as serve() leaves it).
+const CLOSE_TIMEOUT_MS = 5000;
 // The fixture's handshakeTimeoutMs.
 const HANDSHAKE_MS = 2000;
 // The longest stall allowed. The aim is 5 ms per slice; the machine running the suite is
@@ -82,9 +88,8 @@ describe(`sweeping ${HEADS} late request heads on ${target}`, { timeout: 90_000 
     assert.ok(maxCpuMs <= MAX_LAG_MS, `the event loop stalled: ${summary}`);
   });
 
-  test("1,000 silent connections timing out together do not stall the event loop", async (t) => {
+  test(`${PEERS} silent connections timing out together do not stall the event loop`, async (t) => {
     if (denoNative) return t.skip("Deno's native server pings on its own keepalive timer");
-    const PEERS = 1000;
     await fx.post("/settings", { timeout: 1, pongTimeout: 1 });
     try {
       // Raw peers that complete the handshake and then never read nor answer a ping.
@@ -122,5 +127,49 @@ describe(`sweeping ${HEADS} late request heads on ${target}`, { timeout: 90_000 
     } finally {
       await fx.post("/settings", { timeout: 40, pongTimeout: 0 });
     }
+  });
+
+  test(`${PEERS} peers that never answer the close frame are cut at the close timeout, without stalling the loop`, async (t) => {
+    if (transport === "native") return t.skip("the runtime's own server times out its closes");
+    // Raw peers: they read (and drop) what arrives, but never answer the close frame.
+    const peers: Array<{ socket: Socket; closeFrameAt: number; ended: Promise<number> }> = [];
+    for (let i = 0; i < PEERS; i += 100) {
+      const batch = await Promise.all(
+        Array.from({ length: 100 }, () => rawUpgrade(fx.port, "/ws/cmd")),
+      );
+      for (const { socket, status } of batch) {
+        assert.equal(status, 101);
+        socket.on("error", () => {});
+        const ended = new Promise<number>((done) => socket.once("close", () => done(Date.now())));
+        const peer = { socket, closeFrameAt: 0, ended };
+        socket.on("data", () => peer.closeFrameAt ||= Date.now());
+        socket.resume();
+        peers.push(peer);
+      }
+    }
+    // Every peer asks the server to close it, in one go: the server's close frames, and so
+    // their close timeouts, start within a few milliseconds of each other.
+    const ask = maskedFrame(0x1, "close 1000 bye");
+    for (const { socket } of peers) socket.write(ask);
+    await fx.waitFor(() => peers.every((p) => p.closeFrameAt > 0) || undefined, 10_000);
+    // The watch starts once the close requests are handled: it sees the sweeps alone.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await fx.get("/lag");
+    const ends = await Promise.race([
+      Promise.all(peers.map((p) => p.ended)),
+      new Promise<undefined>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS + 15_000)),
+    ]);
+    const { maxMs, maxCpuMs } = (await fx.get("/lag")).body;
+    const stats = (await fx.get("/stats")).body;
+    assert.ok(ends, `every peer was cut (${stats.open} still open)`);
+    const waits = peers.map((p, i) => ends[i] - p.closeFrameAt);
+    const first = Math.min(...waits), last = Math.max(...waits);
+    const summary = `${target}: ${PEERS} peers cut ${first} to ${last} ms after their close ` +
+      `frame; longest gap between 2 ms ticks ${maxMs} ms, CPU in one gap ${maxCpuMs} ms`;
+    t.diagnostic(summary);
+    assert.ok(first >= CLOSE_TIMEOUT_MS - 300, `cut before the close timeout: ${summary}`);
+    assert.ok(last <= CLOSE_TIMEOUT_MS + 1000 + 500, `cut late: ${summary}`);
+    assert.equal(stats.open, 0);
+    assert.ok(maxCpuMs <= MAX_LAG_MS, `the event loop stalled: ${summary}`);
   });
 });
