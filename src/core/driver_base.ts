@@ -51,7 +51,7 @@ export const WARNED = 16;
  */
 export abstract class DriverBase<U = unknown> implements Member {
   // Every field of the whole chain is declared in one of its classes, so every driver has
-  // one compact shape; an idle connection's driver holds 11 fields and no other object.
+  // one compact shape; an idle connection's driver holds 14 fields and no other object.
   /** Process-unique id. */
   readonly uuid: number;
   /** User data. */

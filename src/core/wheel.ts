@@ -43,7 +43,7 @@ export interface WheelOptions {
  * const visit: Visit<string> = (item, now) => console.log(item, now);
  * ```
  */
-export type Visit<T> = (item: T, now: number, wheel: Wheel<T>) => void;
+export type Visit<T extends NonNullable<unknown>> = (item: T, now: number, wheel: Wheel<T>) => void;
 
 // A timer may fire a little before its time by the clock (Node.js times its timers on
 // its own loop clock, Date.now() is another): a tick this close to the next beat counts
@@ -66,7 +66,7 @@ const deferByTimeout = (fn: () => void): void => void setTimeout(fn, 0);
  * wheel.unschedule("close", beat); // no longer due
  * ```
  */
-export class Wheel<T> {
+export class Wheel<T extends NonNullable<unknown>> {
   readonly #clock: Clock;
   readonly #visit: Visit<T>;
   readonly #intervalMs: number;
@@ -195,7 +195,11 @@ export class Wheel<T> {
   /** Visits what is due now, all at once (tests call it by hand; the timer slices). */
   tick(): void {
     this.#advance();
-    this.#sweep(false);
+    const now = this.#clock.now();
+    for (let item = this.#next(); item !== undefined; item = this.#next()) {
+      this.#visit(item, now, this);
+    }
+    this.#idle();
   }
 
   #start(): void {
@@ -219,7 +223,7 @@ export class Wheel<T> {
     // buckets that came meanwhile follow in the next tick.
     if (this.#sweeping) return;
     this.#advance();
-    this.#sweep(true);
+    void this.#sweep();
   }
 
   #advance(): void {
@@ -228,31 +232,44 @@ export class Wheel<T> {
     if (beat > this.#beat) this.#beat = beat;
   }
 
-  // Visits the buckets up to #beat. An item is taken out before its visit, so a slice
-  // that stops halfway goes on with the rest of the same bucket.
-  #sweep(sliced: boolean): void {
+  // Visits the buckets up to #beat in slices. Every 16 visits it lets the microtasks
+  // they queued run (the engine flushes the writes of a turn, pings included, in one
+  // microtask), so that the slice's budget covers that work too; past the budget, the
+  // event loop gets a turn before the next slice.
+  async #sweep(): Promise<void> {
     this.#sweeping = true;
-    const clock = this.#clock, buckets = this.#buckets;
-    const started = clock.now();
-    let visited = 0;
+    const clock = this.#clock;
+    let started = clock.now(), visited = 0;
+    for (let item = this.#next(); item !== undefined; item = this.#next()) {
+      this.#visit(item, started, this);
+      if ((++visited & 15) !== 0) continue;
+      await undefined;
+      if (clock.now() - started < this.#sliceMs) continue;
+      await new Promise<void>((resolve) => this.#defer(resolve));
+      started = clock.now();
+    }
+    this.#sweeping = false;
+    this.#idle();
+  }
+
+  // Takes the next item due out of its bucket; undefined once the buckets up to #beat
+  // are visited.
+  #next(): T | undefined {
+    const buckets = this.#buckets;
     while (this.#done < this.#beat) {
       const beat = this.#done + 1;
       const bucket = buckets.get(beat);
       if (bucket !== undefined) {
-        for (const item of bucket) {
-          bucket.delete(item);
+        const first = bucket.values().next();
+        if (!first.done) {
+          bucket.delete(first.value);
           this.#size--;
-          this.#visit(item, started, this);
-          if (sliced && (++visited & 15) === 0 && clock.now() - started >= this.#sliceMs) {
-            this.#defer(() => this.#sweep(true));
-            return;
-          }
+          return first.value;
         }
         buckets.delete(beat);
       }
       this.#done = beat;
     }
-    this.#sweeping = false;
-    this.#idle();
+    return undefined;
   }
 }

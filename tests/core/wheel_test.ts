@@ -144,7 +144,7 @@ describe("Heartbeat visits only the connections that fall due", () => {
     assert.equal(clock.running, 0);
   });
 
-  test("a connection heard every second is visited once per timeout, not every second", () => {
+  test("a connection heard every second is visited once per timeout, not every second", async () => {
     const clock = new ManualClock();
     const { drivers, reads } = openMany(100, 5, clock);
     try {
@@ -152,6 +152,7 @@ describe("Heartbeat visits only the connections that fall due", () => {
       for (let second = 0; second < 20; second++) {
         for (const driver of drivers) driver.heard();
         clock.advance(1);
+        await sleep(0); // a sweep of more than 16 goes on in microtasks
       }
       const visits = (reads.capabilities - before) / drivers.length;
       assert.ok(visits >= 3 && visits <= 5, `${visits} visits each in 20 s with timeout 5`);
