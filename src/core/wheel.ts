@@ -240,16 +240,20 @@ export class Wheel<T extends NonNullable<unknown>> {
     this.#sweeping = true;
     const clock = this.#clock;
     let started = clock.now(), visited = 0;
-    for (let item = this.#next(); item !== undefined; item = this.#next()) {
-      this.#visit(item, started, this);
-      if ((++visited & 15) !== 0) continue;
-      await undefined;
-      if (clock.now() - started < this.#sliceMs) continue;
-      await new Promise<void>((resolve) => this.#defer(resolve));
-      started = clock.now();
+    try {
+      for (let item = this.#next(); item !== undefined; item = this.#next()) {
+        this.#visit(item, started, this);
+        if ((++visited & 15) !== 0) continue;
+        await undefined;
+        if (clock.now() - started < this.#sliceMs) continue;
+        await new Promise<void>((resolve) => this.#defer(resolve));
+        started = clock.now();
+      }
+    } finally {
+      // A visit that throws fails loudly (an unhandled rejection) but stops no later tick.
+      this.#sweeping = false;
+      this.#idle();
     }
-    this.#sweeping = false;
-    this.#idle();
   }
 
   // Takes the next item due out of its bucket; undefined once the buckets up to #beat
