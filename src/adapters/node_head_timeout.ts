@@ -15,9 +15,16 @@
 import type { Socket } from "node:net";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 
-const SWEEP_MS = 500;
-// The longest one slice of cutting may run before the event loop gets a turn.
-const SLICE_MS = 2;
+// How often the waiting sockets are checked: a head is found late within this long.
+const SWEEP_MS = 250;
+// The heads found late in one sweep are cut within this long, spread evenly over it: a
+// few at a time, so that each turn of the event loop (which also runs what the previous
+// cuts left to do: their flushes, closes and 'close' listeners) stays short.
+const SPREAD_MS = 400;
+// Whatever the spread asks, one slice of cutting stops after this long.
+const SLICE_MS = 1.5;
+// How long a cut socket may take to flush its 408 and close before it is destroyed.
+const LINGER_MS = 1000;
 
 /**
  * The set of sockets waiting for a request head, with their deadlines.
@@ -41,6 +48,12 @@ export class HeadTimeouts {
   // Sockets due to be cut, in the order they fell due; a slice takes from the front.
   #due: Socket[] = [];
   #dueAt = 0;
+  // When the sockets in #due should all be cut, and when the last slice ran (performance.now()).
+  #spreadEnd = 0;
+  #lastSlice = 0;
+  #slicing = false;
+  // The 408, encoded once.
+  readonly #refusal: Uint8Array = new TextEncoder().encode(rawRefusal(REFUSALS.headTimeout));
 
   /**
    * @param timeoutMs How long a head may take, in ms.
@@ -104,10 +117,11 @@ export class HeadTimeouts {
   }
 
   #sweep(): void {
-    // The previous sweep's cutting is still under way: it picks these up next time.
-    if (this.#dueAt < this.#due.length) return;
+    // Those cut already leave the line (a flood that never lets the line empty must not
+    // keep every socket it ever opened).
+    const due = this.#due.slice(this.#dueAt);
+    const waited = due.length;
     const now = Date.now();
-    const due: Socket[] = [];
     for (const [socket, deadline] of this.#waiting) {
       if (socket.destroyed) this.done(socket);
       else if (deadline <= now) {
@@ -115,28 +129,41 @@ export class HeadTimeouts {
         due.push(socket);
       }
     }
-    if (due.length === 0) return;
     this.#due = due;
     this.#dueAt = 0;
-    this.#cutSlice();
+    if (due.length === waited) return;
+    // Those found now are cut within SPREAD_MS, and those still in line before them too.
+    this.#spreadEnd = performance.now() + SPREAD_MS;
+    if (!this.#slicing) {
+      this.#slicing = true;
+      this.#lastSlice = performance.now();
+      this.#cutSlice();
+    }
   }
 
+  // Cuts the share of the line that keeps the pace (everyone by #spreadEnd), then lets
+  // the event loop run for a millisecond: what a cut leaves to do (the 408's flush, the
+  // close, 'close' listeners) runs then, a slice's worth at a time.
   #cutSlice(): void {
     const due = this.#due;
     const from = this.#dueAt;
-    const stopAt = performance.now() + SLICE_MS;
-    while (this.#dueAt < due.length) {
+    const now = performance.now();
+    // The next slice comes about as long after this one as this one after the last.
+    const step = Math.max(1, now - this.#lastSlice);
+    const left = this.#spreadEnd - now;
+    const share = Math.ceil((due.length - from) * (left > step ? step / left : 1));
+    this.#lastSlice = now;
+    const until = Math.min(due.length, from + share);
+    const stopAt = now + SLICE_MS;
+    while (this.#dueAt < until) {
       this.#cut(due[this.#dueAt++]);
-      if ((this.#dueAt & 15) === 0 && performance.now() >= stopAt) break;
+      if ((this.#dueAt & 7) === 0 && performance.now() >= stopAt) break;
     }
     // Whatever the peers do next (one that never reads holds the 408 back), the slice's
     // sockets are gone in a second: one timer for the slice.
-    const slice = due.slice(from, this.#dueAt);
-    setTimeout(() => {
-      for (const socket of slice) socket.destroy();
-    }, 1000).unref();
-    if (this.#dueAt < due.length) setImmediate(() => this.#cutSlice());
-    else this.#due = [];
+    setTimeout(destroyAll, LINGER_MS, due.slice(from, this.#dueAt)).unref();
+    if (this.#dueAt < due.length) setTimeout(() => this.#cutSlice(), 1).unref();
+    else this.#slicing = false;
   }
 
   #cut(socket: Socket): void {
@@ -144,7 +171,7 @@ export class HeadTimeouts {
     if (this.#handshaking(socket) || this.#afterResponse.has(socket)) {
       return void socket.destroy();
     }
-    if (socket.writable) socket.end(rawRefusal(REFUSALS.headTimeout));
+    if (socket.writable) socket.end(this.#refusal);
     socket.destroySoon();
   }
 
@@ -159,4 +186,8 @@ export class HeadTimeouts {
 function inTlsHandshake(socket: Socket): boolean {
   const flags = socket as { encrypted?: boolean; _secureEstablished?: boolean };
   return flags.encrypted !== true || flags._secureEstablished === false;
+}
+
+function destroyAll(sockets: readonly Socket[]): void {
+  for (const socket of sockets) socket.destroy();
 }

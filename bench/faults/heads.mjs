@@ -1,0 +1,158 @@
+// 2,000 late request heads at once against wsx's engine (issue 16): how long the server's
+// event loop blocks while it cuts them, how an established WebSocket's round trip fares
+// meanwhile, and when each head is cut after its deadline.
+//
+//   node bench/faults/heads.mjs [node|deno|bun ...]     # default: all three, one run each
+//   HEADS_RUNS=5 node bench/faults/heads.mjs node       # several runs
+//   HEADS_PROF=/tmp/prof node bench/faults/heads.mjs node   # a CPU profile of the server
+//
+// The server (heads_server.ts) runs on the named runtime with `transport: "engine"` and
+// `handshakeTimeoutMs` 2000; this process is the client: it opens HEADS (2,000) raw TCP
+// connections as fast as it can, each sending a partial request head and then nothing,
+// and keeps one WebSocket doing a round trip every millisecond (one message, its echo,
+// 1 ms pause) until every head is gone.
+
+import { spawn } from "node:child_process";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SERVER = join(ROOT, "bench/faults/heads_server.ts");
+const HEADS = Number(process.env.HEADS ?? 2000);
+const HANDSHAKE_MS = 2000;
+const RUNS = Number(process.env.HEADS_RUNS ?? 1);
+const PROF = process.env.HEADS_PROF;
+const bin = (name) => join(ROOT, "node_modules", ".bin", name);
+
+const COMMANDS = {
+  node: () => [process.execPath, [...profFlags(), ...extra(), "--import", "tsx", SERVER]],
+  deno: () => [bin("deno"), ["run", "-A", SERVER]],
+  bun: () => [bin("bun"), [...profFlags(), "run", SERVER]],
+};
+const extra = () => (process.env.HEADS_FLAGS ?? "").split(" ").filter(Boolean);
+const profFlags = () =>
+  PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`, "--cpu-prof-interval", "100"] : [];
+
+function startServer(runtime) {
+  const [command, args] = COMMANDS[runtime]();
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, HEADS_HANDSHAKE_MS: String(HANDSHAKE_MS) },
+  });
+  const waiting = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    let message;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return void process.stderr.write(`server: ${line}\n`);
+    }
+    waiting.shift()?.(message);
+  });
+  const next = () => new Promise((resolve) => waiting.push(resolve));
+  const ask = (command) => {
+    const reply = next();
+    child.stdin.write(`${command}\n`);
+    return reply;
+  };
+  const quit = () =>
+    new Promise((resolve) => {
+      child.once("exit", resolve);
+      child.stdin.end("quit\n");
+      setTimeout(() => child.kill(), 3000).unref();
+    });
+  return { ready: next(), ask, quit };
+}
+
+// A connection that sends part of a request head, then nothing; what it receives is kept.
+function lateHead(port) {
+  return new Promise((resolve, reject) => {
+    // From before the connect: the server's clock for the head starts a little later.
+    const opened = Date.now();
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write("GET /ws HTTP/1.1\r\nHost: x\r\n");
+      let received = "";
+      socket.on("data", (chunk) => received += chunk.toString("latin1"));
+      const closed = new Promise((done) => {
+        socket.once("close", () => done({ opened, closed: Date.now(), received }));
+      });
+      resolve({ closed });
+    });
+    socket.on("error", () => {});
+    socket.once("error", reject);
+  });
+}
+
+// Round trips on one WebSocket, one at a time with a 1 ms pause, until `until()` is true.
+async function roundTrips(ws, until) {
+  const rtts = [];
+  while (!until()) {
+    const sent = performance.now();
+    await new Promise((resolve) => {
+      ws.once("message", resolve);
+      ws.send("ping-me");
+    });
+    rtts.push(performance.now() - sent);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return rtts;
+}
+
+async function run(runtime) {
+  const server = startServer(runtime);
+  const { port } = await server.ready;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  // Warm up, then open the heads as fast as possible: they fall due together.
+  await roundTrips(ws, ((n) => () => n-- === 0)(200));
+  const closing = [];
+  const openedAt = Date.now();
+  for (let i = 0; i < HEADS; i += 250) {
+    const batch = Math.min(250, HEADS - i);
+    closing.push(...await Promise.all(Array.from({ length: batch }, () => lateHead(port))));
+  }
+  const openMs = Date.now() - openedAt;
+  await server.ask("take");
+  let done = false;
+  const all = Promise.race([
+    Promise.all(closing.map((h) => h.closed)),
+    new Promise((resolve) => setTimeout(resolve, HANDSHAKE_MS + 15_000)),
+  ]).then((result) => (done = true, result));
+  const rtts = await roundTrips(ws, () => done);
+  const heads = await all;
+  const lag = await server.ask("take");
+  ws.close();
+  await server.quit();
+  if (heads === undefined) throw new Error(`${runtime}: some heads were never cut`);
+  const after = heads.map((h) => h.closed - h.opened - HANDSHAKE_MS);
+  const answered = heads.filter((h) => h.received.startsWith("HTTP/1.1 408")).length;
+  rtts.sort((a, b) => a - b);
+  const round = (ms) => Math.round(ms * 10) / 10;
+  return {
+    runtime,
+    maxGapMs: lag.maxGapMs,
+    maxCpuMs: lag.maxCpuMs,
+    over5: lag.over5,
+    top: process.env.HEADS_TOP ? lag.top : undefined,
+    rttMaxMs: round(rtts.at(-1)),
+    rttP99Ms: round(rtts[Math.floor(rtts.length * 0.99)]),
+    rtts: rtts.length,
+    openMs,
+    closed: lag.closed,
+    cutAfterMs: [lag.cutMinMs, lag.cutMaxMs],
+    clientSawCutAfterMs: [Math.min(...after), Math.max(...after)],
+    got408: answered,
+  };
+}
+
+const runtimes = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ["node", "deno", "bun"];
+for (let i = 0; i < RUNS; i++) {
+  for (const runtime of runtimes) console.log(JSON.stringify(await run(runtime)));
+}
