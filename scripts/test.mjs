@@ -67,11 +67,12 @@ const phases = [
   },
   {
     group: "unit",
-    name: "core, RFC 6455 engine and scripts unit tests (node:test)",
+    name: "core, RFC 6455 engine, Node adapter parts and scripts unit tests (node:test)",
     cmd: nodeTest(
       [
         ...files("tests/core"),
         ...files("tests/core/protocol"),
+        ...files("tests/adapters"),
         ...files("tests/rfc6455"),
         ...files("tests/rfc6455/deflate"),
         ...files("tests/scripts"),

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { Server } from "node:http";
+import { type IncomingMessage, Server } from "node:http";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import { Server as HttpsServer } from "node:https";
 import type { AddressInfo, Server as NetServer } from "node:net";
@@ -151,16 +151,26 @@ function listenOn(server: NetServer, port: number, hostname: string): Promise<Ad
   });
 }
 
+// How long a request body may take to arrive after its head (node:http's default
+// requestTimeout, which counts the head too).
+const BODY_MS = 300_000;
+
+// Whether toRequest reads a body for the request (what node:http still has to receive).
+function hasBody(message: IncomingMessage): boolean {
+  return message.method !== "GET" && message.method !== "HEAD" && !message.complete;
+}
+
 // A node:http server whose upgrades go to the server's group through wsx's engine.
 function engineServer(setup: ListenSetup): { server: Server; heads: HeadTimeouts } {
   const { options: { handshakeTimeoutMs }, onRequest } = setup;
   // node:https's with `tls`.
   const server = createEngineServer(setup.options, {
-    // Slowloris: a request head must arrive within handshakeTimeoutMs. wsx's own sweep
-    // (HeadTimeouts) cuts heads first, a slice at a time; Node's check, which would cut
-    // every late head in one go, stays a backstop a few seconds later.
+    // Slowloris: a request head must arrive within handshakeTimeoutMs, a body within
+    // BODY_MS of its head. wsx's own sweep (HeadTimeouts) cuts late ones first, a few at
+    // a time; node:http's check, which would cut every late one in one go, stays a
+    // backstop a few seconds later.
     headersTimeout: handshakeTimeoutMs + 5000,
-    requestTimeout: handshakeTimeoutMs + 300_000,
+    requestTimeout: handshakeTimeoutMs + BODY_MS + 5000,
     connectionsCheckingInterval: 1000,
   });
   const upgrader = new NodeUpgrader(setup.group);
@@ -172,11 +182,14 @@ function engineServer(setup: ListenSetup): { server: Server; heads: HeadTimeouts
     Math.max(handshakeTimeoutMs, server.keepAliveTimeout + 1000),
   );
   server.on("request", async (message, out) => {
-    heads.done(message.socket);
+    const { socket } = message;
+    if (hasBody(message)) heads.readingBody(socket, BODY_MS);
+    else heads.done(socket);
     // Keep-alive: the next request head must come in time too.
-    out.once("finish", () => heads.waiting(message.socket, true));
+    out.once("finish", () => heads.waiting(socket, true));
     try {
       const request = await toRequest(message, true);
+      heads.done(socket);
       bindRequest(request, upgrader);
       await writeResponse(await answer(onRequest, request), out);
     } catch (error) {

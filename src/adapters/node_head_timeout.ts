@@ -95,7 +95,22 @@ export class HeadTimeouts {
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
-  /** The head arrived (or the socket closed). */
+  /**
+   * The head arrived and a body follows: the socket now waits for the body, which is
+   * cut like a late head (408) when it takes longer than `withinMs`. `node:http`'s own
+   * `requestTimeout` would cut every late one in one go.
+   *
+   * @param socket The request's socket.
+   * @param withinMs How long the body may take, in ms.
+   */
+  readingBody(socket: Socket, withinMs: number): void {
+    if (socket.destroyed) return;
+    this.#afterResponse.delete(socket);
+    this.#waiting.set(socket, Date.now() + withinMs);
+    this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
+  }
+
+  /** The head (or the body) arrived, or the socket closed. */
   done(socket: Socket): void {
     this.#waiting.delete(socket);
     if (this.#waiting.size === 0 && this.#timer !== undefined) {
