@@ -1,13 +1,15 @@
 /**
- * Cuts off clients that take too long to send a request head (slowloris). Node's own
- * `headersTimeout` stops firing while keep-alive connections are open on the server, so
- * wsx sweeps the sockets still waiting for a head twice a second: one shared interval,
- * running only while such sockets exist. Cutting is sliced: a few milliseconds of work,
- * then the event loop runs before the next slice, so thousands of heads falling due at
- * once never stall established connections (each is still cut within about
- * `handshakeTimeoutMs` + 1 s). On a TLS server the clock starts at the TCP accept: a
- * socket still in its TLS handshake is cut off without an answer (plain text would mean
- * nothing to a TLS client), a decrypted one gets its 408.
+ * Cuts off clients that take too long to send a request head (slowloris) or its body.
+ * Node's own `headersTimeout` stops firing while keep-alive connections are open on the
+ * server, and its check cuts every late socket in one go, so wsx sweeps the sockets still
+ * waiting four times a second: one shared interval, running only while such sockets
+ * exist. Those found late are cut at a pace, all within a fraction of a second but only
+ * a few each millisecond: a cut leaves work for later turns of the event loop (the 408's
+ * flush, the close, the `close` listeners), and thousands cut in one turn would leave
+ * thousands for the next, stalling established connections. Each head is still cut
+ * within about `handshakeTimeoutMs` + 1 s. On a TLS server the clock starts at the TCP
+ * accept: a socket still in its TLS handshake is cut off without an answer (plain text
+ * would mean nothing to a TLS client), a decrypted one gets its 408.
  *
  * @module
  */
