@@ -141,6 +141,7 @@ async function run(runtime) {
     maxCpuMs: lag.maxCpuMs,
     over5: lag.over5,
     top: process.env.HEADS_TOP ? lag.top : undefined,
+    since: process.env.HEADS_TOP ? lag.since : undefined,
     rttMaxMs: round(rtts.at(-1)),
     rttP99Ms: round(rtts[Math.floor(rtts.length * 0.99)]),
     rtts: rtts.length,

@@ -72,6 +72,7 @@ const probe = {
   take(): Record<string, unknown> {
     const round = (ms: number) => Math.round(ms * 10) / 10;
     const gaps = this.gaps;
+    const since = Math.round(this.since);
     this.gaps = [];
     this.since = performance.now();
     const max = (pick: (gap: Gap) => number) => round(Math.max(0, ...gaps.map(pick)));
@@ -79,6 +80,7 @@ const probe = {
     const top = over5.map((g) => [g.at, g.gapMs, g.cpuMs, g.waitMs].map(round));
     return {
       event: "lag",
+      since,
       maxGapMs: max((g) => g.gapMs),
       maxCpuMs: max((g) => g.cpuMs),
       over5: over5.length,
