@@ -22,7 +22,7 @@ const SWEEP_MS = 250;
 // The heads found late in one sweep are cut within this long, spread evenly over it: a
 // few at a time, so that each turn of the event loop (which also runs what the previous
 // cuts left to do: their flushes, closes and 'close' listeners) stays short.
-const SPREAD_MS = 400;
+const SPREAD_MS = 300;
 // Whatever the spread asks, one slice of cutting stops after this long.
 const SLICE_MS = 1.5;
 // How long a cut socket may take to flush its 408 and close before it is destroyed.

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { watchHeads } from "../../src/adapters/node_tls.ts";
 import type { HeadTimeouts } from "../../src/adapters/node_head_timeout.ts";
 
-// Short limits, so that the sweep (every 250 ms) and the spread cutting (within 400 ms
+// Short limits, so that the sweep (every 250 ms) and the spread cutting (within 300 ms
 // of a sweep) show within a test's time.
 const HEAD_MS = 300;
 const BODY_MS = 600;
