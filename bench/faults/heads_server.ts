@@ -98,7 +98,9 @@ let cut: number[] = [];
   socket.once("close", () => cut.push(Date.now() - deadline));
 });
 function takeCut(): Record<string, number> {
-  const result = { closed: cut.length, cutMinMs: Math.min(...cut), cutMaxMs: Math.max(...cut) };
+  const result = cut.length === 0
+    ? { closed: 0 }
+    : { closed: cut.length, cutMinMs: Math.min(...cut), cutMaxMs: Math.max(...cut) };
   cut = [];
   return result;
 }
