@@ -39,7 +39,7 @@ const COMMANDS = {
 };
 const extra = () => (process.env.HEADS_FLAGS ?? "").split(" ").filter(Boolean);
 const profFlags = () =>
-  PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`, "--cpu-prof-interval", "100"] : [];
+  PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`, "--cpu-prof-interval=100"] : [];
 
 function startServer(runtime) {
   const [command, args] = COMMANDS[runtime]();
