@@ -69,7 +69,8 @@ describe("HeadTimeouts on a node:http server", () => {
     );
     const after = await Promise.all(peers.map(async (p) => (await p.closed) - p.opened));
     for (const p of peers) assert.match(p.received(), /^HTTP\/1\.1 408 /);
-    assert.ok(Math.min(...after) >= HEAD_MS - 20, `cut after ${Math.min(...after)} ms`);
+    // Measured from the client's connect callback, which may run a little after the accept.
+    assert.ok(Math.min(...after) >= HEAD_MS - 100, `cut after ${Math.min(...after)} ms`);
     assert.ok(Math.max(...after) <= HEAD_MS + 1000, `cut after ${Math.max(...after)} ms`);
     // Spread over the sweep's cutting, not all in the same millisecond.
     assert.ok(Math.max(...after) - Math.min(...after) >= 50, `all within ${after}`);
@@ -79,7 +80,7 @@ describe("HeadTimeouts on a node:http server", () => {
     const p = await peer(port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
     const tookMs = (await p.closed) - p.opened;
     assert.match(p.received(), /^HTTP\/1\.1 408 /);
-    assert.ok(tookMs >= BODY_MS - 20 && tookMs <= BODY_MS + 1000, `cut after ${tookMs} ms`);
+    assert.ok(tookMs >= BODY_MS - 100 && tookMs <= BODY_MS + 1000, `cut after ${tookMs} ms`);
   });
 
   test("a body that arrives in time is answered, and the connection is kept", async () => {
