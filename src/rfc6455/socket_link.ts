@@ -160,10 +160,15 @@ export abstract class SocketLink {
     } finally {
       receiving = outer;
       const outbox = this.outbox;
-      // The replies leave after every read of this turn (`turn.ts`), in one write.
+      // The replies leave after every read of this turn (`turn.ts`), in one write; a
+      // lone connection's at once, and the rest of its turn waits.
       if (outbox !== null) {
+        const turn = SocketLink.#turn;
         if (outbox.pending === 0) this.#endTurn();
-        else if (outbox.defer()) SocketLink.#turn.add(this, started);
+        else if (turn.lone && receiving === null) {
+          this.#endTurn();
+          turn.add(this, started);
+        } else if (outbox.defer()) turn.add(this, started);
       }
     }
   }

@@ -56,6 +56,7 @@ export class TurnQueue<T> {
   #spare: T[] = [];
   #scheduled = false;
   #since = 0; // when the work that made the oldest waiting item began
+  #lastRun = 0; // how many items the last run had
 
   /**
    * Creates an empty queue.
@@ -72,6 +73,17 @@ export class TurnQueue<T> {
   /** Items waiting. */
   get size(): number {
     return this.#items.length;
+  }
+
+  /**
+   * Whether work done now can skip the wait: nothing waits yet in this turn and the last
+   * run had at most one item. A lone connection's reply then leaves at once, in the
+   * callback that read its request (the wait only pays when a turn reads many
+   * connections, and a loaded turn is followed by loaded ones); the caller still
+   * {@linkcode TurnQueue.add}s an item, so that any other work of this turn waits.
+   */
+  get lone(): boolean {
+    return this.#items.length === 0 && this.#lastRun <= 1;
   }
 
   /**
@@ -111,6 +123,7 @@ export class TurnQueue<T> {
   #drain(): void {
     const items = this.#items;
     this.#items = this.#spare;
+    this.#lastRun = items.length;
     for (let i = 0; i < items.length; i++) {
       try {
         this.#run(items[i]);
