@@ -122,6 +122,32 @@ describe("NodeWebSocket", () => {
     });
   });
 
+  test("NodeWebSocket answers a lone connection's message in the callback that read it", async () => {
+    const log: string[] = [];
+    const onMessage = (ws: NodeWebSocket, data: string | Uint8Array, isText: boolean) => {
+      log.push(`message ${data}`);
+      setImmediate(() => log.push("turn end"));
+      ws.send(data, isText);
+    };
+    await withServer({ onMessage }, async (server) => {
+      const [a] = await connected(server);
+      logWrites(server, log);
+      // The first reply may wait for its turn's end: the turn before it (another test's)
+      // read several connections. From then on the turns read this connection alone.
+      a.write(clientFrame(TEXT, "0"));
+      await a.read();
+      for (const text of ["1", "2", "3"]) {
+        log.length = 0;
+        a.write(clientFrame(TEXT, text));
+        assert.equal(Buffer.from((await a.read()).payload).toString(), text);
+        await sleep(1);
+        // Nothing else was read in that turn: no wait for the end of the turn.
+        assert.deepEqual(log, [`message ${text}`, "write a", "turn end"]);
+      }
+      a.destroy();
+    });
+  });
+
   test("NodeWebSocket does not hold a reply past about 1 ms for slow handlers of the same turn", async () => {
     const log: string[] = [];
     const onMessage = (ws: NodeWebSocket, data: string | Uint8Array, isText: boolean) => {

@@ -93,3 +93,19 @@ test("TurnQueue counts an item added without due() from when it was added", () =
   turn.due();
   assert.deepEqual(seen, ["greeting"]);
 });
+
+test("TurnQueue is lone while nothing waits and the last run had at most one item", async () => {
+  const turn = new TurnQueue<string>(() => {}, node);
+  assert.equal(turn.lone, true, "a new queue");
+  turn.add("a");
+  assert.equal(turn.lone, false, "something waits in this turn");
+  await turnEnd();
+  assert.equal(turn.lone, true, "the last run had one item");
+  turn.add("b");
+  turn.add("c");
+  await turnEnd();
+  assert.equal(turn.lone, false, "the last run had two: the next turn is likely loaded too");
+  turn.add("d");
+  await turnEnd();
+  assert.equal(turn.lone, true);
+});
