@@ -9,7 +9,8 @@
 import { Buffer } from "node:buffer";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { headersFrom, isEncrypted } from "./node_request.ts";
+import { headersFrom } from "./node_headers.ts";
+import { isEncrypted } from "./node_request.ts";
 
 /**
  * A standard `Request` for a Node request; the body is read in full for methods that

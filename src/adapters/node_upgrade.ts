@@ -28,6 +28,7 @@ import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
 import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import { writeRawResponse } from "./node_http.ts";
+import { lazyEmptyResponse } from "./node_lazy.ts";
 import { isEncrypted, lazyRequest, requestUrl, takeUpgrade } from "./node_request.ts";
 
 /**
@@ -112,7 +113,7 @@ export class NodeUpgrader implements Upgrader {
     driver.bind(engine);
     driver.open();
     engine.start();
-    return upgradedResponse();
+    return upgradedResponse(lazyEmptyResponse());
   }
 }
 

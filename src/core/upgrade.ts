@@ -152,17 +152,18 @@ export function wasUpgraded(request: Request): boolean {
  * A placeholder response that tells the adapter's request handler that the upgrade was
  * taken over (Bun and Node answer the 101 themselves).
  *
- * @returns A marked response.
+ * @param response The response to mark (an adapter may pass one that is cheaper to
+ * make). @default {new Response()}
+ * @returns The marked response.
  * @example
  * ```ts
  * import { isUpgradedResponse, upgradedResponse } from "./upgrade.ts";
  * isUpgradedResponse(upgradedResponse()); // true
  * ```
  */
-export function upgradedResponse(): Response {
+export function upgradedResponse(response: Response = new Response()): Response {
   // One per upgrade, not one shared object: middleware (Hono's) may add headers to the
   // response it gets back. `new Response()` skips the WebIDL conversion of an init.
-  const response = new Response();
   upgradedResponses.add(response);
   return response;
 }
