@@ -13,7 +13,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { buildLoadgen } from "./lib/build.mjs";
 import { readConfig } from "./lib/config.mjs";
-import { BENCH, childFdLimit } from "./lib/children.mjs";
+import { BENCH, childFdLimit, PIN } from "./lib/children.mjs";
 import { ServerProcess, startReceivers } from "./lib/procs.mjs";
 import { label } from "./lib/servers.mjs";
 import { clientCheck, otherLoad } from "./lib/checks.mjs";
@@ -152,6 +152,11 @@ async function main() {
     }; ${cfg.rounds} rounds x ${cfg.seconds} s`,
   );
   console.log(`servers: ${cfg.servers.join(", ")}; scenarios: ${cfg.scenarios.join(", ")}`);
+  if (PIN) {
+    console.log(
+      `pinned (BENCH_PIN): servers on CPU ${PIN.server}, load generator on CPU ${PIN.client}`,
+    );
+  }
 
   // Broadcast receivers, one group per server, kept open for the whole scenario.
   const groups = new Map();

@@ -33,11 +33,27 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
+// BENCH_PIN: where the servers and the load generator run. Unpinned, the scheduler
+// puts a lone echo's server and client on one core (a round trip of about 20 us here)
+// or on two (about 55 us: each message wakes an idle core), and a round's latency
+// follows where they landed rather than the server.
+const PINS = {
+  same: { server: "0", client: "0" },
+  split: { server: "0", client: "1" },
+};
+const pinName = process.env.BENCH_PIN ?? "";
+if (pinName !== "" && !Object.hasOwn(PINS, pinName)) {
+  throw new RangeError(`Invalid "BENCH_PIN": expected "same" or "split", got "${pinName}"`);
+}
+/** The CPU of each role (`server`, `client`) under BENCH_PIN, or undefined: unpinned. */
+export const PIN = PINS[pinName];
+
 /**
  * Spawns `command args` with the raised descriptor limit (`bash -c ... exec` keeps the
- * pid), with `env` added to this process's environment.
+ * pid), with `env` added to this process's environment, on `cpu` when given (`taskset`).
  */
-export function spawnTracked(command, args, env = {}) {
+export function spawnTracked(command, args, env = {}, cpu = undefined) {
+  if (cpu !== undefined) [command, args] = ["taskset", ["-c", cpu, command, ...args]];
   const child = spawn("bash", ["-c", LIMITED, "bash", command, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },

@@ -2,7 +2,7 @@
 // the C load generator, as the scenarios use them.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { JsonLines, spawnTracked } from "./children.mjs";
+import { JsonLines, PIN, spawnTracked } from "./children.mjs";
 import { cpuSecondsOf, systemBusySeconds } from "./cpu.mjs";
 import { serverCommand, SERVERS } from "./servers.mjs";
 
@@ -14,7 +14,7 @@ export class ServerProcess {
    */
   static async start(name, options = {}) {
     const [command, args, env] = serverCommand(name, options.cpuProfileDir);
-    const child = spawnTracked(command, args, env);
+    const child = spawnTracked(command, args, env, PIN?.server);
     const server = new ServerProcess(name, child);
     try {
       server.ready = await server.#lines.next(30_000, `ready line from the ${name} server`);
@@ -112,7 +112,7 @@ export class ServerProcess {
  * @param {() => void} [onMeasuring] called when the measurement window opens
  */
 export async function runLoadgen(binary, args, timeoutMs, onMeasuring) {
-  const child = spawnTracked(binary, args.map(String));
+  const child = spawnTracked(binary, args.map(String), {}, PIN?.client);
   const lines = new JsonLines(child.stdout);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   const result = (async () => {
