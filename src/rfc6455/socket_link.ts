@@ -161,17 +161,24 @@ export abstract class SocketLink {
       receiving = outer;
       const outbox = this.outbox;
       // The replies leave after every read of this turn (`turn.ts`), in one write; a
-      // lone connection's at once, and the rest of its turn waits.
+      // lone connection's at once (see #solo).
       if (outbox !== null) {
         const turn = SocketLink.#turn;
         if (outbox.pending === 0) this.#endTurn();
-        else if (turn.lone && receiving === null) {
-          this.#endTurn();
-          turn.add(this, started);
-        } else if (outbox.defer()) turn.add(this, started);
+        else if (turn.lone && SocketLink.#solo === this && receiving === null) this.#endTurn();
+        else {
+          SocketLink.#solo = turn.size === 0 ? this : null;
+          if (outbox.defer()) turn.add(this, started);
+        }
       }
     }
   }
+
+  // The connection whose replies were the first of their turn, while no other
+  // connection's followed: once such a turn has run alone (`lone`), its next replies
+  // leave in the callback that read the request, with no end-of-turn run scheduled at
+  // all. Another connection's replies wait for the end of their turn and take its place.
+  static #solo: SocketLink | null = null;
 
   // A reply waits at most about a millisecond for the rest of its turn.
   static #turn = new TurnQueue<SocketLink>((ws) => ws.#endTurn(), {
@@ -267,6 +274,7 @@ export abstract class SocketLink {
   #stopParser(): void {
     this.#parser?.stop();
     this.#parser = null;
+    if (SocketLink.#solo === this) SocketLink.#solo = null;
   }
 
   /**
