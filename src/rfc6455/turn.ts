@@ -76,11 +76,10 @@ export class TurnQueue<T> {
   }
 
   /**
-   * Whether work done now can skip the wait: nothing waits yet in this turn and the last
-   * run had at most one item. A lone connection's reply then leaves at once, in the
-   * callback that read its request (the wait only pays when a turn reads many
-   * connections, and a loaded turn is followed by loaded ones); the caller still
-   * {@linkcode TurnQueue.add}s an item, so that any other work of this turn waits.
+   * Whether work done now may skip the wait: nothing waits yet in this turn and the last
+   * run had at most one item. The wait only pays when a turn reads many connections, and
+   * a loaded turn is followed by loaded ones; a lone connection's reply can leave at once,
+   * in the callback that read its request (`socket_link.ts` decides which connection).
    */
   get lone(): boolean {
     return this.#items.length === 0 && this.#lastRun <= 1;
