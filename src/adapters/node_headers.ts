@@ -67,7 +67,9 @@ class LazyHeaders {
   }
 
   has(name: string): boolean {
-    if (this.#full !== undefined) return this.#full.has(name);
+    if (this.#full !== undefined || typeof name !== "string" || !NAME.test(name)) {
+      return LazyHeaders.full(this).has(name);
+    }
     return this.get(name) !== null;
   }
 

@@ -27,6 +27,8 @@ describe("lazy Headers", () => {
       const lazy = lazyHeaders(RAW), full = headersFrom(RAW);
       assert.equal(answer(() => lazy.get(name)), answer(() => full.get(name)));
       assert.equal(answer(() => lazy.has(name)), answer(() => full.has(name)));
+      const fresh = lazyHeaders(RAW);
+      assert.equal(answer(() => fresh.has(name)), answer(() => full.has(name)), "has() first");
     });
   }
 
