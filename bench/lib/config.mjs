@@ -34,7 +34,9 @@ function list(env, name, allowed) {
 export function readConfig(env, scenarioIds) {
   const scenarios = list(env, "BENCH_ONLY", scenarioIds);
   const runtimes = list(env, "BENCH_RUNTIMES", ["node", "deno", "bun"]);
-  const servers = list(env, "BENCH_SERVERS", SERVER_NAMES)
+  // `base` (another checkout of wsx) runs only when BENCH_BASE names one.
+  const defaults = SERVER_NAMES.filter((n) => n !== "base" || env.BENCH_BASE);
+  const servers = list(env, "BENCH_SERVERS", defaults)
     .filter((n) => runtimes.includes(SERVERS[n].runtime));
   const rounds = positive(env, "BENCH_ROUNDS", 5, true);
   const explicitRounds = env.BENCH_ROUNDS !== undefined && env.BENCH_ROUNDS !== "";

@@ -48,6 +48,13 @@ export const SERVERS = Object.freeze({
     env: { WSX_TRANSPORT: "native" },
   },
   bunNative: { runtime: "bun", label: "Bun native", file: "bench/servers/bun_native.ts" },
+  // Another version of wsx on Node, for before/after in one interleaved run: BENCH_BASE is
+  // the root of a checkout of it (`git worktree add /tmp/base <commit>`).
+  base: {
+    runtime: "node",
+    label: "wsx Node (BENCH_BASE)",
+    file: join(process.env.BENCH_BASE ?? ROOT, "bench/servers/wsx.ts"),
+  },
 });
 
 export const SERVER_NAMES = Object.freeze(Object.keys(SERVERS));
@@ -65,6 +72,7 @@ export const PAIRS = Object.freeze([
   ["wsx", "ws"],
   ["wsx", "bunNative"],
   ["wsx", "raw"],
+  ["wsx", "base"],
   ["deno", "denoNative"],
   ["bunEngine", "bunNative"],
   ["bunWsx", "bunNative"],
