@@ -4,19 +4,17 @@
  * only once it is done, so a client that opens a connection and never sends its
  * ClientHello (or sends half of one) is held until Bun gives up (about 12 s, whatever
  * the options; oven-sh/bun#35672 describes uWebSockets' fixed pre-request timer). wsx
- * then accepts the TCP connections itself with a `node:net` server, wraps each in a
- * server-side `tls.TLSSocket` (one secure context for the server) and hands the
- * wrapped socket to the `node:https` server through its `connection` event, which Bun's
- * `node:http` serves like one it accepted (requests, keep-alive, upgrades). The head
- * clock (`node_head_timeout.ts`) starts at that hand-over, right at the TCP accept, so
- * the handshake and the request head must fit in `handshakeTimeoutMs` together, as on
- * Node.js and Deno.
+ * then accepts the TCP connections itself (`bun_accept.ts`) and wraps each in a
+ * server-side `tls.TLSSocket` (one secure context for the server), which it serves like
+ * a plain one: the fast upgrade path reads its first decrypted chunk, and everything else
+ * goes to the `node:https` server through its `connection` event. The head clock
+ * (`node_head_timeout.ts`) starts right at the TCP accept, so the handshake and the
+ * request head must fit in `handshakeTimeoutMs` together, as on Node.js and Deno.
  *
  * @module
  */
 
-import type { Server } from "node:http";
-import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { createSecureContext, TLSSocket } from "node:tls";
 import { certChain, type TlsOptions } from "../core/tls.ts";
 
@@ -27,32 +25,33 @@ function destroySelf(this: Socket): void {
 }
 
 /**
- * A `node:net` server that accepts the TCP connections of `server` (a `node:https`
- * server that is not a `tls.Server`, never listening itself), does their TLS handshake
- * with `tls`, and emits each wrapped socket as a `connection` of `server`.
+ * What wraps each accepted TCP socket in a server-side TLS socket, or `undefined`
+ * without `tls`.
  *
- * @param server The `node:https` server that serves the decrypted connections.
- * @param tls The certificate, its chain and the key (with its passphrase).
- * @returns The server to listen with, not listening yet.
+ * @param tls The certificate, its chain and the key (with its passphrase), or undefined.
+ * @returns The wrapper (one secure context for all connections), or `undefined`.
  * @example
  * ```ts ignore
- * import { createServer } from "node:https";
- * import { tlsAcceptor } from "./bun_tls_wrap.ts";
+ * import { createServer } from "node:net";
+ * import { tlsWrapper } from "./bun_tls_wrap.ts";
  * declare const tls: { cert: string; key: string };
- * const https = createServer({ cert: tls.cert, key: tls.key });
- * tlsAcceptor(https as never, tls).listen(8443);
+ * const wrap = tlsWrapper(tls)!;
+ * createServer((raw) => void wrap(raw).end("hello over TLS\n")).listen(8443);
  * ```
  */
-export function tlsAcceptor(server: Server, tls: Readonly<TlsOptions>): NetServer {
+export function tlsWrapper(
+  tls: Readonly<TlsOptions> | undefined,
+): ((raw: Socket) => TLSSocket) | undefined {
+  if (tls === undefined) return undefined;
   const secureContext = createSecureContext({
     cert: certChain(tls),
     key: tls.key,
     passphrase: tls.passphrase,
   });
   // Wrapped at once, before any byte can be read from the TCP socket.
-  return createNetServer((raw) => {
+  return (raw) => {
     const socket = new TLSSocket(raw, { isServer: true, secureContext });
     socket.on("error", destroySelf);
-    server.emit("connection", socket);
-  });
+    return socket;
+  };
 }

@@ -41,7 +41,8 @@ import { reportError } from "../core/report.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
 import { bindRequest } from "../core/upgrade.ts";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
-import { awaitsFirstChunk, takeUpgradesFirst } from "./node_fast_upgrade.ts";
+import { awaitsFirstChunk, type FastUpgrade, takeUpgradesFirst } from "./node_fast_upgrade.ts";
+import { bunAcceptor } from "./bun_accept.ts";
 import { watchListener } from "./node_listen_watch.ts";
 import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
 import {
@@ -51,7 +52,7 @@ import {
   listenForUpgrades,
   NodeUpgrader,
 } from "./node_upgrade.ts";
-import { createEngineServer, engineListener, isTlsFailure, watchHeads } from "./node_tls.ts";
+import { createEngineServer, isTlsFailure, watchHeads } from "./node_tls.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { clusterRole } from "../cluster/node_cluster.ts";
 
@@ -160,8 +161,15 @@ function hasBody(message: IncomingMessage): boolean {
   return message.method !== "GET" && message.method !== "HEAD" && !message.complete;
 }
 
+interface EngineServer {
+  readonly server: Server;
+  // `server`, or on Bun the node:net server that accepts for it (`bun_accept.ts`).
+  readonly listener: Server | NetServer;
+  readonly heads: HeadTimeouts;
+}
+
 // A node:http server whose upgrades go to the server's group through wsx's engine.
-function engineServer(setup: ListenSetup): { server: Server; heads: HeadTimeouts } {
+function engineServer(setup: ListenSetup): EngineServer {
   const { options: { handshakeTimeoutMs }, onRequest } = setup;
   // node:https's with `tls`.
   const server = createEngineServer(setup.options, {
@@ -199,17 +207,19 @@ function engineServer(setup: ListenSetup): { server: Server; heads: HeadTimeouts
     }
   });
   listenForUpgrades(server, upgrader, onRequest, heads);
-  // Upgrade heads that arrive whole and plain are answered before node:http parses them.
-  // Deno's node:http is Node's, connection listener included; Bun's parses HTTP natively
-  // and has no such listener, so there the fast path stays off (takeUpgradesFirst says
-  // false) and every upgrade goes through node:http's upgrade event.
-  takeUpgradesFirst(server, (socket, head, rest) => {
+  // Upgrade heads that arrive whole and plain are answered before node:http parses them:
+  // in front of node:http's connection listener on Node.js and Deno, and on Bun, whose
+  // node:http accepts natively, from wsx's own node:net listener.
+  const fast: FastUpgrade = (socket, head, rest) => {
     heads.done(socket);
     const { method, target, rawHeaders } = head;
     handleUpgrade(upgrader, onRequest, socket, method, target, rawHeaders, rest);
-  });
+  };
+  const listener = takeUpgradesFirst(server, fast)
+    ? server
+    : bunAcceptor(server, setup.options.tls, heads, fast);
   server.on("clientError", answerClientError);
-  return { server, heads };
+  return { server, listener, heads };
 }
 
 // Malformed HTTP, oversized or too slow headers: a complete answer, then close.
@@ -231,10 +241,8 @@ const ENGINE: ServerRuntime = {
     reportsAcceptErrors: "Deno" in globalThis,
   }),
   async listen(setup) {
-    const { server, heads } = engineServer(setup);
+    const { server, listener, heads } = engineServer(setup);
     const { group, options } = setup;
-    // `server`, or on Bun with TLS the node:net server that does the handshakes.
-    const listener = engineListener(server, options.tls);
     const address = await listenOn(listener, setup.port, options.hostname);
     // An accept that fails (out of file descriptors) must not end the process as an
     // unhandled 'error': count it; Node.js keeps accepting on its own.

@@ -23,7 +23,7 @@ import {
   parseUpgradeHead,
   type UpgradeHead,
 } from "./node_head_parser.ts";
-import { connectionEvent } from "./node_tls.ts";
+import { acceptsItself, connectionEvent } from "./node_tls.ts";
 
 /**
  * Takes an upgrade head read here. The socket is left as `node:http` leaves it on
@@ -38,7 +38,18 @@ import { connectionEvent } from "./node_tls.ts";
  */
 export type FastUpgrade = (socket: Socket, head: UpgradeHead, rest: Uint8Array) => void;
 
-type ConnectionListener = (this: Server, socket: Socket) => void;
+/**
+ * A `connection` listener of a `node:http` server.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionListener } from "./node_fast_upgrade.ts";
+ * const hand: ConnectionListener = function (socket) {
+ *   this.emit("connection", socket);
+ * };
+ * ```
+ */
+export type ConnectionListener = (this: Server, socket: Socket) => void;
 
 interface Route {
   readonly server: Server;
@@ -91,7 +102,7 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
  * listens.
  * @param upgrade Takes an upgrade head.
  * @returns Whether the fast path is installed (false when `node:http`'s connection
- * listener is not where it should be; everything then goes through `node:http`).
+ * listener is not where it should be, as on Bun: see {@linkcode firstChunkReader}).
  * @example
  * ```ts
  * import { createServer } from "node:http";
@@ -100,19 +111,50 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
  * ```
  */
 export function takeUpgradesFirst(server: Server, upgrade: FastUpgrade): boolean {
+  if (!acceptsItself(server)) return false;
   const event = connectionEvent(server);
   const [http] = server.listeners(event) as ConnectionListener[];
-  // Bun's node:http puts a listener of its own first: the fast path stays off there.
-  if (typeof http !== "function" || http.name !== "connectionListener") return false;
-  const route: Route = { server, http, upgrade };
   server.removeListener(event, http);
-  server.prependListener(event, (socket: FirstSocket) => {
+  server.prependListener(event, firstChunkReader(server, http, upgrade));
+  return true;
+}
+
+/**
+ * The connection handler that reads a socket's first chunk: a complete, plain upgrade
+ * head goes to `upgrade`; anything else is put back on the socket and handed to `http`
+ * (called with `server` as `this`).
+ *
+ * @param server The server whose limits (`maxHeaderSize`, `maxHeadersCount`) apply.
+ * @param http Where other connections go: `node:http`'s connection listener, or on Bun
+ * a function that emits them as `connection`s of `server`.
+ * @param upgrade Takes an upgrade head.
+ * @returns The handler, one for the server (no closure per connection).
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { firstChunkReader } from "./node_fast_upgrade.ts";
+ * const server = createServer();
+ * const read = firstChunkReader(
+ *   server,
+ *   function (socket) {
+ *     this.emit("connection", socket);
+ *   },
+ *   (socket) => void socket.destroy(),
+ * );
+ * ```
+ */
+export function firstChunkReader(
+  server: Server,
+  http: ConnectionListener,
+  upgrade: FastUpgrade,
+): (socket: Socket) => void {
+  const route: Route = { server, http, upgrade };
+  return (socket: FirstSocket) => {
     socket[kRoute] = route;
     socket.on("error", destroySelf);
     socket.on("end", endSelf);
     socket.on("data", onFirstChunk);
-  });
-  return true;
+  };
 }
 
 /**

@@ -9,7 +9,8 @@
  * default, is set to the same value). On Bun, `node:https` is not a `tls.Server`: it
  * does the handshake natively and hands over decrypted sockets on `connection`, too late
  * for the clock; there wsx accepts the TCP connections and does the handshake itself
- * (`bun_tls_wrap.ts`), and the `node:https` server serves what it is handed.
+ * (`bun_accept.ts`, `bun_tls_wrap.ts`), and the `node:https` server serves what it is
+ * handed.
  *
  * @module
  */
@@ -17,12 +18,11 @@
 import { createPrivateKey } from "node:crypto";
 import { createServer, type Server, type ServerOptions } from "node:http";
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
-import type { Server as NetServer, Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Server as TlsServer, type TLSSocket } from "node:tls";
 import type { CheckedServeOptions } from "../core/server.ts";
 import { certChain, type TlsOptions } from "../core/tls.ts";
-import { tlsAcceptor } from "./bun_tls_wrap.ts";
 import { HeadTimeouts } from "./node_head_timeout.ts";
 import { isEncrypted } from "./node_request.ts";
 
@@ -89,27 +89,23 @@ export function connectionEvent(server: Server): "connection" | "secureConnectio
 }
 
 /**
- * The server that listens for `server`: `server` itself, or with `tls` where the
- * runtime's `node:https` is not a `tls.Server` (Bun), a `node:net` server that does the
- * TLS handshakes and hands `server` the decrypted sockets (`bun_tls_wrap.ts`).
+ * Whether `node:http`'s own connection listener comes first on `server` (Node.js and
+ * Deno), so that `takeUpgradesFirst` (`node_fast_upgrade.ts`) can step in front of it. Bun's `node:http`
+ * puts a listener of its own first and accepts natively; there wsx accepts the
+ * connections itself (`bun_accept.ts`).
  *
- * @param server The engine's server, from {@linkcode createEngineServer}.
- * @param tls The checked `tls` option.
- * @returns What to call `listen` on (and `close`, at the end).
+ * @param server A server made by `http.createServer` or `https.createServer`.
+ * @returns `true` on Node.js and Deno.
  * @example
  * ```ts
  * import { createServer } from "node:http";
- * import { engineListener } from "./node_tls.ts";
- * const server = createServer();
- * engineListener(server, undefined) === server; // true: plain HTTP
+ * import { acceptsItself } from "./node_tls.ts";
+ * acceptsItself(createServer()); // true on Node.js
  * ```
  */
-export function engineListener(
-  server: Server,
-  tls: Readonly<TlsOptions> | undefined,
-): Server | NetServer {
-  const hidesHandshake = tls !== undefined && connectionEvent(server) === "connection";
-  return hidesHandshake ? tlsAcceptor(server, tls) : server;
+export function acceptsItself(server: Server): boolean {
+  const [http] = server.listeners(connectionEvent(server));
+  return typeof http === "function" && http.name === "connectionListener";
 }
 
 /**
@@ -136,7 +132,9 @@ export function watchHeads(
   // node:https's Server is a tls.Server (Node.js, Deno) or an http.Server (Bun).
   const secure = (server as unknown) instanceof HttpsServer;
   const heads = new HeadTimeouts(timeoutMs, secure, keepAliveMs);
-  server.on("connection", (socket: Socket) => heads.waiting(socket));
+  // On Bun wsx's own acceptor starts the clock (`bun_accept.ts`): a connection it hands
+  // on later keeps its deadline.
+  if (acceptsItself(server)) server.on("connection", (socket: Socket) => heads.waiting(socket));
   if (connectionEvent(server) === "secureConnection") {
     // `_parent`: the TCP socket a server-side TLSSocket wraps (Node.js and Deno).
     server.on("secureConnection", (socket: TLSSocket & { _parent?: Socket }) => {
