@@ -200,8 +200,9 @@ export interface WsxServer {
   /**
    * The server object: `node:http`'s `Server` (`node:https`'s with `tls`) with wsx's engine
    * (on every runtime), or the runtime's own (`Deno.HttpServer`, Bun's `Server`) with the
-   * native transport. On Bun with `tls`, the `node:https` server does not listen itself
-   * (its `address()` is `null`): wsx accepts the connections and does the TLS handshakes.
+   * native transport. On Bun the engine's `node:http` server does not listen itself (its
+   * `address()` is `null`): wsx accepts the connections (and with `tls` does the TLS
+   * handshakes), answers plain upgrades and hands it the other connections.
    */
   readonly raw: unknown;
   /** Counters, live. */
