@@ -34,8 +34,8 @@ function list(env, name, allowed) {
 export function readConfig(env, scenarioIds) {
   const scenarios = list(env, "BENCH_ONLY", scenarioIds);
   const runtimes = list(env, "BENCH_RUNTIMES", ["node", "deno", "bun"]);
-  // `base` (another checkout of wsx) runs only when BENCH_BASE names one.
-  const defaults = SERVER_NAMES.filter((n) => n !== "base" || env.BENCH_BASE);
+  // `base` and `bunBase` (another checkout of wsx) run only when BENCH_BASE names one.
+  const defaults = SERVER_NAMES.filter((n) => !["base", "bunBase"].includes(n) || env.BENCH_BASE);
   const servers = list(env, "BENCH_SERVERS", defaults)
     .filter((n) => runtimes.includes(SERVERS[n].runtime));
   const rounds = positive(env, "BENCH_ROUNDS", 5, true);

@@ -55,6 +55,13 @@ export const SERVERS = Object.freeze({
     label: "wsx Node (BENCH_BASE)",
     file: join(process.env.BENCH_BASE ?? ROOT, "bench/servers/wsx.ts"),
   },
+  // The same for wsx's engine on Bun.
+  bunBase: {
+    runtime: "bun",
+    label: "wsx Bun engine (BENCH_BASE)",
+    file: join(process.env.BENCH_BASE ?? ROOT, "bench/servers/wsx.ts"),
+    env: { WSX_TRANSPORT: "engine" },
+  },
 });
 
 export const SERVER_NAMES = Object.freeze(Object.keys(SERVERS));
@@ -75,6 +82,8 @@ export const PAIRS = Object.freeze([
   ["wsx", "base"],
   ["deno", "denoNative"],
   ["bunEngine", "bunNative"],
+  ["bunEngine", "bunBase"],
+  ["bunBase", "bunNative"],
   ["bunWsx", "bunNative"],
 ]);
 
