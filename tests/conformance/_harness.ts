@@ -195,7 +195,10 @@ export async function startFixture(
       20_000,
     );
     child.once("exit", (code) => {
-      if (!fixture) reject(new Error(`fixture on ${runtime} exited ${code}: ${stderr}`));
+      if (fixture) return;
+      // Cleared, or a fixture that failed to start keeps the test process alive for 20 s.
+      clearTimeout(timer);
+      reject(new Error(`fixture on ${runtime} exited ${code}: ${stderr}`));
     });
     lines.on("line", (line) => {
       if (fixture) return fixture.push(line);
@@ -355,10 +358,10 @@ export async function startExample(
       () => reject(new Error(`${relativePath} did not start on ${runtime}`)),
       20_000,
     );
-    child.once(
-      "exit",
-      (code) => reject(new Error(`${relativePath} exited with ${code} on ${runtime}`)),
-    );
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${relativePath} exited with ${code} on ${runtime}`));
+    });
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const match = line.match(/localhost:(\d+)/);
       if (match) {

@@ -49,7 +49,11 @@ export async function startTls(
   const ready = await new Promise<{ port: number; handshakeTimeout: string }>(
     (resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no READY: ${stderr}`)), 20_000);
-      child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+      child.once("exit", (code) => {
+        // A server that refuses to start must not leave its 20 s timer holding this process.
+        clearTimeout(timer);
+        reject(new Error(`exited ${code}: ${stderr}`));
+      });
       createInterface({ input: child.stdout! }).on("line", (line) => {
         if (!line.startsWith("READY ")) return;
         clearTimeout(timer);

@@ -133,13 +133,16 @@ describe(`upgrade control and handshake abuse on ${target}`, { timeout: 120_000 
         () => socket.write("GET /ws/echo HTTP/1.1\r\nHost: x\r\n"),
       );
       const timer = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 300);
+      // The test's own bound; cleared once the server cuts the socket, so that it does not
+      // keep the test process alive for 40 s after the last test.
+      const giveUp = setTimeout(() => socket.destroy(), 40_000);
       const stop = () => {
         clearInterval(timer);
+        clearTimeout(giveUp);
         resolve(Date.now() - started);
       };
       socket.on("close", stop);
       socket.on("error", () => {});
-      setTimeout(() => socket.destroy(), 40_000);
     });
     // "runtime": Bun cuts a slow head after about 10 s whatever handshakeTimeoutMs says.
     const bound = handshakeTimeout === "configurable" ? 8000 : 15_000;
