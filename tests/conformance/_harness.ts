@@ -2,6 +2,10 @@
  * Starts the fixture server on the runtime named by `WSX_RUNTIME` (deno, bun or node)
  * and gives the suite its port, its event log and small client helpers.
  *
+ * A timer or socket a test leaves behind keeps its file's process alive after the last
+ * test, and `node --test` waits for that process to exit before the next file: clear a
+ * bound (`setTimeout` in a `Promise.race`, a give-up timer) once what it bounds happened.
+ *
  * @module
  */
 
