@@ -158,10 +158,13 @@ describe(`sweeping ${HEADS} late request heads on ${target}`, { timeout: 90_000 
     // The watch starts once the close requests are handled: it sees the sweeps alone.
     await new Promise((resolve) => setTimeout(resolve, 500));
     await fx.get("/lag");
+    // The bound is cleared once they are gone, or it keeps the test process alive.
+    let bound: ReturnType<typeof setTimeout> | undefined;
     const ends = await Promise.race([
       Promise.all(peers.map((p) => p.ended)),
-      new Promise<undefined>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS + 15_000)),
+      new Promise<undefined>((resolve) => bound = setTimeout(resolve, CLOSE_TIMEOUT_MS + 15_000)),
     ]);
+    clearTimeout(bound);
     const { maxMs, maxCpuMs } = (await fx.get("/lag")).body;
     const stats = (await fx.get("/stats")).body;
     assert.ok(ends, `every peer was cut (${stats.open} still open)`);
