@@ -53,11 +53,14 @@ async function flood(socket: Socket, count: number, ms: number): Promise<number>
   while (sent < count && Date.now() < until && !socket.destroyed) {
     sent += 100;
     if (!socket.write(batch)) {
+      // The bound is cleared once drained or closed, or it keeps the test process alive.
+      let bound: ReturnType<typeof setTimeout> | undefined;
       const drained = await Promise.race([
         new Promise<boolean>((resolve) => socket.once("drain", () => resolve(true))),
         new Promise<boolean>((resolve) => socket.once("close", () => resolve(false))),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), until - Date.now())),
+        new Promise<boolean>((resolve) => bound = setTimeout(resolve, until - Date.now(), false)),
       ]);
+      clearTimeout(bound);
       if (!drained) break;
     }
   }

@@ -14,8 +14,6 @@ import {
   target,
 } from "./_harness.ts";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Reads a raw client's socket to the end, answering nothing: the server's first close
  * frame, or null when the socket ended without one.
@@ -80,7 +78,13 @@ describe(`dead peers and backpressure on ${target}`, { timeout: 120_000 }, () =>
         silence >= 1800,
         `closed after ${silence} ms of silence, timeout 1 s + pongTimeout 1 s`,
       );
-      const frame = await Promise.race([seen, sleep(3000).then(() => "socket still open")]);
+      // The bound is cleared once the socket ends, or it keeps the test process alive.
+      let bound: ReturnType<typeof setTimeout> | undefined;
+      const frame = await Promise.race([
+        seen,
+        new Promise((resolve) => bound = setTimeout(resolve, 3000, "socket still open")),
+      ]);
+      clearTimeout(bound);
       // The engine and Bun cut the socket (1006); Deno's native keepalive sends its own
       // close frame.
       const expected = denoNative ? { code: 1001, reason: "No response from ping frame." } : null;
