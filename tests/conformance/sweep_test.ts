@@ -162,7 +162,9 @@ describe(`sweeping ${HEADS} late request heads on ${target}`, { timeout: 90_000 
     let bound: ReturnType<typeof setTimeout> | undefined;
     const ends = await Promise.race([
       Promise.all(peers.map((p) => p.ended)),
-      new Promise<undefined>((resolve) => bound = setTimeout(resolve, CLOSE_TIMEOUT_MS + 15_000)),
+      new Promise<undefined>((resolve) =>
+        bound = setTimeout(() => resolve(undefined), CLOSE_TIMEOUT_MS + 15_000)
+      ),
     ]);
     clearTimeout(bound);
     const { maxMs, maxCpuMs } = (await fx.get("/lag")).body;
