@@ -24,6 +24,11 @@ import {
   type UpgradeHead,
 } from "./node_head_parser.ts";
 import { acceptsItself, connectionEvent } from "./node_tls.ts";
+import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
+import { endThenDestroy } from "./node_http.ts";
+
+const END_OF_HEAD = "\r\n\r\n";
+const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
 
 /**
  * Takes an upgrade head read here. The socket is left as `node:http` leaves it on
@@ -90,6 +95,13 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   const head = parseUpgradeHead(text, maxBytes, maxFields);
   if (head !== undefined) return route.upgrade(this, head, chunk.subarray(head.length));
   this.removeListener("error", destroySelf);
+  // A head already longer than the limit: 431, as node:http would answer. Answered here
+  // because Deno's node:http, handed the chunk back, sometimes fails it as a bare parse
+  // error (400) instead.
+  if (chunk.length > maxBytes && chunk.indexOf(END_OF_HEAD) < 0) {
+    this.on("error", destroySelf);
+    return endThenDestroy(this, HEAD_TOO_LARGE);
+  }
   this.unshift(chunk);
   route.http.call(route.server, this);
 }
