@@ -57,16 +57,7 @@ export function dropConnection(client: Redis): void {
 
 /** The promise's outcome, or a rejection with `message` after `ms`. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms);
-    promise.then((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    }, (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
+  return settleWithin(promise, ms, () => Promise.reject(new Error(message)));
 }
 
 /** Resolves when the connection is ready; rejects after `connectTimeoutMs`. */
@@ -100,16 +91,14 @@ function redact(url: string): string {
 
 /** The promise's outcome, or undefined after `ms`. */
 export function bounded<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    promise.then((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    }, (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
+  return settleWithin<T | undefined>(promise, ms, () => Promise.resolve(undefined));
+}
+
+// The promise's outcome, or what `late` gives if it has not settled after `ms`.
+function settleWithin<T>(promise: Promise<T>, ms: number, late: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<T>((resolve) => timer = setTimeout(() => resolve(late()), ms));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Closes a connection politely if it can, and stops its reconnecting in any case. */
