@@ -28,6 +28,7 @@ import {
   type RedisLossKind,
 } from "../../src/pubsub/redis.ts";
 import { RedisServer, sleep, waitFor } from "./_harness.ts";
+import { burstEnvelope, publishBurst, withTinyPubsubBuffer } from "./_overflow.ts";
 
 const KIB4 = "x".repeat(4096 - 12);
 
@@ -268,24 +269,12 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
     const { engine: sub, delivered, subscriptions, errors } = await started({ prefix: "o:" });
     await sub.subscribe("t");
     const client = redis.client();
-    const old = await client.config("GET", "client-output-buffer-limit") as string[];
-    await client.config("SET", "client-output-buffer-limit", "pubsub 64kb 32kb 1");
-    try {
-      const envelope = (seq: number) =>
-        encodeEnvelope(
-          { topic: "t", data: `${seq}|${"y".repeat(1000)}`, isText: true, origin: "burst" },
-          seq,
-        );
+    await withTinyPubsubBuffer(client, async () => {
+      const envelope = (seq: number) => burstEnvelope("t", seq);
       await client.publish("o:t", envelope(1));
       await waitFor(() => delivered[0], 5000, "the first message");
       // 400 KiB in one script: far past the 64 KiB hard limit before Redis writes a byte.
-      const burst = Array.from({ length: 400 }, (_, i) => envelope(i + 2));
-      await client.eval(
-        "for i = 1, #ARGV do redis.call('PUBLISH', KEYS[1], ARGV[i]) end",
-        1,
-        "o:t",
-        ...burst,
-      );
+      await publishBurst(client, "o:t", "t", 2, 400);
       await waitFor(() => losses(errors, "subscription-lost")[0], 5000, "the lost subscription");
       await redis.waitNumsub("o:t", 1);
       await client.publish("o:t", envelope(402));
@@ -298,8 +287,6 @@ describe("RedisEngine against a failing Redis", { timeout: 90_000 }, () => {
       assert.deepEqual(lists[1], [402], "402 came through the new subscription");
       assertLossesAcross(errors, lists, "burst", "t");
       assert.equal(sum(losses(errors, "gap")), 0, "Redis cut the burst's tail: no gap within");
-    } finally {
-      await client.config("SET", "client-output-buffer-limit", old[1]);
-    }
+    });
   });
 });

@@ -11,9 +11,9 @@
 import assert from "node:assert/strict";
 import type { Buffer } from "node:buffer";
 import { after, before, describe, test } from "node:test";
-import { encodeEnvelope } from "../../src/pubsub/_envelope.ts";
 import { RedisEngine } from "../../src/pubsub/redis.ts";
 import { Client, RedisServer, type Runtime, ServerProcess, sleep, waitFor } from "./_harness.ts";
+import { burstEnvelope, publishBurst, withTinyPubsubBuffer } from "./_overflow.ts";
 
 type Loss = { kind: string; count: number; origin?: string; topic?: string; topics?: string[] };
 type Stats = {
@@ -182,24 +182,12 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
       assert.equal(await receiver.ask("sub o"), "sub:true");
       await redis.waitNumsub("wsx:o", 1);
       const client = redis.client();
-      const old = await client.config("GET", "client-output-buffer-limit") as string[];
-      await client.config("SET", "client-output-buffer-limit", "pubsub 64kb 32kb 1");
-      try {
-        const envelope = (seq: number) =>
-          encodeEnvelope(
-            { topic: "o", data: `${seq}|${"y".repeat(1000)}`, isText: true, origin: "burst" },
-            seq,
-          );
+      await withTinyPubsubBuffer(client, async () => {
+        const envelope = (seq: number) => burstEnvelope("o", seq);
         await client.publish("wsx:o", envelope(1));
         assert.match((await receiver.next()).data.toString(), /^1\|/);
         const lostBefore = (await stats()).losses.length;
-        const burst = Array.from({ length: 400 }, (_, i) => envelope(i + 2));
-        await client.eval(
-          "for i = 1, #ARGV do redis.call('PUBLISH', KEYS[1], ARGV[i]) end",
-          1,
-          "wsx:o",
-          ...burst,
-        );
+        await publishBurst(client, "wsx:o", "o", 2, 400);
         await waitFor(
           async () =>
             (await stats()).losses.slice(lostBefore).some((l) => l.kind === "subscription-lost") ||
@@ -220,9 +208,7 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
         const losses = (await stats()).losses.slice(lostBefore);
         assertLossesAcross(losses, got.slice(0, -1), [402], "o");
         assert.equal(sum(losses, "gap"), 0, "Redis cut the burst's tail: no gap within");
-      } finally {
-        await client.config("SET", "client-output-buffer-limit", old[1]);
-      }
+      });
     });
   });
 }
