@@ -47,6 +47,9 @@ export class HeadTimeouts {
   // a client reusing the connection at that moment would take for its answer.
   readonly #afterResponse = new WeakSet<Socket>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  // Found late and not cut yet: a cut comes up to SPREAD_MS later, and a head that
+  // arrives meanwhile (done) takes the socket back, so that no 408 follows its answer.
+  readonly #late = new Set<Socket>();
   // Sockets due to be cut, in the order they fell due; a slice takes from the front.
   #due: Socket[] = [];
   #dueAt = 0;
@@ -79,6 +82,7 @@ export class HeadTimeouts {
     if (socket.destroyed) return;
     // No close listener (a closure for the life of every connection): the sweep drops
     // sockets that closed meanwhile.
+    this.#late.delete(socket);
     if (afterResponse) this.#afterResponse.add(socket);
     const allowed = afterResponse ? this.#keepAliveMs : this.#timeoutMs;
     this.#waiting.set(socket, Date.now() + allowed);
@@ -107,6 +111,7 @@ export class HeadTimeouts {
    */
   readingBody(socket: Socket, withinMs: number): void {
     if (socket.destroyed) return;
+    this.#late.delete(socket);
     this.#afterResponse.delete(socket);
     this.#waiting.set(socket, Date.now() + withinMs);
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
@@ -114,6 +119,7 @@ export class HeadTimeouts {
 
   /** The head (or the body) arrived, or the socket closed. */
   done(socket: Socket): void {
+    this.#late.delete(socket);
     this.#waiting.delete(socket);
     if (this.#waiting.size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);
@@ -143,6 +149,7 @@ export class HeadTimeouts {
       if (socket.destroyed) this.done(socket);
       else if (deadline <= now) {
         this.done(socket);
+        this.#late.add(socket);
         due.push(socket);
       }
     }
@@ -172,24 +179,29 @@ export class HeadTimeouts {
     this.#lastSlice = now;
     const until = Math.min(due.length, from + share);
     const stopAt = now + SLICE_MS;
+    const cut: Socket[] = [];
     while (this.#dueAt < until) {
-      this.#cut(due[this.#dueAt++]);
+      const socket = due[this.#dueAt++];
+      if (this.#cut(socket)) cut.push(socket);
       if ((this.#dueAt & 7) === 0 && performance.now() >= stopAt) break;
     }
     // Whatever the peers do next (one that never reads holds the 408 back), the slice's
     // sockets are gone in a second: one timer for the slice.
-    setTimeout(destroyAll, LINGER_MS, due.slice(from, this.#dueAt)).unref();
+    if (cut.length > 0) setTimeout(destroyAll, LINGER_MS, cut).unref();
     if (this.#dueAt < due.length) setTimeout(() => this.#cutSlice(), 1).unref();
     else this.#slicing = false;
   }
 
-  #cut(socket: Socket): void {
-    if (socket.destroyed) return;
+  // Cuts a socket still late (its head did not come meanwhile); whether it did.
+  #cut(socket: Socket): boolean {
+    if (!this.#late.delete(socket) || socket.destroyed) return false;
     if (this.#handshaking(socket) || this.#afterResponse.has(socket)) {
-      return void socket.destroy();
+      socket.destroy();
+      return true;
     }
     if (socket.writable) socket.end(this.#refusal);
     socket.destroySoon();
+    return true;
   }
 
   #handshaking(socket: Socket): boolean {

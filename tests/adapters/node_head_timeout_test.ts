@@ -76,6 +76,24 @@ describe("HeadTimeouts on a node:http server", () => {
     assert.ok(Math.max(...after) - Math.min(...after) >= 50, `all within ${after}`);
   });
 
+  test("a head that arrives after its socket was found late, before its cut, gets its answer and no 408", async () => {
+    // 400 late heads take the sweep's spread (300 ms) to cut; the last one opened is cut
+    // last. Its head completes as soon as the first cut is seen.
+    const peers = await Promise.all(
+      Array.from({ length: 400 }, () => peer(port, "GET / HTTP/1.1\r\nHost: x\r\n")),
+    );
+    const last = await peer(port, "GET / HTTP/1.1\r\nHost: x\r\n");
+    await Promise.race(peers.map((p) => p.closed));
+    assert.equal(last.socket.destroyed, false, "not cut before its head completes");
+    last.socket.write("\r\n");
+    await Promise.all(peers.map((p) => p.closed));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.match(last.received(), /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(last.received(), / 408 /, "no 408 after the answer");
+    assert.equal(last.socket.destroyed, false, "the answered connection is kept");
+    last.socket.destroy();
+  });
+
   test("a body that stops coming is cut with 408 after the body's limit", async () => {
     const p = await peer(port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
     const tookMs = (await p.closed) - p.opened;
