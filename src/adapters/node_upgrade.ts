@@ -16,7 +16,7 @@ import { reportError } from "../core/report.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
 import { agreeDeflate } from "../rfc6455/deflate/session.ts";
 import {
-  bindRequest,
+  callBound,
   isUpgradedResponse,
   upgradedResponse,
   type UpgradePlan,
@@ -190,10 +190,10 @@ export function handleUpgrade(
     reportError(error, "upgrade");
     return void socket.destroy();
   }
-  bindRequest(request, upgrader);
   let response: Response | Promise<Response>;
   try {
-    response = fetch(request);
+    // Bound to the upgrader while `fetch` runs, and after only if it returns a promise.
+    response = callBound(request, upgrader, fetch);
   } catch (error) {
     response = failed(error);
   }
