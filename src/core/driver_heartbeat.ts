@@ -104,6 +104,19 @@ export abstract class HeartbeatDriver<U = unknown> extends DriverBase<U> {
   tick(now: number): void {
     this.#due = NONE; // the heartbeat let go of it
     if (this.state !== OPEN) return;
+    try {
+      this.#look(now);
+    } catch (error) {
+      // A ping or a drain that throws must not leave the connection without a heartbeat
+      // (the wheel reports the error).
+      if (this.state === OPEN && this.#due === NONE) {
+        this.#visitAt(this.captured.heartbeat.beat + 1);
+      }
+      throw error;
+    }
+  }
+
+  #look(now: number): void {
     const beat = this.captured.heartbeat.beat;
     let next = Infinity;
     // Runtimes without a drain event (Deno) are polled here.

@@ -11,6 +11,7 @@
  */
 
 import type { Clock } from "./clock.ts";
+import { reportError } from "./report.ts";
 
 /**
  * How a {@linkcode Wheel} ticks.
@@ -197,7 +198,7 @@ export class Wheel<T extends NonNullable<unknown>> {
     this.#advance();
     const now = this.#clock.now();
     for (let item = this.#next(); item !== undefined; item = this.#next()) {
-      this.#visit(item, now, this);
+      this.#visitOne(item, now);
     }
     this.#idle();
   }
@@ -242,7 +243,7 @@ export class Wheel<T extends NonNullable<unknown>> {
     let started = clock.now(), visited = 0;
     try {
       for (let item = this.#next(); item !== undefined; item = this.#next()) {
-        this.#visit(item, started, this);
+        this.#visitOne(item, started);
         if ((++visited & 15) !== 0) continue;
         await undefined;
         if (clock.now() - started < this.#sliceMs) continue;
@@ -250,9 +251,18 @@ export class Wheel<T extends NonNullable<unknown>> {
         started = clock.now();
       }
     } finally {
-      // A visit that throws fails loudly (an unhandled rejection) but stops no later tick.
       this.#sweeping = false;
       this.#idle();
+    }
+  }
+
+  // A visit that throws is reported, and the sweep goes on: one item's failure must not
+  // stop the others' deadlines, nor end the process as an unhandled rejection.
+  #visitOne(item: T, now: number): void {
+    try {
+      this.#visit(item, now, this);
+    } catch (error) {
+      reportError(error, "timer");
     }
   }
 

@@ -3,6 +3,7 @@ import { afterEach, describe, test } from "node:test";
 import { ConnectionDriver } from "../../src/core/driver.ts";
 import { ServerGroup } from "../../src/core/group.ts";
 import { Heartbeat } from "../../src/core/heartbeat.ts";
+import { setErrorReporter } from "../../src/core/report.ts";
 import { resetSettings, settings } from "../../src/core/settings.ts";
 import { ManualClock, RecordingTransport } from "./_fakes.ts";
 
@@ -89,6 +90,24 @@ describe("heartbeat", () => {
     assert.equal(closes[0][0], 1006);
     assert.match(closes[0][1], /^Ping timeout/);
     assert.equal(driver.group.stats.pingTimeouts, 1);
+  });
+
+  test("a ping that throws is reported and leaves the connection in the heartbeat: its pong timeout still ends it", () => {
+    settings.timeout = 2;
+    settings.pongTimeout = 3;
+    const clock = new ManualClock();
+    const { transport } = open(clock);
+    transport.ping = () => {
+      transport.log.push("ping");
+      throw new Error("ping failed");
+    };
+    const reported: unknown[] = [];
+    setErrorReporter((error) => reported.push(error));
+    clock.advance(2);
+    assert.deepEqual(reported.map((e) => (e as Error).message), ["ping failed"]);
+    clock.advance(3);
+    assert.deepEqual(transport.log, ["ping", "terminate"]);
+    setErrorReporter(undefined);
   });
 
   test("a pong keeps the connection and measures the round trip", () => {

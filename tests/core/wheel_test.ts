@@ -4,6 +4,7 @@ import type { Clock } from "../../src/core/clock.ts";
 import { ConnectionDriver } from "../../src/core/driver.ts";
 import { ServerGroup } from "../../src/core/group.ts";
 import { Heartbeat } from "../../src/core/heartbeat.ts";
+import { setErrorReporter } from "../../src/core/report.ts";
 import { resetSettings, settings } from "../../src/core/settings.ts";
 import { Wheel } from "../../src/core/wheel.ts";
 import { FULL, ManualClock, RecordingTransport } from "./_fakes.ts";
@@ -30,6 +31,23 @@ function spin(us: number): void {
 }
 
 describe("Wheel", () => {
+  test("a visit that throws is reported, and the items after it are still visited", async () => {
+    const reported: unknown[] = [];
+    setErrorReporter((error) => reported.push(error));
+    const seen: string[] = [];
+    const wheel = new Wheel<string>(realClock, (item) => {
+      seen.push(item);
+      if (item === "b") throw new Error("b failed");
+    }, { intervalMs: 20 });
+    const at = performance.now() + 10;
+    for (const item of ["a", "b", "c"]) wheel.scheduleAt(item, at);
+    await sleep(100);
+    setErrorReporter(undefined);
+    assert.deepEqual(seen, ["a", "b", "c"]);
+    assert.deepEqual(reported.map((e) => (e as Error).message), ["b failed"]);
+    assert.equal(wheel.size, 0);
+  });
+
   test("an item is visited at its time or within one interval after, never before", async () => {
     const seen: Array<[string, number]> = [];
     const wheel = new Wheel<string>(realClock, (item) => seen.push([item, performance.now()]), {
