@@ -10,6 +10,7 @@ import type { ServerGroup } from "./group.ts";
 import { headerPairs } from "./headers.ts";
 import { checkUpgrade } from "./protocol/handshake.ts";
 import { refusalResponse, REFUSALS } from "./protocol/responses.ts";
+import { listElements } from "./protocol/tokens.ts";
 import { type DeflateConfig, resolveDeflate } from "./deflate_options.ts";
 
 /**
@@ -243,8 +244,7 @@ function choose<U>(request: Request, settings: UpgradeSettings<U>): string | und
   const wanted = settings.protocol;
   // Most servers speak no subprotocol: the offer is not even read.
   if (wanted === undefined) return undefined;
-  const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",")
-    .map((p) => p.trim()).filter((p) => p.length > 0);
+  const offered = listElements(request.headers.get("sec-websocket-protocol") ?? "");
   if (typeof wanted === "string") return offered.includes(wanted) ? wanted : undefined;
   if (typeof wanted !== "function") {
     throw new TypeError(
