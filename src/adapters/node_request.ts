@@ -145,9 +145,8 @@ export function requestUrl(
       break;
     }
   }
-  const scheme = secure ? "https" : "http";
-  if (isCanonical(host, target, secure)) return `${scheme}://${host}${target}`;
-  const input = `${scheme}://${host}${target}`;
+  const input = `${secure ? "https" : "http"}://${host}${target}`;
+  if (isCanonical(host, target, secure)) return input;
   let url: URL;
   try {
     url = new URL(input);
