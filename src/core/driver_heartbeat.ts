@@ -88,7 +88,7 @@ export abstract class HeartbeatDriver<U = unknown> extends DriverBase<U> {
   protected startHeartbeat(): void {
     const heart = this.captured.heartbeat;
     this.#openedAt = this.#since(heart.now());
-    heart.add(this);
+    heart.pin(); // the tick runs while any connection is open
     if (this.#pings()) this.#visitAt(this.#silenceEnds());
   }
 
@@ -97,7 +97,7 @@ export abstract class HeartbeatDriver<U = unknown> extends DriverBase<U> {
     const heart = this.captured.heartbeat;
     if (this.#due !== NONE) heart.unschedule(this, this.#due);
     this.#due = NONE;
-    heart.remove(this);
+    heart.unpin();
   }
 
   /** Visited by the heartbeat at the beat this connection asked for. */

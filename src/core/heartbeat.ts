@@ -30,8 +30,9 @@ const visit = (member: Tickable, now: number, wheel: Wheel<Tickable>): void =>
   member.tick(now, wheel as Heartbeat);
 
 /**
- * The shared tick. It runs while it has members, whether or not any of them is due: its
- * beats also time when each connection was last heard from.
+ * The shared tick. Each open connection pins it ({@linkcode Wheel.pin}), so it runs while
+ * any connection is open, whether or not one is due: its beats also time when each
+ * connection was last heard from.
  *
  * @example
  * ```ts
@@ -39,9 +40,10 @@ const visit = (member: Tickable, now: number, wheel: Wheel<Tickable>): void =>
  * import { systemClock } from "./clock.ts";
  * const beat = new Heartbeat(systemClock, 1000);
  * const member = { tick(now: number) { console.log(now); } };
- * beat.add(member);
+ * beat.pin(); // a connection opened: the tick runs
  * beat.schedule(member, beat.beat + 5); // visited in about 5 s
- * beat.remove(member);
+ * beat.unschedule(member, beat.beat + 5);
+ * beat.unpin(); // the last connection is gone: the tick stops
  * ```
  */
 export class Heartbeat extends Wheel<Tickable> {
@@ -51,19 +53,6 @@ export class Heartbeat extends Wheel<Tickable> {
    */
   constructor(clock: Clock, intervalMs = 1000) {
     super(clock, visit, { intervalMs });
-  }
-
-  /**
-   * A member joins: the tick runs from the first. It is visited only at the beats it
-   * asks for ({@linkcode Heartbeat.schedule}).
-   */
-  add(_member: Tickable): void {
-    this.pin();
-  }
-
-  /** A member leaves (taken out of its bucket first): the tick stops with the last. */
-  remove(_member: Tickable): void {
-    this.unpin();
   }
 
   /**

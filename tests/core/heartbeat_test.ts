@@ -7,8 +7,11 @@ import { setErrorReporter } from "../../src/core/report.ts";
 import { resetSettings, settings } from "../../src/core/settings.ts";
 import { ManualClock, RecordingTransport } from "./_fakes.ts";
 
-function open(clock: ManualClock, onClose?: (code: number, reason: string) => void) {
-  const heartbeat = new Heartbeat(clock);
+function open(
+  clock: ManualClock,
+  onClose?: (code: number, reason: string) => void,
+  heartbeat: Heartbeat = new Heartbeat(clock),
+) {
   const transport = new RecordingTransport();
   const driver = new ConnectionDriver({
     handlers: { onClose: (_ws, code, reason) => onClose?.(code, reason) },
@@ -27,14 +30,13 @@ describe("heartbeat", () => {
   test("one shared tick runs only while connections are open", () => {
     const clock = new ManualClock();
     const heartbeat = new Heartbeat(clock);
-    const a = { tick() {} }, b = { tick() {} };
-    heartbeat.add(a);
-    heartbeat.add(b);
-    assert.equal(clock.running, 1, "one timer for two members");
-    heartbeat.remove(a);
-    assert.equal(clock.running, 1);
-    heartbeat.remove(b);
-    assert.equal(clock.running, 0);
+    assert.equal(clock.running, 0, "no timer before a connection opens");
+    const a = open(clock, undefined, heartbeat), b = open(clock, undefined, heartbeat);
+    assert.equal(clock.running, 1, "one timer for two connections");
+    a.driver.closed(1000, "");
+    assert.equal(clock.running, 1, "still one connection open");
+    b.driver.closed(1000, "");
+    assert.equal(clock.running, 0, "the tick stops with the last connection");
   });
 
   test("a silent connection is pinged once the timeout has passed, not before", () => {
