@@ -26,6 +26,7 @@
 import { ConnectionDriver } from "../core/driver.ts";
 import { ServerGroup } from "../core/group.ts";
 import { reportError } from "../core/report.ts";
+import { isThenable } from "../core/thenable.ts";
 import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
 import { runServer, type ServerRuntime, type SignalApi } from "../core/lifecycle.ts";
 import {
@@ -278,10 +279,10 @@ const NATIVE: ServerRuntime = {
       } catch (error) {
         return failedRequest(error);
       }
-      if (typeof (response as { then?: unknown } | null)?.then === "function") {
+      if (isThenable<Response>(response)) {
         return Promise.resolve(response).then(answerOf, failedRequest);
       }
-      return answerOf(response as Response);
+      return answerOf(response);
     };
     const server = bunApi().serve({
       port,

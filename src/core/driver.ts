@@ -19,6 +19,7 @@ import { checkCloseArgs, exceedsLimit } from "./limits.ts";
 import { registry } from "./registry.ts";
 import { reportError } from "./report.ts";
 import { countClose } from "./stats.ts";
+import { isThenable } from "./thenable.ts";
 
 export type { DriverInit } from "./driver_state.ts";
 
@@ -67,10 +68,10 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     } catch (error) {
       return this.handlerFailed(error, "onOpen");
     }
-    if (result && typeof (result as Promise<void>).then === "function") {
+    if (isThenable(result)) {
       // Messages wait until an async onOpen settles.
       (this.rare ??= newRare()).backlog = [];
-      (result as Promise<void>).then(
+      result.then(
         () => this.#flushBacklog(),
         (error) => this.handlerFailed(error, "onOpen"),
       );

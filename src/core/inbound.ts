@@ -12,6 +12,7 @@ import type { WebSocketHandlers } from "../types.ts";
 import type { ReadGate, StreamOwner } from "./read_gate.ts";
 import { reportError } from "./report.ts";
 import type { MessageParts, MessageStart } from "./transport.ts";
+import { isThenable } from "./thenable.ts";
 
 /**
  * Bytes a streamed message may hold queued for its reader before the connection stops
@@ -212,7 +213,7 @@ function give<U>(
   try {
     const result = handlers.onStream!(owner.handle, stream, isText);
     // An async onStream that rejects fails like one that throws.
-    if (result && typeof result.then === "function") result.then(undefined, failed);
+    if (isThenable(result)) result.then(undefined, failed);
     return true;
   } catch (error) {
     return failed(error);

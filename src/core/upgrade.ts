@@ -11,6 +11,7 @@ import { headerPairs } from "./headers.ts";
 import { checkUpgrade } from "./protocol/handshake.ts";
 import { refusalResponse, REFUSALS } from "./protocol/responses.ts";
 import { listElements } from "./protocol/tokens.ts";
+import { isThenable } from "./thenable.ts";
 import { type DeflateConfig, resolveDeflate } from "./deflate_options.ts";
 
 /**
@@ -108,7 +109,7 @@ export function callBound<T>(
     current = outerRequest;
     currentUpgrader = outerUpgrader;
   }
-  if (typeof (result as { then?: unknown } | null)?.then === "function") {
+  if (isThenable(result)) {
     bound.set(request, upgrader);
   }
   return result;
