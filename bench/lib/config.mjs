@@ -15,7 +15,7 @@ function positive(env, name, fallback, integer) {
 }
 
 /** A comma-separated list, each entry one of `allowed`; all of them when unset. */
-function list(env, name, allowed) {
+function list(env, name, allowed, defaults = allowed) {
   const given = (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   for (const id of given) {
     if (!allowed.includes(id)) {
@@ -24,7 +24,7 @@ function list(env, name, allowed) {
       );
     }
   }
-  return given.length > 0 ? given : allowed;
+  return given.length > 0 ? given : defaults;
 }
 
 /**
@@ -34,9 +34,12 @@ function list(env, name, allowed) {
 export function readConfig(env, scenarioIds) {
   const scenarios = list(env, "BENCH_ONLY", scenarioIds);
   const runtimes = list(env, "BENCH_RUNTIMES", ["node", "deno", "bun"]);
-  // `base` and `bunBase` (another checkout of wsx) run only when BENCH_BASE names one.
-  const defaults = SERVER_NAMES.filter((n) => !["base", "bunBase"].includes(n) || env.BENCH_BASE);
-  const servers = list(env, "BENCH_SERVERS", defaults)
+  // `base` and `bunBase` (another checkout of wsx) run only when BENCH_BASE names one;
+  // `bunListen` (a prototype) only when BENCH_SERVERS names it.
+  const defaults = SERVER_NAMES.filter((n) =>
+    n !== "bunListen" && (!["base", "bunBase"].includes(n) || env.BENCH_BASE)
+  );
+  const servers = list(env, "BENCH_SERVERS", SERVER_NAMES, defaults)
     .filter((n) => runtimes.includes(SERVERS[n].runtime));
   const rounds = positive(env, "BENCH_ROUNDS", 5, true);
   const explicitRounds = env.BENCH_ROUNDS !== undefined && env.BENCH_ROUNDS !== "";

@@ -41,6 +41,12 @@ export const SERVERS = Object.freeze({
     file: "bench/servers/wsx.ts",
     env: { WSX_TRANSPORT: "engine" },
   },
+  bunListen: {
+    runtime: "bun",
+    label: "wsx Bun engine on Bun.listen",
+    file: "bench/servers/wsx.ts",
+    env: { WSX_TRANSPORT: "listen" },
+  },
   bunWsx: {
     runtime: "bun",
     label: "wsx Bun native",
@@ -83,6 +89,8 @@ export const PAIRS = Object.freeze([
   ["deno", "denoNative"],
   ["bunEngine", "bunNative"],
   ["bunEngine", "bunBase"],
+  ["bunListen", "bunNative"],
+  ["bunListen", "bunEngine"],
   ["bunBase", "bunNative"],
   ["bunWsx", "bunNative"],
 ]);

@@ -26,8 +26,13 @@ const echo: UpgradeSettings<undefined> = {
   onMessage: (ws, data, isText) => ws.write(data, isText),
 };
 
-const transport = (process.env.WSX_TRANSPORT || undefined) as ServeTransport | undefined;
-const server = await serve({
+// "listen": the engine on Bun.listen (a prototype, src/adapters/bun_listen.ts).
+const listen = process.env.WSX_TRANSPORT === "listen";
+const transport = listen
+  ? undefined
+  : (process.env.WSX_TRANSPORT || undefined) as ServeTransport | undefined;
+const start = listen ? (await import("../../src/adapters/bun_listen.ts")).serveListen : serve;
+const server = await start({
   port: 0,
   hostname: "127.0.0.1",
   transport,

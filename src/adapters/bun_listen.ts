@@ -1,0 +1,174 @@
+/**
+ * wsx's engine on Bun's own TCP sockets (`Bun.listen`), with no `node:net` or
+ * `node:http` object per connection: each connection is Bun's native socket and one
+ * {@linkcode ListenSocket}. A prototype (issue 14, target 4), reached only through
+ * {@linkcode serveListen}: it answers complete, plain upgrade heads that arrive in a
+ * connection's first chunk (`node_head_parser.ts`, as the fast path on Node.js) and
+ * refuses every other request with a 501, since wsx does not serve plain HTTP/1.1
+ * itself yet. `serve()` on Bun does not use it.
+ *
+ * @module
+ */
+
+import type { Buffer } from "node:buffer";
+import process from "node:process";
+import { runServer, type ServerRuntime, type SignalApi } from "../core/lifecycle.ts";
+import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
+import { certChain } from "../core/tls.ts";
+import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
+import { checkRuntimeVersion } from "../runtime.ts";
+import { type BunTcpSocket, ListenSocket } from "./bun_listen_socket.ts";
+import { MAX_FAST_HEAD, parseUpgradeHead } from "./node_head_parser.ts";
+import { HeadTimeouts } from "./node_head_timeout.ts";
+import { endThenDestroy } from "./node_http.ts";
+import { type Fetch, handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
+
+interface BunListener {
+  readonly port: number;
+  readonly hostname: string;
+  stop(closeActiveConnections?: boolean): void;
+}
+
+interface BunListenApi {
+  listen(options: {
+    hostname: string;
+    port: number;
+    reusePort?: boolean;
+    tls?: { cert: string; key: string; passphrase?: string };
+    socket: {
+      open(socket: BunTcpSocket): void;
+      data(socket: BunTcpSocket, chunk: Uint8Array): void;
+      drain(socket: BunTcpSocket): void;
+      end(socket: BunTcpSocket): void;
+      close(socket: BunTcpSocket): void;
+      error(socket: BunTcpSocket, error: Error): void;
+    };
+  }): BunListener;
+}
+
+const NOT_IMPLEMENTED = "HTTP/1.1 501 Not Implemented\r\n" +
+  "content-type: text/plain\r\ncontent-length: 52\r\nconnection: close\r\n\r\n" +
+  "Only WebSocket upgrades are served on this transport";
+const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
+
+interface Route {
+  readonly upgrader: NodeUpgrader;
+  readonly fetch: Fetch;
+  readonly heads: HeadTimeouts;
+}
+
+const kRoute: unique symbol = Symbol("wsx.bun.route");
+type RoutedSocket = ListenSocket & { [kRoute]?: Route };
+
+function destroySelf(this: ListenSocket): void {
+  this.destroy();
+}
+
+// A connection's first chunk: a whole plain upgrade head goes to the engine.
+function onFirstChunk(this: RoutedSocket, chunk: Uint8Array): void {
+  const route = this[kRoute]!;
+  this[kRoute] = undefined;
+  this.removeListener("data", onFirstChunk);
+  const end = Math.min(chunk.length, MAX_FAST_HEAD);
+  const text = (chunk as Buffer).toString("latin1", 0, end);
+  const head = parseUpgradeHead(text);
+  if (head === undefined) {
+    route.heads.done(this as never);
+    const tooLarge = chunk.length > MAX_FAST_HEAD && !text.includes("\r\n\r\n");
+    return endThenDestroy(this as never, tooLarge ? HEAD_TOO_LARGE : NOT_IMPLEMENTED);
+  }
+  // What follows the head waits until the engine reads it.
+  this.pause();
+  route.heads.done(this as never);
+  const { method, target, rawHeaders } = head;
+  handleUpgrade(
+    route.upgrader,
+    route.fetch,
+    this as never,
+    method,
+    target,
+    rawHeaders,
+    chunk.subarray(head.length),
+  );
+}
+
+function bunListen(): BunListenApi {
+  const bun = (globalThis as { Bun?: BunListenApi }).Bun;
+  if (!bun) throw new TypeError("wsx/bun needs the Bun runtime");
+  return bun;
+}
+
+const HANDLERS = {
+  data: (socket: BunTcpSocket, chunk: Uint8Array) => socket.data?.received(chunk),
+  drain: (socket: BunTcpSocket) => socket.data?.drained(),
+  end: (socket: BunTcpSocket) => socket.data?.ended(),
+  close: (socket: BunTcpSocket) => socket.data?.closed(),
+  error: (socket: BunTcpSocket, error: Error) => socket.data?.failed(error),
+};
+
+const LISTEN: ServerRuntime = {
+  transport: "engine",
+  capabilities: Object.freeze({ handshakeTimeout: "configurable", reportsAcceptErrors: false }),
+  listen({ options, port, reusePort, group, onRequest }) {
+    const { tls, handshakeTimeoutMs } = options;
+    const secure = tls !== undefined;
+    const heads = new HeadTimeouts(handshakeTimeoutMs, secure);
+    const route: Route = { upgrader: new NodeUpgrader(group), fetch: onRequest, heads };
+    const listener = bunListen().listen({
+      hostname: options.hostname,
+      port,
+      reusePort,
+      ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
+      socket: {
+        ...HANDLERS,
+        open(raw) {
+          const socket: RoutedSocket = new ListenSocket(raw, secure);
+          raw.data = socket;
+          socket[kRoute] = route;
+          socket.on("error", destroySelf);
+          socket.on("data", onFirstChunk);
+          heads.waiting(socket as never);
+        },
+      },
+    });
+    group.raw = listener;
+    return Promise.resolve({
+      port: listener.port,
+      hostname: listener.hostname,
+      raw: listener,
+      stop: () => {
+        listener.stop(true);
+        return Promise.resolve();
+      },
+    });
+  },
+};
+
+/**
+ * Starts wsx's engine on `Bun.listen` (the prototype: WebSocket upgrades only, see the
+ * module documentation).
+ *
+ * @param options As for `serve()`.
+ * @returns The running server.
+ * @example
+ * ```ts ignore
+ * import { serveListen } from "./bun_listen.ts";
+ * import { Websocket } from "../../mod.ts";
+ * await serveListen({ port: 8080, onRequest: (req) => Websocket.upgrade(req, {}) });
+ * ```
+ */
+export async function serveListen(options: ServeOptions): Promise<WsxServer> {
+  const checked = checkServeOptions(options);
+  checkRuntimeVersion();
+  const signals: SignalApi = {
+    listen: (signal, fn) => process.on(signal, fn),
+    exit: (code) => process.exit(code),
+  };
+  const processes = () =>
+    Promise.reject(
+      new RangeError(
+        'Invalid "processes": the Bun.listen prototype runs in one process, expected 1',
+      ),
+    );
+  return await runServer(options, checked, { runtime: LISTEN, processes, signals });
+}

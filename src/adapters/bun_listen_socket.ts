@@ -1,0 +1,339 @@
+/**
+ * One connection of `Bun.listen` seen through the narrow part of a Node.js `Duplex` that
+ * wsx's engine (`src/rfc6455/`) and the upgrade path (`node_upgrade.ts`,
+ * `node_http.ts`, `node_head_timeout.ts`) use: `write` with `cork`/`uncork`, `end`,
+ * `destroy`, `pause`/`resume`, and `data`, `drain`, `end`, `finish`, `close` and `error`
+ * listeners. A connection then holds Bun's native socket and this one object instead of
+ * a `node:net` `Socket` with its two stream states (see bench/README.md, "Bun engine over
+ * `Bun.listen`").
+ *
+ * Bun's `write` takes what the kernel takes and returns the byte count: the rest is
+ * kept here (a view, never a copy: the engine never writes into bytes it handed over)
+ * and written on Bun's `drain`.
+ *
+ * @module
+ */
+
+// deno-lint-ignore no-explicit-any
+type Listener = (this: ListenSocket, ...args: any[]) => void;
+
+/**
+ * The part of a socket of `Bun.listen` wsx uses.
+ *
+ * @example
+ * ```ts
+ * import type { BunTcpSocket } from "./bun_listen_socket.ts";
+ * ```
+ */
+export interface BunTcpSocket {
+  /** The per-connection data: the {@linkcode ListenSocket}. */
+  data: ListenSocket | undefined;
+  /** Writes what the kernel takes now; returns that byte count (-1 when closed). */
+  write(data: Uint8Array): number;
+  /** Half-closes after what was written (FIN). */
+  end(): void;
+  /** Closes at once. */
+  terminate(): void;
+  /** Stops reading. */
+  pause(): void;
+  /** Reads again. */
+  resume(): void;
+  /** Sets `TCP_NODELAY`. */
+  setNoDelay(noDelay?: boolean): boolean;
+}
+
+const ENCODER = new TextEncoder();
+const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN = 32;
+
+/**
+ * A `Bun.listen` socket as the engine's `Duplex`.
+ *
+ * @example
+ * ```ts ignore
+ * import { ListenSocket } from "./bun_listen_socket.ts";
+ * Bun.listen({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   socket: {
+ *     open: (socket) => void (socket.data = new ListenSocket(socket, false)),
+ *     data: (socket, chunk) => socket.data!.received(chunk),
+ *     drain: (socket) => socket.data!.drained(),
+ *     close: (socket) => socket.data!.closed(),
+ *   },
+ * });
+ * ```
+ */
+export class ListenSocket {
+  /** Whether the connection is TLS (`tls.TLSSocket#encrypted`). */
+  readonly encrypted: boolean;
+  readonly #socket: BunTcpSocket;
+  #flags = 0;
+  // Bytes Bun did not take yet, in order (the first may be the rest of a partial write).
+  #queue: Uint8Array[] | null = null;
+  #queued = 0;
+  // Writes gathered between cork and uncork.
+  #corked: Uint8Array[] | null = null;
+  #corks = 0;
+  // Chunks read while paused or before anyone listens to `data`.
+  #inbox: Uint8Array[] | null = null;
+  // Listeners by event: one function, or several in an array.
+  #on: Record<string, Listener | Listener[]> | null = null;
+
+  /**
+   * @param socket Bun's socket.
+   * @param encrypted Whether it is a TLS socket.
+   */
+  constructor(socket: BunTcpSocket, encrypted: boolean) {
+    this.#socket = socket;
+    this.encrypted = encrypted;
+  }
+
+  /** Whether it was destroyed. */
+  get destroyed(): boolean {
+    return (this.#flags & DESTROYED) !== 0;
+  }
+
+  /** Whether it can still be written. */
+  get writable(): boolean {
+    return (this.#flags & (ENDING | DESTROYED)) === 0;
+  }
+
+  /** Bytes written and not taken by the kernel yet. */
+  get writableLength(): number {
+    return this.#queued;
+  }
+
+  /** Whether the socket stays open after the peer's FIN. Off: the FIN ends our side too. */
+  get allowHalfOpen(): boolean {
+    return (this.#flags & HALF_OPEN) !== 0;
+  }
+  set allowHalfOpen(on: boolean) {
+    this.#flags = on ? this.#flags | HALF_OPEN : this.#flags & ~HALF_OPEN;
+  }
+
+  /** Sets `TCP_NODELAY`. */
+  setNoDelay(noDelay = true): this {
+    this.#socket.setNoDelay(noDelay);
+    return this;
+  }
+
+  /** Writes one chunk; `false` when it waits for `drain`. */
+  write(chunk: Uint8Array | string): boolean {
+    if ((this.#flags & (ENDING | DESTROYED)) !== 0) return false;
+    const bytes = typeof chunk === "string" ? ENCODER.encode(chunk) : chunk;
+    if (this.#corked !== null) {
+      this.#corked.push(bytes);
+      return true;
+    }
+    return this.#send(bytes);
+  }
+
+  #send(bytes: Uint8Array): boolean {
+    if (this.#queue !== null) {
+      this.#queue.push(bytes);
+      this.#queued += bytes.length;
+      return false;
+    }
+    const sent = this.#socket.write(bytes);
+    if (sent >= bytes.length) return true;
+    // -1: closed; Bun's close handler follows.
+    if (sent < 0) return false;
+    this.#queue = [bytes.subarray(sent)];
+    this.#queued = bytes.length - sent;
+    return false;
+  }
+
+  /** Gathers writes until {@linkcode ListenSocket.uncork}. */
+  cork(): void {
+    this.#corks++;
+    this.#corked ??= [];
+  }
+
+  /** Writes what was gathered, in one write. */
+  uncork(): void {
+    if (this.#corks === 0 || --this.#corks > 0) return;
+    const parts = this.#corked!;
+    this.#corked = null;
+    if (parts.length === 0 || (this.#flags & DESTROYED) !== 0) return;
+    if (parts.length === 1) return void this.#send(parts[0]);
+    let size = 0;
+    for (const part of parts) size += part.length;
+    const joined = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    this.#send(joined);
+  }
+
+  /** Writes `chunk` if given, then half-closes once everything is written; `finish` follows. */
+  end(chunk?: Uint8Array | string): this {
+    if ((this.#flags & (ENDING | DESTROYED)) !== 0) return this;
+    if (chunk !== undefined) this.write(chunk);
+    this.#corks = 1;
+    this.uncork();
+    this.#flags |= ENDING;
+    if (this.#queue === null) this.#finish();
+    return this;
+  }
+
+  #finish(): void {
+    this.#flags |= ENDED;
+    this.#socket.end();
+    queueMicrotask(() => this.emit("finish"));
+  }
+
+  /** Ends, then destroys once written. */
+  destroySoon(): void {
+    this.end();
+    if ((this.#flags & ENDED) !== 0) this.destroy();
+    else this.once("finish", this.destroy);
+  }
+
+  /** Closes at once; `close` follows (asynchronously, as on Node.js). */
+  destroy(): this {
+    if ((this.#flags & DESTROYED) !== 0) return this;
+    this.#flags |= DESTROYED;
+    this.#queue = this.#inbox = this.#corked = null;
+    this.#queued = 0;
+    this.#socket.terminate();
+    queueMicrotask(() => this.closed());
+    return this;
+  }
+
+  /** Stops reading. */
+  pause(): this {
+    if ((this.#flags & PAUSED) === 0) {
+      this.#flags |= PAUSED;
+      this.#socket.pause();
+    }
+    return this;
+  }
+
+  /** Reads again: chunks held meanwhile first. */
+  resume(): this {
+    if ((this.#flags & PAUSED) !== 0) {
+      this.#flags &= ~PAUSED;
+      if ((this.#flags & DESTROYED) === 0) this.#socket.resume();
+    }
+    const inbox = this.#inbox;
+    if (inbox !== null && this.#on?.data !== undefined) {
+      this.#inbox = null;
+      for (let i = 0; i < inbox.length; i++) {
+        if ((this.#flags & PAUSED) !== 0) {
+          this.#inbox = inbox.slice(i);
+          break;
+        }
+        this.emit("data", inbox[i]);
+      }
+    }
+    return this;
+  }
+
+  /** Whether reading is paused. */
+  isPaused(): boolean {
+    return (this.#flags & PAUSED) !== 0;
+  }
+
+  /** Puts a chunk back in front of what is read next. */
+  unshift(chunk: Uint8Array): void {
+    (this.#inbox ??= []).unshift(chunk);
+  }
+
+  // Bun's handlers, one per event of the listener.
+
+  /** Bun read a chunk. */
+  received(chunk: Uint8Array): void {
+    if ((this.#flags & PAUSED) !== 0 || this.#on?.data === undefined || this.#inbox !== null) {
+      (this.#inbox ??= []).push(chunk);
+    } else this.emit("data", chunk);
+  }
+
+  /** Bun's socket can take more: the queue goes out, then `drain`. */
+  drained(): void {
+    const queue = this.#queue;
+    if (queue === null) return;
+    this.#queue = null;
+    this.#queued = 0;
+    for (let i = 0; i < queue.length; i++) {
+      if (!this.#send(queue[i])) {
+        for (let j = i + 1; j < queue.length; j++) this.#send(queue[j]);
+        return;
+      }
+    }
+    if ((this.#flags & ENDING) !== 0) return this.#finish();
+    this.emit("drain");
+  }
+
+  /** The peer half-closed (FIN). */
+  ended(): void {
+    this.emit("end");
+    if ((this.#flags & HALF_OPEN) === 0) this.end();
+  }
+
+  /** The connection is gone: `close`, once. */
+  closed(): void {
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED | DESTROYED;
+    this.#queue = this.#inbox = null;
+    this.#queued = 0;
+    this.emit("close", false);
+  }
+
+  /** Bun reported an error: `error`, then `close`. */
+  failed(error: Error): void {
+    if (this.#on?.error !== undefined) this.emit("error", error);
+    this.destroy();
+  }
+
+  // The listener subset of EventEmitter.
+
+  /** Adds a listener. */
+  on(event: string, listener: Listener): this {
+    const on = this.#on ??= {};
+    const current = on[event];
+    if (current === undefined) on[event] = listener;
+    else if (typeof current === "function") on[event] = [current, listener];
+    else current.push(listener);
+    return this;
+  }
+
+  /** Adds a listener that runs once. */
+  once(event: string, listener: Listener): this {
+    const wrapper: Listener = function (this: ListenSocket, ...args) {
+      this.removeListener(event, wrapper);
+      listener.apply(this, args);
+    };
+    return this.on(event, wrapper);
+  }
+
+  /** Removes a listener. */
+  removeListener(event: string, listener: Listener): this {
+    const on = this.#on;
+    const current = on?.[event];
+    if (current === undefined) return this;
+    if (current === listener) delete on![event];
+    else if (typeof current !== "function") {
+      const at = current.indexOf(listener);
+      if (at >= 0) current.splice(at, 1);
+      if (current.length === 0) delete on![event];
+    }
+    return this;
+  }
+
+  /** The number of listeners of an event. */
+  listenerCount(event: string): number {
+    const current = this.#on?.[event];
+    return current === undefined ? 0 : typeof current === "function" ? 1 : current.length;
+  }
+
+  /** Calls the listeners of an event with `this` as the socket. */
+  emit(event: string, ...args: unknown[]): boolean {
+    const current = this.#on?.[event];
+    if (current === undefined) return false;
+    if (typeof current === "function") current.apply(this, args);
+    else for (const listener of current.slice()) listener.apply(this, args);
+    return true;
+  }
+}
