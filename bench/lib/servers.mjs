@@ -47,6 +47,13 @@ export const SERVERS = Object.freeze({
     file: "bench/servers/wsx.ts",
     env: { WSX_TRANSPORT: "listen" },
   },
+  // The floor of the above: a bare Bun.listen socket answering a valid 101.
+  bunListenRaw: {
+    runtime: "bun",
+    label: "Bun.listen raw",
+    file: "bench/servers/bun_listen_raw.ts",
+    raw: true,
+  },
   bunWsx: {
     runtime: "bun",
     label: "wsx Bun native",

@@ -57,8 +57,7 @@ interface Route {
   readonly heads: HeadTimeouts;
 }
 
-const kRoute: unique symbol = Symbol("wsx.bun.route");
-type RoutedSocket = ListenSocket & { [kRoute]?: Route };
+type RoutedSocket = ListenSocket & { route: Route | undefined };
 
 function destroySelf(this: ListenSocket): void {
   this.destroy();
@@ -66,8 +65,8 @@ function destroySelf(this: ListenSocket): void {
 
 // A connection's first chunk: a whole plain upgrade head goes to the engine.
 function onFirstChunk(this: RoutedSocket, chunk: Uint8Array): void {
-  const route = this[kRoute]!;
-  this[kRoute] = undefined;
+  const route = this.route!;
+  this.route = undefined;
   this.removeListener("data", onFirstChunk);
   const end = Math.min(chunk.length, MAX_FAST_HEAD);
   const text = (chunk as Buffer).toString("latin1", 0, end);
@@ -122,9 +121,9 @@ const LISTEN: ServerRuntime = {
       socket: {
         ...HANDLERS,
         open(raw) {
-          const socket: RoutedSocket = new ListenSocket(raw, secure);
+          const socket = new ListenSocket(raw, secure) as RoutedSocket;
           raw.data = socket;
-          socket[kRoute] = route;
+          socket.route = route;
           socket.on("error", destroySelf);
           socket.on("data", onFirstChunk);
           heads.waiting(socket as never);

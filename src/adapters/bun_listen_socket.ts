@@ -42,8 +42,13 @@ export interface BunTcpSocket {
   setNoDelay(noDelay?: boolean): boolean;
 }
 
+type Listeners = Listener | Listener[] | undefined;
 const ENCODER = new TextEncoder();
 const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN = 32;
+// Bun's socket itself stopped reading: only once a chunk arrives while PAUSED. Pausing
+// and resuming Bun's socket are an epoll_ctl each, and an upgrade pauses its socket
+// only from its head until the engine reads, in the same turn as a rule.
+const BUN_PAUSED = 64;
 
 /**
  * A `Bun.listen` socket as the engine's `Duplex`.
@@ -66,6 +71,12 @@ const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN =
 export class ListenSocket {
   /** Whether the connection is TLS (`tls.TLSSocket#encrypted`). */
   readonly encrypted: boolean;
+  /**
+   * What the listener routes the connection's first chunk with, until it is read: a
+   * field declared here, not a property added later (which would give every connection
+   * out-of-line property storage).
+   */
+  route: unknown = undefined;
   readonly #socket: BunTcpSocket;
   #flags = 0;
   // Bytes Bun did not take yet, in order (the first may be the rest of a partial write).
@@ -76,8 +87,13 @@ export class ListenSocket {
   #corks = 0;
   // Chunks read while paused or before anyone listens to `data`.
   #inbox: Uint8Array[] | null = null;
-  // Listeners by event: one function, or several in an array.
-  #on: Record<string, Listener | Listener[]> | null = null;
+  // Listeners: one function or several in an array. The engine's four events in fields
+  // (no object per connection for them), the rare others by name.
+  #data: Listeners = undefined;
+  #drain: Listeners = undefined;
+  #close: Listeners = undefined;
+  #error: Listeners = undefined;
+  #other: Record<string, Listeners> | null = null;
 
   /**
    * @param socket Bun's socket.
@@ -111,9 +127,12 @@ export class ListenSocket {
     this.#flags = on ? this.#flags | HALF_OPEN : this.#flags & ~HALF_OPEN;
   }
 
-  /** Sets `TCP_NODELAY`. */
+  /**
+   * `TCP_NODELAY`: already set on every socket `Bun.listen` accepts (seen with `strace`
+   * on Bun 1.4.5), so turning it on again would only cost a system call.
+   */
   setNoDelay(noDelay = true): this {
-    this.#socket.setNoDelay(noDelay);
+    if (!noDelay) this.#socket.setNoDelay(false);
     return this;
   }
 
@@ -204,22 +223,20 @@ export class ListenSocket {
 
   /** Stops reading. */
   pause(): this {
-    if ((this.#flags & PAUSED) === 0) {
-      this.#flags |= PAUSED;
-      this.#socket.pause();
-    }
+    this.#flags |= PAUSED;
     return this;
   }
 
   /** Reads again: chunks held meanwhile first. */
   resume(): this {
-    if ((this.#flags & PAUSED) !== 0) {
-      this.#flags &= ~PAUSED;
-      if ((this.#flags & DESTROYED) === 0) this.#socket.resume();
+    if ((this.#flags & BUN_PAUSED) !== 0 && (this.#flags & DESTROYED) === 0) {
+      this.#socket.resume();
     }
+    this.#flags &= ~(PAUSED | BUN_PAUSED);
     const inbox = this.#inbox;
-    if (inbox !== null && this.#on?.data !== undefined) {
-      this.#inbox = null;
+    this.#inbox = null;
+    // Flowing again: held chunks go to `data` (dropped with no listener, as on Node.js).
+    if (inbox !== null && this.#data !== undefined) {
       for (let i = 0; i < inbox.length; i++) {
         if ((this.#flags & PAUSED) !== 0) {
           this.#inbox = inbox.slice(i);
@@ -236,18 +253,22 @@ export class ListenSocket {
     return (this.#flags & PAUSED) !== 0;
   }
 
-  /** Puts a chunk back in front of what is read next. */
-  unshift(chunk: Uint8Array): void {
-    (this.#inbox ??= []).unshift(chunk);
-  }
-
   // Bun's handlers, one per event of the listener.
 
   /** Bun read a chunk. */
   received(chunk: Uint8Array): void {
-    if ((this.#flags & PAUSED) !== 0 || this.#on?.data === undefined || this.#inbox !== null) {
-      (this.#inbox ??= []).push(chunk);
-    } else this.emit("data", chunk);
+    if ((this.#flags & PAUSED) === 0) {
+      // Flowing: with no `data` listener the chunk is dropped, as by a Node.js stream.
+      const data = this.#data;
+      if (typeof data === "function") data.call(this, chunk);
+      else if (data !== undefined) this.emit("data", chunk);
+      return;
+    }
+    (this.#inbox ??= []).push(chunk);
+    if ((this.#flags & BUN_PAUSED) === 0) {
+      this.#flags |= BUN_PAUSED;
+      this.#socket.pause();
+    }
   }
 
   /** Bun's socket can take more: the queue goes out, then `drain`. */
@@ -283,18 +304,45 @@ export class ListenSocket {
 
   /** Bun reported an error: `error`, then `close`. */
   failed(error: Error): void {
-    if (this.#on?.error !== undefined) this.emit("error", error);
+    if (this.#error !== undefined) this.emit("error", error);
     this.destroy();
   }
 
   // The listener subset of EventEmitter.
 
+  #get(event: string): Listeners {
+    switch (event) {
+      case "data":
+        return this.#data;
+      case "drain":
+        return this.#drain;
+      case "close":
+        return this.#close;
+      case "error":
+        return this.#error;
+    }
+    return this.#other?.[event];
+  }
+
+  #set(event: string, listeners: Listeners): void {
+    switch (event) {
+      case "data":
+        return void (this.#data = listeners);
+      case "drain":
+        return void (this.#drain = listeners);
+      case "close":
+        return void (this.#close = listeners);
+      case "error":
+        return void (this.#error = listeners);
+    }
+    (this.#other ??= {})[event] = listeners;
+  }
+
   /** Adds a listener. */
   on(event: string, listener: Listener): this {
-    const on = this.#on ??= {};
-    const current = on[event];
-    if (current === undefined) on[event] = listener;
-    else if (typeof current === "function") on[event] = [current, listener];
+    const current = this.#get(event);
+    if (current === undefined) this.#set(event, listener);
+    else if (typeof current === "function") this.#set(event, [current, listener]);
     else current.push(listener);
     return this;
   }
@@ -310,27 +358,25 @@ export class ListenSocket {
 
   /** Removes a listener. */
   removeListener(event: string, listener: Listener): this {
-    const on = this.#on;
-    const current = on?.[event];
-    if (current === undefined) return this;
-    if (current === listener) delete on![event];
-    else if (typeof current !== "function") {
+    const current = this.#get(event);
+    if (current === listener) this.#set(event, undefined);
+    else if (current !== undefined && typeof current !== "function") {
       const at = current.indexOf(listener);
       if (at >= 0) current.splice(at, 1);
-      if (current.length === 0) delete on![event];
+      if (current.length === 0) this.#set(event, undefined);
     }
     return this;
   }
 
   /** The number of listeners of an event. */
   listenerCount(event: string): number {
-    const current = this.#on?.[event];
+    const current = this.#get(event);
     return current === undefined ? 0 : typeof current === "function" ? 1 : current.length;
   }
 
   /** Calls the listeners of an event with `this` as the socket. */
   emit(event: string, ...args: unknown[]): boolean {
-    const current = this.#on?.[event];
+    const current = this.#get(event);
     if (current === undefined) return false;
     if (typeof current === "function") current.apply(this, args);
     else for (const listener of current.slice()) listener.apply(this, args);
