@@ -37,7 +37,8 @@ export function readConfig(env, scenarioIds) {
   // `base` and `bunBase` (another checkout of wsx) run only when BENCH_BASE names one;
   // `bunListen` (a prototype) and `bunListenRaw` only when BENCH_SERVERS names it.
   const defaults = SERVER_NAMES.filter((n) =>
-    !["bunListen", "bunListenRaw"].includes(n) && (!["base", "bunBase"].includes(n) || env.BENCH_BASE)
+    !["bunListen", "bunListenRaw"].includes(n) &&
+    (!["base", "bunBase"].includes(n) || env.BENCH_BASE)
   );
   const servers = list(env, "BENCH_SERVERS", SERVER_NAMES, defaults)
     .filter((n) => runtimes.includes(SERVERS[n].runtime));

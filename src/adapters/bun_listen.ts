@@ -57,15 +57,13 @@ interface Route {
   readonly heads: HeadTimeouts;
 }
 
-type RoutedSocket = ListenSocket & { route: Route | undefined };
-
 function destroySelf(this: ListenSocket): void {
   this.destroy();
 }
 
 // A connection's first chunk: a whole plain upgrade head goes to the engine.
-function onFirstChunk(this: RoutedSocket, chunk: Uint8Array): void {
-  const route = this.route!;
+function onFirstChunk(this: ListenSocket, chunk: Uint8Array): void {
+  const route = this.route as Route;
   this.route = undefined;
   this.removeListener("data", onFirstChunk);
   const end = Math.min(chunk.length, MAX_FAST_HEAD);
@@ -121,7 +119,7 @@ const LISTEN: ServerRuntime = {
       socket: {
         ...HANDLERS,
         open(raw) {
-          const socket = new ListenSocket(raw, secure) as RoutedSocket;
+          const socket = new ListenSocket(raw, secure);
           raw.data = socket;
           socket.route = route;
           socket.on("error", destroySelf);

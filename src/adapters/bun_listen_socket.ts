@@ -49,6 +49,12 @@ const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN =
 // and resuming Bun's socket are an epoll_ctl each, and an upgrade pauses its socket
 // only from its head until the engine reads, in the same turn as a rule.
 const BUN_PAUSED = 64;
+// A write answered false: `drain` is due once everything queued is written.
+const NEED_DRAIN = 128;
+// Node.js's default writableHighWaterMark from Node.js 22 on: corked writes up to this many
+// bytes answer true; more asks the engine to wait for `drain`, as a Node.js socket would.
+// Also the largest gather copied into one write; larger ones go out part by part.
+const HIGH_WATER = 65536;
 
 /**
  * A `Bun.listen` socket as the engine's `Duplex`.
@@ -84,6 +90,7 @@ export class ListenSocket {
   #queued = 0;
   // Writes gathered between cork and uncork.
   #corked: Uint8Array[] | null = null;
+  #corkedSize = 0;
   #corks = 0;
   // Chunks read while paused or before anyone listens to `data`.
   #inbox: Uint8Array[] | null = null;
@@ -116,7 +123,7 @@ export class ListenSocket {
 
   /** Bytes written and not taken by the kernel yet. */
   get writableLength(): number {
-    return this.#queued;
+    return this.#queued + this.#corkedSize;
   }
 
   /** Whether the socket stays open after the peer's FIN. Off: the FIN ends our side too. */
@@ -142,7 +149,10 @@ export class ListenSocket {
     const bytes = typeof chunk === "string" ? ENCODER.encode(chunk) : chunk;
     if (this.#corked !== null) {
       this.#corked.push(bytes);
-      return true;
+      this.#corkedSize += bytes.length;
+      if (this.#queued + this.#corkedSize < HIGH_WATER) return true;
+      this.#flags |= NEED_DRAIN;
+      return false;
     }
     return this.#send(bytes);
   }
@@ -151,6 +161,7 @@ export class ListenSocket {
     if (this.#queue !== null) {
       this.#queue.push(bytes);
       this.#queued += bytes.length;
+      this.#flags |= NEED_DRAIN;
       return false;
     }
     const sent = this.#socket.write(bytes);
@@ -159,6 +170,7 @@ export class ListenSocket {
     if (sent < 0) return false;
     this.#queue = [bytes.subarray(sent)];
     this.#queued = bytes.length - sent;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
@@ -171,27 +183,43 @@ export class ListenSocket {
   /** Writes what was gathered, in one write. */
   uncork(): void {
     if (this.#corks === 0 || --this.#corks > 0) return;
-    const parts = this.#corked!;
+    const parts = this.#corked!, size = this.#corkedSize;
     this.#corked = null;
+    this.#corkedSize = 0;
     if (parts.length === 0 || (this.#flags & DESTROYED) !== 0) return;
-    if (parts.length === 1) return void this.#send(parts[0]);
-    let size = 0;
-    for (const part of parts) size += part.length;
-    const joined = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      joined.set(part, at);
-      at += part.length;
+    if (parts.length === 1 || size > HIGH_WATER) {
+      for (const part of parts) this.#send(part);
+    } else {
+      const joined = new Uint8Array(size);
+      let at = 0;
+      for (const part of parts) {
+        joined.set(part, at);
+        at += part.length;
+      }
+      this.#send(joined);
     }
-    this.#send(joined);
+    // A write answered false but Bun took everything: `drain` follows at once, as on
+    // Node.js (asynchronously).
+    if (this.#queue === null && (this.#flags & NEED_DRAIN) !== 0) {
+      queueMicrotask(() => this.#drainIfDue());
+    }
+  }
+
+  #drainIfDue(): void {
+    if (this.#queue !== null || (this.#flags & (NEED_DRAIN | DESTROYED)) !== NEED_DRAIN) return;
+    this.#flags &= ~NEED_DRAIN;
+    this.emit("drain");
   }
 
   /** Writes `chunk` if given, then half-closes once everything is written; `finish` follows. */
   end(chunk?: Uint8Array | string): this {
     if ((this.#flags & (ENDING | DESTROYED)) !== 0) return this;
     if (chunk !== undefined) this.write(chunk);
-    this.#corks = 1;
-    this.uncork();
+    // Corked writes go out first.
+    if (this.#corks > 0) {
+      this.#corks = 1;
+      this.uncork();
+    }
     this.#flags |= ENDING;
     if (this.#queue === null) this.#finish();
     return this;
@@ -215,7 +243,7 @@ export class ListenSocket {
     if ((this.#flags & DESTROYED) !== 0) return this;
     this.#flags |= DESTROYED;
     this.#queue = this.#inbox = this.#corked = null;
-    this.#queued = 0;
+    this.#queued = this.#corkedSize = 0;
     this.#socket.terminate();
     queueMicrotask(() => this.closed());
     return this;
@@ -284,7 +312,7 @@ export class ListenSocket {
       }
     }
     if ((this.#flags & ENDING) !== 0) return this.#finish();
-    this.emit("drain");
+    this.#drainIfDue();
   }
 
   /** The peer half-closed (FIN). */

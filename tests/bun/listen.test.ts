@@ -1,0 +1,229 @@
+/**
+ * wsx's engine on `Bun.listen` (the prototype of `src/adapters/bun_listen.ts`, `bun test`):
+ * real clients against a real server; the engine reads and writes through
+ * `ListenSocket` instead of a `node:net` socket.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { connect } from "node:net";
+import { Websocket, type WebSocketConnection } from "../../mod.ts";
+import type { WsxServer } from "../../src/core/server.ts";
+import { serveListen } from "../../src/adapters/bun_listen.ts";
+
+// Far more than a socket's kernel buffer takes at once: Bun's write takes part of it.
+const BIG = new Uint8Array(16 * 1024 * 1024);
+for (let i = 0; i < BIG.length; i += 4096) BIG[i] = i / 4096 & 0xff;
+
+const closes: { code: number; reason: string }[] = [];
+let server: WsxServer, url: string;
+
+beforeAll(async () => {
+  server = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    onRequest: (request) =>
+      Websocket.upgrade(request, {
+        onOpen: (ws: WebSocketConnection) => ws.write(new URL(request.url).pathname),
+        onMessage: (ws, data, isText) =>
+          ws.write(data === "big" ? BIG : data, isText && data !== "big"),
+        onClose: (_ws, code, reason) => void closes.push({ code, reason }),
+      }),
+  });
+  url = `ws://127.0.0.1:${server.port}`;
+});
+
+afterAll(() => server.shutdown({ timeoutMs: 1000 }));
+
+// Messages each client received and not yet taken, and who waits for the next one: two
+// messages can arrive in one task, before a test asks for the second.
+const inboxes = new WeakMap<WebSocket, { got: unknown[]; wake?: () => void }>();
+
+// Opens a client on `path`; resolves with it and the first message (the path, from onOpen).
+async function open(path: string): Promise<[WebSocket, string]> {
+  const ws = new WebSocket(url + path);
+  ws.binaryType = "arraybuffer";
+  const inbox: { got: unknown[]; wake?: () => void } = { got: [] };
+  inboxes.set(ws, inbox);
+  ws.onmessage = (event) => {
+    inbox.got.push(event.data);
+    inbox.wake?.();
+  };
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error("client error"));
+  });
+  return [ws, await next(ws) as string];
+}
+
+async function next(ws: WebSocket): Promise<string | ArrayBuffer> {
+  const inbox = inboxes.get(ws)!;
+  while (inbox.got.length === 0) await new Promise<void>((resolve) => inbox.wake = resolve);
+  return inbox.got.shift() as string | ArrayBuffer;
+}
+
+function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => ws.onclose = ({ code, reason }) => resolve({ code, reason }));
+}
+
+// Writes `bytes` on a raw TCP connection and gives back all it reads until the server closes.
+function rawExchange(bytes: Uint8Array, lingerMs = 1500): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(server.port, "127.0.0.1", () => socket.write(bytes));
+    const timer = setTimeout(() => socket.destroy(), lingerMs);
+    socket.on("data", (chunk) => chunks.push(chunk));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    socket.on("error", reject);
+  });
+}
+
+const HEAD = "GET /raw HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+// A masked client frame (RFC 6455 section 5.2), payload under 126 bytes.
+function clientFrame(opcode: number, payload: Uint8Array, masked = true): Uint8Array {
+  const mask = [1, 2, 3, 4];
+  const frame = new Uint8Array(2 + (masked ? 4 : 0) + payload.length);
+  frame[0] = 0x80 | opcode;
+  frame[1] = (masked ? 0x80 : 0) | payload.length;
+  if (masked) frame.set(mask, 2);
+  const at = masked ? 6 : 2;
+  for (let i = 0; i < payload.length; i++) frame[at + i] = payload[i] ^ (masked ? mask[i % 4] : 0);
+  return frame;
+}
+
+test("text and binary messages are echoed over Bun.listen", async () => {
+  const [ws, path] = await open("/chat");
+  expect(path).toBe("/chat");
+  ws.send("héllo");
+  expect(await next(ws)).toBe("héllo");
+  ws.send(new Uint8Array([1, 2, 3]));
+  expect(new Uint8Array(await next(ws) as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]));
+  ws.close(1000, "done");
+  expect(await closed(ws)).toEqual({ code: 1000, reason: "" });
+});
+
+test("a 16 MiB message goes out whole through partial writes and drain", async () => {
+  const [ws] = await open("/big");
+  const done = closed(ws);
+  ws.send("big");
+  // Sent while most of the big one still waits for Bun's drain: the queued bytes count
+  // (ListenSocket#writableLength) and go over maxBufferedBytes (4 MiB), so the close
+  // frame follows the big message.
+  ws.send("after");
+  const back = new Uint8Array(await next(ws) as ArrayBuffer);
+  expect(back.length).toBe(BIG.length);
+  expect(Buffer.compare(back, BIG)).toBe(0);
+  expect((await done).code).toBe(1008);
+});
+
+test("a write behind bytes Bun did not take is queued, counted, and onDrain follows", async () => {
+  const results: string[] = [], buffered: number[] = [], drained: number[] = [];
+  const fill = BIG.subarray(0, 12 * 1024 * 1024);
+  const own = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    maxBufferedBytes: 64 * 1024 * 1024,
+    onRequest: (request) =>
+      Websocket.upgrade(request, {
+        onMessage: (ws) => {
+          ws.write(fill, false);
+          // In a later turn, while the client reads nothing.
+          setTimeout(() => {
+            results.push(ws.write("tail"));
+            buffered.push(ws.bufferedAmount);
+          }, 20);
+        },
+        onDrain: (ws) => void drained.push(ws.bufferedAmount),
+      }),
+  });
+  const head = new TextEncoder().encode(HEAD);
+  const go = clientFrame(0x1, new TextEncoder().encode("go"));
+  const total = 129 + 10 + fill.length + 6; // the 101, the 12 MiB frame, "tail"'s frame
+  const reply = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const socket = connect(own.port, "127.0.0.1", () => socket.write(Buffer.concat([head, go])));
+    socket.pause();
+    setTimeout(() => socket.resume(), 200);
+    socket.on("data", (chunk) => {
+      chunks.push(chunk);
+      if ((size += chunk.length) >= total) socket.end();
+    });
+    socket.on("close", () => resolve(Buffer.concat(chunks)));
+    socket.on("error", reject);
+  });
+  await own.shutdown({ timeoutMs: 500 });
+  expect(results).toEqual(["queued"]);
+  expect(buffered[0]).toBeGreaterThan(0);
+  expect(drained).toEqual([0]);
+  expect(reply.length).toBe(total);
+  expect(reply.subarray(total - 6).toString("latin1")).toBe("\x81\x04tail");
+});
+
+test("frames sent with the upgrade head, in the same chunk, reach the engine", async () => {
+  const head = new TextEncoder().encode(HEAD);
+  const frame = clientFrame(0x1, new TextEncoder().encode("early"));
+  const close = clientFrame(0x8, new Uint8Array([0x03, 0xe8]));
+  const reply = await rawExchange(Buffer.concat([head, frame, close]));
+  const text = reply.toString("latin1");
+  expect(text).toStartWith("HTTP/1.1 101 Switching Protocols\r\n");
+  expect(text).toContain("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n");
+  const frames = reply.subarray(text.indexOf("\r\n\r\n") + 4);
+  // onOpen's "/raw", the echoed "early", then the close echoed with its code.
+  expect([...frames]).toEqual([
+    0x81,
+    4,
+    ...new TextEncoder().encode("/raw"),
+    0x81,
+    5,
+    ...new TextEncoder().encode("early"),
+    0x88,
+    2,
+    0x03,
+    0xe8,
+  ]);
+});
+
+test("an unmasked client frame closes with 1002 and the error table's reason", async () => {
+  const head = new TextEncoder().encode(HEAD);
+  const before = closes.length;
+  const reply = await rawExchange(
+    Buffer.concat([head, clientFrame(0x1, new Uint8Array([65]), false)]),
+  );
+  const reason = "Invalid frame: client frames must be masked";
+  const frames = reply.subarray(reply.indexOf("\r\n\r\n") + 4 + 6);
+  expect(frames[0]).toBe(0x88);
+  expect(frames.readUInt16BE(2)).toBe(1002);
+  expect(frames.subarray(4).toString()).toBe(reason);
+  expect(closes.slice(before)).toEqual([{ code: 1002, reason }]);
+});
+
+test("a client that goes away without a close frame is reported once, as 1006", async () => {
+  const before = closes.length;
+  const head = new TextEncoder().encode(HEAD);
+  await rawExchange(head, 200);
+  await Bun.sleep(100);
+  expect(closes.slice(before)).toEqual([{ code: 1006, reason: "" }]);
+});
+
+test("a plain HTTP request gets a 501: the prototype serves upgrades only", async () => {
+  const response = await fetch(`http://127.0.0.1:${server.port}/`);
+  expect(response.status).toBe(501);
+  expect(await response.text()).toBe("Only WebSocket upgrades are served on this transport");
+});
+
+test("shutdown closes the open connections with 1001", async () => {
+  const other = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    onRequest: (request) => Websocket.upgrade(request, {}),
+  });
+  const ws = new WebSocket(`ws://127.0.0.1:${other.port}/`);
+  await new Promise((resolve) => ws.onopen = resolve);
+  const done = closed(ws);
+  await other.shutdown({ timeoutMs: 1000 });
+  expect((await done).code).toBe(1001);
+});
