@@ -35,9 +35,9 @@ export function readConfig(env, scenarioIds) {
   const scenarios = list(env, "BENCH_ONLY", scenarioIds);
   const runtimes = list(env, "BENCH_RUNTIMES", ["node", "deno", "bun"]);
   // `base` and `bunBase` (another checkout of wsx) run only when BENCH_BASE names one;
-  // `bunListen` (a prototype) and `bunListenRaw` only when BENCH_SERVERS names it.
+  // `bunListen` (a prototype), `bunListenRaw` and `bunListenLean` only when BENCH_SERVERS names it.
   const defaults = SERVER_NAMES.filter((n) =>
-    !["bunListen", "bunListenRaw"].includes(n) &&
+    !["bunListen", "bunListenRaw", "bunListenLean"].includes(n) &&
     (!["base", "bunBase"].includes(n) || env.BENCH_BASE)
   );
   const servers = list(env, "BENCH_SERVERS", SERVER_NAMES, defaults)

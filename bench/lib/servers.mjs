@@ -54,6 +54,12 @@ export const SERVERS = Object.freeze({
     file: "bench/servers/bun_listen_raw.ts",
     raw: true,
   },
+  // An experiment between the two: the engine and driver started with no upgrade path.
+  bunListenLean: {
+    runtime: "bun",
+    label: "wsx engine on Bun.listen, no upgrade path",
+    file: "bench/servers/bun_listen_lean.ts",
+  },
   bunWsx: {
     runtime: "bun",
     label: "wsx Bun native",

@@ -50,6 +50,7 @@ const NOT_IMPLEMENTED = "HTTP/1.1 501 Not Implemented\r\n" +
   "content-type: text/plain\r\ncontent-length: 52\r\nconnection: close\r\n\r\n" +
   "Only WebSocket upgrades are served on this transport";
 const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
+const EMPTY = new Uint8Array(0);
 
 interface Route {
   readonly upgrader: NodeUpgrader;
@@ -85,7 +86,8 @@ function onFirstChunk(this: ListenSocket, chunk: Uint8Array): void {
     method,
     target,
     rawHeaders,
-    chunk.subarray(head.length),
+    // Nothing follows the head, as a rule: Bun's Buffer#subarray is not free.
+    head.length === chunk.length ? EMPTY : chunk.subarray(head.length),
   );
 }
 
