@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { Websocket, type WebSocketConnection } from "../../mod.ts";
 import type { WsxServer } from "../../src/core/server.ts";
 import { serveListen } from "../../src/adapters/bun_listen.ts";
+import { makeCerts } from "../conformance/_certs.ts";
 
 // Far more than a socket's kernel buffer takes at once: Bun's write takes part of it.
 const BIG = new Uint8Array(16 * 1024 * 1024);
@@ -226,4 +227,58 @@ test("shutdown closes the open connections with 1001", async () => {
   const done = closed(ws);
   await other.shutdown({ timeoutMs: 1000 });
   expect((await done).code).toBe(1001);
+});
+
+test("a connection that sends no head within handshakeTimeoutMs gets a 408 and is closed", async () => {
+  const own = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    handshakeTimeoutMs: 1000,
+    onRequest: (request) => Websocket.upgrade(request, {}),
+  });
+  const started = performance.now();
+  const reply = await new Promise<string>((resolve, reject) => {
+    let got = "";
+    const socket = connect(own.port, "127.0.0.1");
+    socket.on("data", (chunk) => got += chunk);
+    socket.on("close", () => resolve(got));
+    socket.on("error", reject);
+  });
+  const waited = performance.now() - started;
+  await own.shutdown({ timeoutMs: 500 });
+  expect(reply).toStartWith("HTTP/1.1 408 ");
+  expect(waited).toBeGreaterThanOrEqual(950);
+  expect(waited).toBeLessThan(3000);
+});
+
+test("with tls, Bun.listen serves wss: and the request is https:", async () => {
+  const certs = makeCerts();
+  const urls: string[] = [];
+  const own = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    tls: { cert: certs.cert, key: certs.key },
+    onRequest: (request) => {
+      urls.push(request.url);
+      return Websocket.upgrade(request, {
+        onMessage: (ws, data, isText) => ws.write(data, isText),
+      });
+    },
+  });
+  try {
+    const ws = new WebSocket(`wss://localhost:${own.port}/secure`, {
+      tls: { ca: certs.ca },
+    } as unknown as string[]);
+    const echoed = await new Promise<unknown>((resolve, reject) => {
+      ws.onopen = () => ws.send("over tls");
+      ws.onmessage = (event) => resolve(event.data);
+      ws.onerror = () => reject(new Error("client error"));
+    });
+    expect(echoed).toBe("over tls");
+    expect(urls).toEqual([`https://localhost:${own.port}/secure`]);
+    ws.close();
+  } finally {
+    await own.shutdown({ timeoutMs: 500 });
+    certs.remove();
+  }
 });
