@@ -282,3 +282,39 @@ test("with tls, Bun.listen serves wss: and the request is https:", async () => {
     certs.remove();
   }
 });
+
+test("a streamed message read slowly holds reading (pause) and gets through whole (resume)", async () => {
+  const own = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    maxStreamSize: 64 * 1024 * 1024,
+    onRequest: (request) =>
+      Websocket.upgrade(request, {
+        async onStream(ws, stream) {
+          let size = 0, sum = 0, reads = 0;
+          for await (const chunk of stream) {
+            // Every 4096th byte of the message, by its offset in the message.
+            for (let i = (4096 - size % 4096) % 4096; i < chunk.length; i += 4096) {
+              sum = (sum + chunk[i]) % 65521;
+            }
+            size += chunk.length;
+            // A slow reader: the engine pauses the socket while its queue is full.
+            if (++reads % 16 === 0) await Bun.sleep(5);
+          }
+          ws.write(`${size} ${sum}`);
+        },
+      }),
+  });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${own.port}/`);
+    await new Promise((resolve) => ws.onopen = resolve);
+    const answer = new Promise((resolve) => ws.onmessage = (event) => resolve(event.data));
+    ws.send(BIG);
+    let sum = 0;
+    for (let i = 0; i < BIG.length; i += 4096) sum = (sum + BIG[i]) % 65521;
+    expect(await answer).toBe(`${BIG.length} ${sum}`);
+    ws.close();
+  } finally {
+    await own.shutdown({ timeoutMs: 500 });
+  }
+});
