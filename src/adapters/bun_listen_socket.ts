@@ -14,8 +14,7 @@
  * @module
  */
 
-// deno-lint-ignore no-explicit-any
-type Listener = (this: ListenSocket, ...args: any[]) => void;
+import { SocketEvents } from "./bun_listen_events.ts";
 
 /**
  * The part of a socket of `Bun.listen` wsx uses.
@@ -42,7 +41,6 @@ export interface BunTcpSocket {
   setNoDelay(noDelay?: boolean): boolean;
 }
 
-type Listeners = Listener | Listener[] | undefined;
 const ENCODER = new TextEncoder();
 const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN = 32;
 // Bun's socket itself stopped reading: only once a chunk arrives while PAUSED. Pausing
@@ -74,7 +72,7 @@ const HIGH_WATER = 65536;
  * });
  * ```
  */
-export class ListenSocket {
+export class ListenSocket extends SocketEvents {
   /** Whether the connection is TLS (`tls.TLSSocket#encrypted`). */
   readonly encrypted: boolean;
   /**
@@ -94,19 +92,13 @@ export class ListenSocket {
   #corks = 0;
   // Chunks read while paused or before anyone listens to `data`.
   #inbox: Uint8Array[] | null = null;
-  // Listeners: one function or several in an array. The engine's four events in fields
-  // (no object per connection for them), the rare others by name.
-  #data: Listeners = undefined;
-  #drain: Listeners = undefined;
-  #close: Listeners = undefined;
-  #error: Listeners = undefined;
-  #other: Record<string, Listeners> | null = null;
 
   /**
    * @param socket Bun's socket.
    * @param encrypted Whether it is a TLS socket.
    */
   constructor(socket: BunTcpSocket, encrypted: boolean) {
+    super();
     this.#socket = socket;
     this.encrypted = encrypted;
   }
@@ -264,7 +256,7 @@ export class ListenSocket {
     const inbox = this.#inbox;
     this.#inbox = null;
     // Flowing again: held chunks go to `data` (dropped with no listener, as on Node.js).
-    if (inbox !== null && this.#data !== undefined) {
+    if (inbox !== null && this.dataListeners !== undefined) {
       for (let i = 0; i < inbox.length; i++) {
         if ((this.#flags & PAUSED) !== 0) {
           this.#inbox = inbox.slice(i);
@@ -287,8 +279,8 @@ export class ListenSocket {
   received(chunk: Uint8Array): void {
     if ((this.#flags & PAUSED) === 0) {
       // Flowing: with no `data` listener the chunk is dropped, as by a Node.js stream.
-      const data = this.#data;
-      if (typeof data === "function") data.call(this, chunk);
+      const data = this.dataListeners;
+      if (typeof data === "function") data.call(this as never, chunk);
       else if (data !== undefined) this.emit("data", chunk);
       return;
     }
@@ -332,82 +324,7 @@ export class ListenSocket {
 
   /** Bun reported an error: `error`, then `close`. */
   failed(error: Error): void {
-    if (this.#error !== undefined) this.emit("error", error);
+    if (this.listenerCount("error") > 0) this.emit("error", error);
     this.destroy();
-  }
-
-  // The listener subset of EventEmitter.
-
-  #get(event: string): Listeners {
-    switch (event) {
-      case "data":
-        return this.#data;
-      case "drain":
-        return this.#drain;
-      case "close":
-        return this.#close;
-      case "error":
-        return this.#error;
-    }
-    return this.#other?.[event];
-  }
-
-  #set(event: string, listeners: Listeners): void {
-    switch (event) {
-      case "data":
-        return void (this.#data = listeners);
-      case "drain":
-        return void (this.#drain = listeners);
-      case "close":
-        return void (this.#close = listeners);
-      case "error":
-        return void (this.#error = listeners);
-    }
-    (this.#other ??= {})[event] = listeners;
-  }
-
-  /** Adds a listener. */
-  on(event: string, listener: Listener): this {
-    const current = this.#get(event);
-    if (current === undefined) this.#set(event, listener);
-    else if (typeof current === "function") this.#set(event, [current, listener]);
-    else current.push(listener);
-    return this;
-  }
-
-  /** Adds a listener that runs once. */
-  once(event: string, listener: Listener): this {
-    const wrapper: Listener = function (this: ListenSocket, ...args) {
-      this.removeListener(event, wrapper);
-      listener.apply(this, args);
-    };
-    return this.on(event, wrapper);
-  }
-
-  /** Removes a listener. */
-  removeListener(event: string, listener: Listener): this {
-    const current = this.#get(event);
-    if (current === listener) this.#set(event, undefined);
-    else if (current !== undefined && typeof current !== "function") {
-      const at = current.indexOf(listener);
-      if (at >= 0) current.splice(at, 1);
-      if (current.length === 0) this.#set(event, undefined);
-    }
-    return this;
-  }
-
-  /** The number of listeners of an event. */
-  listenerCount(event: string): number {
-    const current = this.#get(event);
-    return current === undefined ? 0 : typeof current === "function" ? 1 : current.length;
-  }
-
-  /** Calls the listeners of an event with `this` as the socket. */
-  emit(event: string, ...args: unknown[]): boolean {
-    const current = this.#get(event);
-    if (current === undefined) return false;
-    if (typeof current === "function") current.apply(this, args);
-    else for (const listener of current.slice()) listener.apply(this, args);
-    return true;
   }
 }
