@@ -7,6 +7,8 @@
 //   HEADS_PROF=/tmp/prof node bench/faults/heads.mjs node   # a CPU profile of the server
 //   HEADS_TOP=1 node bench/faults/heads.mjs bun         # every gap over 5 ms, with its time
 //   HEADS_FLAGS=--trace-gc node bench/faults/heads.mjs node  # flags for the Node.js server
+//   HEADS_ROOTS=/work/main,. node bench/faults/heads.mjs node # two checkouts, interleaved
+//   node bench/faults/heads.mjs node node:net           # wsx, then the floor: bare node:net
 //
 // The server (heads_server.ts) runs on the named runtime with `transport: "engine"` and
 // `handshakeTimeoutMs` 2000; this process is the client: it opens HEADS (2,000) raw TCP
@@ -16,7 +18,7 @@
 
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
@@ -41,12 +43,22 @@ const extra = () => (process.env.HEADS_FLAGS ?? "").split(" ").filter(Boolean);
 const profFlags = () =>
   PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`, "--cpu-prof-interval=100"] : [];
 
-function startServer(runtime) {
-  const [command, args] = COMMANDS[runtime]();
+// The checkouts whose src/ the server loads (each run goes through them in turn).
+const ROOTS = (process.env.HEADS_ROOTS ?? ".").split(",").map((root) => resolve(root));
+
+// `node:net` (`deno:net`, `bun:net`): the floor server on that runtime (heads_server.ts).
+function startServer(runtime, root) {
+  const [name, kind = "wsx"] = runtime.split(":");
+  const [command, args] = COMMANDS[name]();
   const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, HEADS_HANDSHAKE_MS: String(HANDSHAKE_MS) },
+    env: {
+      ...process.env,
+      HEADS_HANDSHAKE_MS: String(HANDSHAKE_MS),
+      HEADS_ROOT: root,
+      HEADS_SERVER: kind,
+    },
   });
   const waiting = [];
   createInterface({ input: child.stdout }).on("line", (line) => {
@@ -106,8 +118,8 @@ async function roundTrips(ws, until) {
   return rtts;
 }
 
-async function run(runtime) {
-  const server = startServer(runtime);
+async function run(runtime, root) {
+  const server = startServer(runtime, root);
   const { port } = await server.ready;
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   await new Promise((resolve, reject) => {
@@ -144,10 +156,13 @@ async function run(runtime) {
   rtts.sort((a, b) => a - b);
   const round = (ms) => Math.round(ms * 10) / 10;
   return {
-    runtime,
+    runtime: ROOTS.length > 1 ? `${runtime} ${basename(root)}` : runtime,
     maxGapMs: lag.maxGapMs,
     maxCpuMs: lag.maxCpuMs,
     over5: lag.over5,
+    cpuOver3: lag.cpuOver3,
+    cpuOver5: lag.cpuOver5,
+    cpuMs: lag.cpuMs,
     top: process.env.HEADS_TOP ? lag.top : undefined,
     since: process.env.HEADS_TOP ? lag.since : undefined,
     rttMaxMs: round(rtts.at(-1)),
@@ -165,12 +180,14 @@ async function run(runtime) {
 }
 
 const runtimes = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ["node", "deno", "bun"];
-const results = new Map(runtimes.map((runtime) => [runtime, []]));
+const results = new Map();
 for (let i = 0; i < RUNS; i++) {
   for (const runtime of runtimes) {
-    const result = await run(runtime);
-    console.log(JSON.stringify(result));
-    results.get(runtime).push(result);
+    for (const root of ROOTS) {
+      const result = await run(runtime, root);
+      console.log(JSON.stringify(result));
+      results.set(result.runtime, [...results.get(result.runtime) ?? [], result]);
+    }
   }
 }
 // The spread over the runs: lowest to highest of each figure.
@@ -180,13 +197,15 @@ const spread = (list, pick) => {
   return low === high ? `${low}` : `${low}-${high}`;
 };
 console.log(
-  "\n| runtime | runs | longest loop gap (ms) | main-thread CPU in one gap (ms) | worst RTT (ms) | cut after the deadline (ms) |",
+  "\n| runtime | runs | longest loop gap (ms) | main-thread CPU in one gap (ms) | gaps over 3 / 5 ms of CPU | main-thread CPU (ms) | worst RTT (ms) | cut after the deadline (ms) |",
 );
-console.log("| --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const [runtime, list] of results) {
   const cells = [
     spread(list, (r) => r.maxGapMs),
     spread(list, (r) => r.maxCpuMs),
+    `${spread(list, (r) => r.cpuOver3)} / ${spread(list, (r) => r.cpuOver5)}`,
+    spread(list, (r) => r.cpuMs),
     spread(list, (r) => r.rttMaxMs),
     `${spread(list, (r) => r.cutAfterMs[0])} to ${spread(list, (r) => r.cutAfterMs[1])}`,
   ];

@@ -1,14 +1,20 @@
 /**
  * The server side of `heads.mjs`: wsx's engine (`transport: "engine"`) on the runtime this
  * runs on, `handshakeTimeoutMs` 2000, echoing on every WebSocket, with a probe of its own
- * event loop. One JSON object a line on stdout, one command a line on stdin:
+ * event loop. wsx is loaded from the checkout `HEADS_ROOT` (default: the working directory),
+ * so that one runner measures two versions. `HEADS_SERVER=net` runs the floor instead: a
+ * bare `node:net` server that cuts the same late heads with wsx's `HeadTimeouts` (the same
+ * pace, no HTTP parser, no WebSocket: what the sockets alone cost), echoing raw bytes on
+ * a connection whose first bytes are not a request head. One JSON object a line on
+ * stdout, one command a line on stdin:
  *
  * - on start: `{"event":"ready","port":N,"runtime":"..."}`
  * - `take`: `{"event":"lag","maxGapMs":N,"maxCpuMs":N,"over5":N,"top":[...]}`, then the
  *   probe starts over. `maxGapMs` is the longest gap between two ticks of a 1 ms timer
  *   beyond its 1 ms, `maxCpuMs` the most time the main thread spent on a core within one
  *   gap (Linux: its schedstat): what a blocking task costs even when the machine is busy
- *   with other processes. `top` lists every gap over 5 ms (wall or CPU) as
+ *   with other processes; `cpuOver3`/`cpuOver5` how many gaps took over 3/5 ms of it,
+ *   `cpuMs` all of it since the last take. `top` lists every gap over 5 ms (wall or CPU) as
  *   `[ms since the last take, gap, CPU, waiting for a core]`.
  * - `quit`, or stdin closing: stop and exit.
  *
@@ -17,23 +23,64 @@
 
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
-import type { Socket } from "node:net";
+import { createHash } from "node:crypto";
+import { createServer, type Socket } from "node:net";
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { Websocket } from "../../mod.ts";
-import { detectRuntime, serve } from "../../src/serve.ts";
+import { pathToFileURL } from "node:url";
 
 const HANDSHAKE_MS = Number(process.env.HEADS_HANDSHAKE_MS ?? 2000);
+const root = pathToFileURL(`${process.env.HEADS_ROOT ?? process.cwd()}/`);
+const load = (path: string) => import(new URL(path, root).href);
+const { detectRuntime } = await load("src/serve.ts");
 
-Websocket.timeout = 0;
-const server = await serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  transport: "engine",
-  handshakeTimeoutMs: HANDSHAKE_MS,
-  onRequest: (req) =>
-    Websocket.upgrade(req, { onMessage: (ws, data, isText) => ws.write(data, isText) }),
-});
+interface Served {
+  port: number;
+  raw: Server;
+  shutdown(options: { timeoutMs: number }): Promise<void>;
+}
+
+async function serveWsx(): Promise<Served> {
+  const { Websocket } = await load("mod.ts");
+  const { serve } = await load("src/serve.ts");
+  Websocket.timeout = 0;
+  type Echo = { write(data: unknown, isText: boolean): void };
+  return await serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    transport: "engine",
+    handshakeTimeoutMs: HANDSHAKE_MS,
+    onRequest: (req: Request) =>
+      Websocket.upgrade(req, {
+        onMessage: (ws: Echo, data: unknown, isText: boolean) => ws.write(data, isText),
+      }),
+  });
+}
+
+// The floor: every socket waits for a head that never comes and is cut by HeadTimeouts;
+// the client's round trips (a WebSocket, its handshake answered by hand) echo raw frames
+// back unmasked, which is all `ws` needs to see its message.
+async function serveNet(): Promise<Served> {
+  const { HeadTimeouts } = await load("src/adapters/node_head_timeout.ts");
+  const heads = new HeadTimeouts(HANDSHAKE_MS);
+  const raw = createServer((socket) => {
+    heads.waiting(socket);
+    socket.once("data", (first) => {
+      if (!first.includes("Upgrade: websocket")) return;
+      heads.done(socket);
+      socket.write(handshakeAnswer(first.toString("latin1")));
+      socket.on("data", (frame) => socket.write(unmask(frame)));
+    });
+    socket.on("error", () => {});
+  }) as unknown as Server;
+  await new Promise<void>((done) => raw.listen(0, "127.0.0.1", done));
+  const port = (raw.address() as { port: number }).port;
+  // The floor answers nothing at shutdown: the process exits.
+  const shutdown = () => Promise.resolve(void raw.close());
+  return { port, raw, shutdown };
+}
+
+const server = process.env.HEADS_SERVER === "net" ? await serveNet() : await serveWsx();
 
 // The main thread's own time on a core and waiting for one, in ms (Linux), apart from
 // the runtime's other threads (GC, I/O) that process.cpuUsage() adds in.
@@ -56,6 +103,7 @@ const probe = {
   since: performance.now(),
   last: performance.now(),
   lastThread: mainThread(),
+  takenCpu: mainThread().cpu,
   gaps: [] as Gap[],
   tick(): void {
     const now = performance.now(), thread = mainThread();
@@ -78,12 +126,18 @@ const probe = {
     const max = (pick: (gap: Gap) => number) => round(Math.max(0, ...gaps.map(pick)));
     const over5 = gaps.filter((g) => g.gapMs > 5 || g.cpuMs > 5);
     const top = over5.map((g) => [g.at, g.gapMs, g.cpuMs, g.waitMs].map(round));
+    const thread = mainThread();
+    const cpuMs = round(thread.cpu - this.takenCpu);
+    this.takenCpu = thread.cpu;
     return {
       event: "lag",
       since,
       maxGapMs: max((g) => g.gapMs),
       maxCpuMs: max((g) => g.cpuMs),
       over5: over5.length,
+      cpuOver3: gaps.filter((g) => g.cpuMs > 3).length,
+      cpuOver5: gaps.filter((g) => g.cpuMs > 5).length,
+      cpuMs,
       top,
     };
   },
@@ -93,7 +147,7 @@ setInterval(() => probe.tick(), 1);
 // When each connection closed after its head's deadline (its accept + HANDSHAKE_MS), for
 // those closed since the last `take`: the late heads (the WebSocket closes after).
 let cut: number[] = [];
-(server.raw as Server).on("connection", (socket: Socket) => {
+server.raw.on("connection", (socket: Socket) => {
   const deadline = Date.now() + HANDSHAKE_MS;
   socket.once("close", () => cut.push(Date.now() - deadline));
 });
@@ -118,3 +172,22 @@ lines.on("line", (line) => {
   else if (line === "quit") void stop();
 });
 lines.on("close", () => void stop());
+
+// The answer to a WebSocket handshake, its accept key computed from the request's.
+function handshakeAnswer(request: string): string {
+  const key = /sec-websocket-key: *(\S+)/i.exec(request)?.[1] ?? "";
+  const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+    .digest("base64");
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Accept: ${accept}\r\n\r\n`;
+}
+
+// A client's small masked frame (one read, under 126 bytes) sent back unmasked.
+function unmask(frame: Uint8Array): Uint8Array {
+  const length = frame[1] & 0x7f, mask = frame.subarray(2, 6);
+  const out = new Uint8Array(2 + length);
+  out[0] = frame[0];
+  out[1] = length;
+  for (let i = 0; i < length; i++) out[2 + i] = frame[6 + i] ^ mask[i & 3];
+  return out;
+}
