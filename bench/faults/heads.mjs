@@ -167,6 +167,10 @@ async function run(runtime, root) {
     blockedOver3: lag.blockedOver3,
     blockedOver5: lag.blockedOver5,
     maxBlockedNoGcMs: lag.maxBlockedNoGcMs,
+    maxProcessMs: lag.maxProcessMs,
+    processOver2: lag.processOver2,
+    processOver3: lag.processOver3,
+    maxProcessNoGcMs: lag.maxProcessNoGcMs,
     top: process.env.HEADS_TOP ? lag.top : undefined,
     since: process.env.HEADS_TOP ? lag.since : undefined,
     rttMaxMs: round(rtts.at(-1)),
@@ -201,9 +205,11 @@ const spread = (list, pick) => {
   return low === high ? `${low}` : `${low}-${high}`;
 };
 console.log(
-  "\n| runtime | runs | longest loop gap (ms) | main-thread CPU in one gap (ms) | gaps over 3 / 5 ms of CPU | loop held (ms) | held over 3 / 5 ms | held, no GC in the gap (ms) | main-thread CPU (ms) | worst RTT (ms) | cut after the deadline (ms) |",
+  "\n| runtime | runs | longest loop gap (ms) | main-thread CPU in one gap (ms) | gaps over 3 / 5 ms of CPU | loop held (ms) | held over 3 / 5 ms | held, no GC in the gap (ms) | process CPU in one gap (ms) | over 2 / 3 ms | same, no GC in the gap (ms) | main-thread CPU (ms) | worst RTT (ms) | cut after the deadline (ms) |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log(
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+);
 for (const [runtime, list] of results) {
   const cells = [
     spread(list, (r) => r.maxGapMs),
@@ -212,6 +218,9 @@ for (const [runtime, list] of results) {
     spread(list, (r) => r.maxBlockedMs),
     `${spread(list, (r) => r.blockedOver3)} / ${spread(list, (r) => r.blockedOver5)}`,
     spread(list, (r) => r.maxBlockedNoGcMs),
+    spread(list, (r) => r.maxProcessMs),
+    `${spread(list, (r) => r.processOver2)} / ${spread(list, (r) => r.processOver3)}`,
+    spread(list, (r) => r.maxProcessNoGcMs),
     spread(list, (r) => r.cpuMs),
     spread(list, (r) => r.rttMaxMs),
     `${spread(list, (r) => r.cutAfterMs[0])} to ${spread(list, (r) => r.cutAfterMs[1])}`,

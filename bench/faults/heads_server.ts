@@ -20,7 +20,9 @@
  *   by schedstat, `cpuOver3`/`cpuOver5` and `cpuMs` (all of it since the last take) alike;
  *   but the kernel brings a running thread's time up to date only at its scheduler ticks
  *   (4 ms here) and switches, so a busy gap can show up to 4 ms too much or too little.
- *   `top` lists every gap over 5 ms (wall or CPU) as `[ms since the last take, gap, CPU,
+ *   `maxProcessMs`, `processOver2`/`processOver3` and `maxProcessNoGcMs` are the same from
+ *   the process's CPU time (exact; every thread's, V8's GC helpers too unless Node.js runs
+ *   with `--single-threaded-gc`). `top` lists every gap over 5 ms (wall or CPU) as `[ms since the last take, gap, CPU,
  *   waiting for a core, GC]`.
  * - `quit`, or stdin closing: stop and exit.
  *
@@ -97,6 +99,13 @@ function mainThread(): { cpu: number; wait: number } {
   return { cpu: Number(cpu) / 1e6, wait: Number(wait) / 1e6 };
 }
 
+// The process's CPU time, in ms: exact (getrusage), but every thread's; with Node.js's
+// `--single-threaded-gc` (HEADS_FLAGS) nearly all of it is the main thread's.
+function processCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 // Gaps between ticks of a 1 ms timer: runtime-neutral (perf_hooks' loop-delay monitor is
 // not on every runtime). The main thread's time on a core within a gap tells a block (the
 // loop busy) from a wait for a core (the machine busy with other processes).
@@ -108,6 +117,8 @@ interface Gap {
   waitMs: number;
   // The main thread's time in V8's collections within the gap (Node.js only).
   gcMs: number;
+  // The whole process's CPU time within the gap (exact, but with every thread's).
+  processMs: number;
 }
 
 // V8's collections (Node.js's perf_hooks; elsewhere none are seen): a gap's CPU less the
@@ -131,21 +142,24 @@ const probe = {
   since: performance.now(),
   last: performance.now(),
   lastThread: mainThread(),
+  lastProcess: processCpu(),
   takenCpu: mainThread().cpu,
   gaps: [] as Gap[],
   tick(): void {
-    const now = performance.now(), thread = mainThread();
+    const now = performance.now(), thread = mainThread(), cpu = processCpu();
     const gap = {
       at: this.last - this.since,
       gapMs: now - this.last - 1,
       cpuMs: thread.cpu - this.lastThread.cpu,
       waitMs: thread.wait - this.lastThread.wait,
       gcMs: 0,
+      processMs: cpu - this.lastProcess,
       end: now,
     };
-    if (gap.gapMs > 2 || gap.cpuMs > 2) this.gaps.push(gap);
+    if (gap.gapMs > 2 || gap.cpuMs > 2 || gap.processMs > 2) this.gaps.push(gap);
     this.last = now;
     this.lastThread = thread;
+    this.lastProcess = cpu;
   },
   take(): Record<string, unknown> {
     const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -177,6 +191,10 @@ const probe = {
       blockedOver5: gaps.filter((g) => blocked(g) > 5).length,
       // The longest hold with no collection in it (where the runtime reports them).
       maxBlockedNoGcMs: max((g) => (g.gcMs > 0 ? 0 : blocked(g))),
+      maxProcessMs: max((g) => g.processMs),
+      processOver2: gaps.filter((g) => g.processMs > 2).length,
+      processOver3: gaps.filter((g) => g.processMs > 3).length,
+      maxProcessNoGcMs: max((g) => (g.gcMs > 0 ? 0 : g.processMs)),
       cpuMs,
       top,
     };
