@@ -130,7 +130,7 @@ async function run(runtime, root) {
   await roundTrips(ws, ((n) => () => n-- === 0)(200));
   const closing = [];
   // The probe and the cut times start over: every head's cut is counted.
-  await server.ask("take");
+  const before = await server.ask("take");
   const openedAt = Date.now();
   for (let i = 0; i < HEADS; i += BATCH) {
     const batch = Math.min(BATCH, HEADS - i);
@@ -178,6 +178,8 @@ async function run(runtime, root) {
     rtts: rtts.length,
     openMs,
     cutWhileOpening: opening.closed,
+    // The heap the waiting heads added (a collection may fall in between either way).
+    heapPerHeadKB: Math.round((opening.heapMB - before.heapMB) * 1e6 / HEADS / 100) / 10,
     closed: opening.closed + lag.closed,
     cutAfterMs: [
       Math.min(...[opening.cutMinMs, lag.cutMinMs].filter((ms) => ms !== undefined)),

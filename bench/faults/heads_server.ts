@@ -196,6 +196,8 @@ const probe = {
       processOver3: gaps.filter((g) => g.processMs > 3).length,
       maxProcessNoGcMs: max((g) => (g.gcMs > 0 ? 0 : g.processMs)),
       cpuMs,
+      // The JavaScript heap in use at this take (with 2,000 heads waiting at the second).
+      heapMB: round(process.memoryUsage().heapUsed / 1e6),
       top,
     };
   },
