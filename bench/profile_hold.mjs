@@ -2,6 +2,7 @@
 // (the `hold` scenario of bench/run.mjs, for one server, with instruments):
 //
 //   node bench/profile_hold.mjs NAME [--conns 10000] [--concurrency 128] [--perf] [--cpu-prof]
+//     [--syscalls] [--spaces]
 //
 // NAME is a server of bench/lib/servers.mjs (e.g. bunEngine, bunNative, wsx). Prints
 // handshakes/s, server CPU per handshake, heap and RSS per held connection and, on Bun,
@@ -9,6 +10,12 @@
 // server with `perf record -g` while the connections open and prints the hottest symbols
 // (kernel and native code; JIT-compiled JavaScript shows as unknown addresses); --cpu-prof
 // writes a CPU profile (Node.js, Bun) into bench/results/profiles/ when the server quits.
+// The memory split: heapPhysical (V8's pages in memory), brkRss (glibc's main arena) and
+// anonRss (anonymous mappings, V8's pages among them); --spaces adds each V8 space.
+// --syscalls counts the server's system calls per handshake (`strace -c -f`, which
+// slows it: read the counts, not the rates). --idle S measures the memory again after S
+// more seconds of idle (and waits as long before the first measure): V8 gives back the young generation it grew during the burst only
+// once allocation has been low for about 5 s.
 
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -44,6 +51,33 @@ async function perfRecord(pid) {
   };
 }
 
+// System calls by name while the connections open (`strace -c -f`), to read per handshake.
+async function syscallCount(pid) {
+  const child = track(spawn("strace", ["-c", "-f", "-p", String(pid)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  }));
+  let text = "";
+  child.stderr.on("data", (d) => (text += d));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return {
+    stop: () =>
+      new Promise((resolve) => (child.once("exit", () => resolve(text)), child.kill("SIGINT"))),
+  };
+}
+
+function syscallsPer(text, open) {
+  const rows = [];
+  for (const line of text.split("\n")) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 5 || !/^[0-9.]+$/.test(cols[0])) continue;
+    const name = cols[cols.length - 1], calls = Number(cols[3]);
+    if (name !== "total" && calls / open >= 0.05) rows.push([name, calls / open]);
+  }
+  rows.sort((a, b) => b[1] - a[1]);
+  return "system calls per handshake (strace -c -f):\n" +
+    rows.map(([n, c]) => `  ${c.toFixed(2).padStart(6)}  ${n}`).join("\n");
+}
+
 function perfTop(file) {
   const child = spawn("perf", [
     "report",
@@ -68,12 +102,16 @@ const server = await ServerProcess.start(name, {
   cpuProfileDir: args.includes("--cpu-prof") ? profiles : undefined,
 });
 console.log(`${name}: ${server.ready.runtime}, pid ${server.child.pid}`);
+const idleSeconds = option("--idle", 0);
+// The fresh server's young generation settles too, so that both ends compare alike.
+if (idleSeconds > 0) await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
 const before = await server.memory();
 const typesBefore = await server.typeCounts();
 // With --cpu-prof, the stretch between the two marks is the handshakes alone:
 // node bench/profile_top.mjs FILE 40 --between profileMark
 await server.mark();
 const perf = args.includes("--perf") ? await perfRecord(server.child.pid) : null;
+const syscalls = args.includes("--syscalls") ? await syscallCount(server.child.pid) : null;
 const cpu0 = server.cpuSeconds();
 const held = await holdConnections(binary, server.port, conns, 120_000, {
   raw: false,
@@ -82,17 +120,43 @@ const held = await holdConnections(binary, server.port, conns, 120_000, {
 const cpu = server.cpuSeconds() - cpu0;
 await server.mark();
 await perf?.stop();
+const syscallText = await syscalls?.stop();
 await new Promise((resolve) => setTimeout(resolve, 500));
 const after = await server.memory();
 const typesAfter = await server.typeCounts();
+let settled = null;
+if (idleSeconds > 0) {
+  await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+  settled = await server.memory();
+}
 const open = held.ready.open;
 console.log(
   `${open} connections open in ${held.ready.seconds} s: ${Math.round(open / held.ready.seconds)}` +
     ` handshakes/s, server CPU ${((cpu / open) * 1e6).toFixed(1)} us/handshake, client CPU ` +
     `${Math.round((100 * held.ready.client_cpu_s) / held.ready.seconds)}%`,
 );
-for (const key of ["heapUsed", "rss", "external", "arrayBuffers"]) {
-  console.log(`  ${key.padEnd(12)} ${((after[key] - before[key]) / open).toFixed(0)} B/conn`);
+const extra = args.includes("--spaces")
+  ? Object.keys(after).filter((k) => /^(space|used)_/.test(k))
+  : [];
+for (
+  const key of [
+    "heapUsed",
+    "rss",
+    "external",
+    "arrayBuffers",
+    "heapPhysical",
+    "brkRss",
+    "anonRss",
+    ...extra,
+  ]
+) {
+  if (after[key] === undefined) continue;
+  const later = settled === null
+    ? ""
+    : `, ${((settled[key] - before[key]) / open).toFixed(0)} after ${idleSeconds} s more`;
+  console.log(
+    `  ${key.padEnd(12)} ${((after[key] - before[key]) / open).toFixed(0)} B/conn${later}`,
+  );
 }
 if (typesBefore && typesAfter) {
   const diff = Object.keys(typesAfter).map((
@@ -105,3 +169,4 @@ if (typesBefore && typesAfter) {
 await held.release();
 await server.stop();
 if (perf) console.log(await perfTop(perf.file));
+if (syscallText) console.log(syscallsPer(syscallText, open));

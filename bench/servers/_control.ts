@@ -20,6 +20,8 @@
 
 import process from "node:process";
 import { createInterface } from "node:readline";
+import { readFileSync } from "node:fs";
+import { getHeapSpaceStatistics } from "node:v8";
 
 /** What a benchmark server tells the control channel. */
 export interface BenchServer {
@@ -78,7 +80,39 @@ function memory(server: BenchServer): Record<string, unknown> {
     arrayBuffers: m.arrayBuffers,
     connections: server.connections(),
     appObjects: appState.length,
+    ...memoryParts(),
   };
+}
+
+// Where the RSS is, for profiling (`bench/profile_hold.mjs`): the V8 heap pages in
+// memory, and from /proc/self/smaps the resident bytes of the brk heap (glibc malloc's
+// main arena: native objects, small buffers) and of anonymous mappings (V8's pages,
+// large mallocs, other arenas). Absent where the runtime or the system has none.
+function memoryParts(): Record<string, number> {
+  const parts: Record<string, number> = {};
+  try {
+    let physical = 0;
+    for (const space of getHeapSpaceStatistics()) {
+      physical += space.physical_space_size;
+      parts[`space_${space.space_name}`] = space.physical_space_size;
+      parts[`used_${space.space_name}`] = space.space_used_size;
+    }
+    if (physical > 0) parts.heapPhysical = physical;
+  } catch { /* not on this runtime */ }
+  try {
+    let region = "", brk = 0, anon = 0;
+    for (const line of readFileSync("/proc/self/smaps", "latin1").split("\n")) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) region = line.split(/\s+/)[5] ?? "";
+      else if (line.startsWith("Rss:")) {
+        const kb = Number(line.slice(4).trim().split(" ")[0]) * 1024;
+        if (region === "[heap]") brk += kb;
+        else if (region === "") anon += kb;
+      }
+    }
+    parts.brkRss = brk;
+    parts.anonRss = anon;
+  } catch { /* no /proc */ }
+  return parts;
 }
 
 /** Busy for 10 ms under a name that a CPU profile shows (sampled every 1 ms by default). */
