@@ -13,6 +13,10 @@ const RUNTIMES = Object.freeze({
     [
       "--expose-gc",
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      // Finer sampling (microseconds; 1000 by default) for short runs such as `hold`.
+      ...(profileDir && process.env.BENCH_CPU_PROF_INTERVAL
+        ? [`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`]
+        : []),
       "--import",
       "tsx",
       file,

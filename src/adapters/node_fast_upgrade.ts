@@ -31,9 +31,11 @@ const END_OF_HEAD = "\r\n\r\n";
 const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
 
 /**
- * Takes an upgrade head read here. The socket is left as `node:http` leaves it on
- * `upgrade`, neither flowing nor paused (what follows waits in it), with an `error`
- * listener that destroys it.
+ * Takes an upgrade head read here, with an `error` listener on the socket that destroys
+ * it. The socket is still flowing while it runs, so that a `data` listener added now
+ * reads on without a resume; if none was added when it returns, the socket is left as
+ * `node:http` leaves it on `upgrade`, neither flowing nor paused (what follows waits in
+ * it).
  *
  * @example
  * ```ts
@@ -77,14 +79,15 @@ function endSelf(this: Socket): void {
   this.end();
 }
 
+function holdBytes(socket: Socket): void {
+  (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+}
+
 function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   const route = this[kRoute]!;
   this[kRoute] = undefined;
   this.removeListener("data", onFirstChunk);
   this.removeListener("end", endSelf);
-  // Neither flowing nor paused: bytes that follow wait in the socket, as node:http
-  // leaves an upgraded socket, or until node:http's own `data` listener starts reading.
-  (this as { readableFlowing: boolean | null }).readableFlowing = null;
   const server = route.server as Server & { maxHeaderSize?: number };
   // Never more than node:http would take: its limits may be lower than the parser's.
   const maxBytes = Math.min(MAX_FAST_HEAD, server.maxHeaderSize || httpMaxHeaderSize);
@@ -93,7 +96,16 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   const end = Math.min(chunk.length, maxBytes);
   const text = chunk.latin1Slice ? chunk.latin1Slice(0, end) : chunk.toString("latin1", 0, end);
   const head = parseUpgradeHead(text, maxBytes, maxFields);
-  if (head !== undefined) return route.upgrade(this, head, chunk.subarray(head.length));
+  if (head !== undefined) {
+    route.upgrade(this, head, chunk.subarray(head.length));
+    // An engine that took the socket meanwhile reads on: still flowing, its `data`
+    // listener needs no resume (a tick per connection). Otherwise neither flowing nor
+    // paused: what follows waits in the socket, as node:http leaves an upgraded one.
+    if (this.listenerCount("data") === 0) holdBytes(this);
+    return;
+  }
+  // Until node:http's own `data` listener starts reading.
+  holdBytes(this);
   this.removeListener("error", destroySelf);
   // A head already longer than the limit: 431, as node:http would answer. Answered here
   // because Deno's node:http, handed the chunk back, sometimes fails it as a bare parse
