@@ -60,11 +60,28 @@ class LazyRequest {
   readonly #rawHeaders: readonly string[];
   #headers: Headers | undefined;
   #full: Request | undefined;
+  // The socket, until an upgrade takes it: a field rather than an entry in `pendingOf`
+  // (a WeakMap set, get and delete per handshake, and an ephemeron for the GC).
+  #pending: PendingUpgrade | undefined;
 
-  constructor(method: string, url: string, rawHeaders: readonly string[]) {
+  constructor(
+    method: string,
+    url: string,
+    rawHeaders: readonly string[],
+    pending?: PendingUpgrade,
+  ) {
     this.#method = method;
     this.#url = url;
     this.#rawHeaders = rawHeaders;
+    this.#pending = pending;
+  }
+
+  // Takes the pending upgrade of a lazy request; null for any other object.
+  static take(request: object): PendingUpgrade | undefined | null {
+    if (!(#pending in request)) return null;
+    const pending = request.#pending;
+    request.#pending = undefined;
+    return pending;
   }
 
   get method(): string {
@@ -205,9 +222,10 @@ export function lazyRequest(
   if (method !== "GET" && FORBIDDEN_METHODS.has(method.toUpperCase())) {
     throw new TypeError(`'${method}' HTTP method is unsupported.`);
   }
-  const request = LAZY_IS_COMPLETE
-    ? new LazyRequest(method, url, rawHeaders) as unknown as Request
-    : new Request(url, { method, headers: headersFrom(rawHeaders) });
+  if (LAZY_IS_COMPLETE) {
+    return new LazyRequest(method, url, rawHeaders, pending) as unknown as Request;
+  }
+  const request = new Request(url, { method, headers: headersFrom(rawHeaders) });
   pendingOf.set(request, pending);
   return request;
 }
@@ -227,6 +245,8 @@ const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
  * ```
  */
 export function takeUpgrade(request: Request): PendingUpgrade | undefined {
+  const lazy = LazyRequest.take(request);
+  if (lazy !== null) return lazy;
   const pending = pendingOf.get(request);
   pendingOf.delete(request);
   return pending;
