@@ -61,6 +61,7 @@ export interface UpgradeHead {
 // RFC 3986 path and query characters: unreserved, sub-delims, ":", "@", "/", "?" and
 // percent escapes; no fragment, no characters that need quoting.
 const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
+const CRLF = "\r\n";
 const REQUEST_LINE_START = "GET ";
 const REQUEST_LINE_END = " HTTP/1.1";
 
@@ -86,26 +87,31 @@ export function parseUpgradeHead(
   maxBytes: number = MAX_FAST_HEAD,
   maxFields: number = MAX_FAST_HEADERS,
 ): UpgradeHead | undefined {
-  const end = text.indexOf("\r\n\r\n");
+  const end = text.indexOf(CRLF + CRLF);
   if (end < 0 || end + 4 > maxBytes) return undefined;
-  const lines = text.slice(0, end).split("\r\n");
-  const requestLine = lines[0];
+  // Read in place, line by line (no split, no line strings): every handshake pays this.
+  let lineEnd = text.indexOf(CRLF);
   if (
-    !requestLine.startsWith(REQUEST_LINE_START) || !requestLine.endsWith(REQUEST_LINE_END) ||
-    lines.length - 1 > maxFields
+    !text.startsWith(REQUEST_LINE_START) ||
+    lineEnd < REQUEST_LINE_START.length + REQUEST_LINE_END.length ||
+    !text.startsWith(REQUEST_LINE_END, lineEnd - REQUEST_LINE_END.length)
   ) return undefined;
-  const target = requestLine.slice(REQUEST_LINE_START.length, -REQUEST_LINE_END.length);
+  const target = text.slice(REQUEST_LINE_START.length, lineEnd - REQUEST_LINE_END.length);
   if (!TARGET.test(target)) return undefined;
   const rawHeaders: string[] = [];
   let upgrade = false, connectionUpgrade = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(":");
-    if (colon <= 0) return undefined;
-    const name = line.slice(0, colon);
-    const value = trimOws(line, colon + 1);
+  for (let fields = 1; lineEnd < end; fields++) {
+    const start = lineEnd + 2;
+    lineEnd = text.indexOf(CRLF, start);
+    const colon = text.indexOf(":", start);
+    if (fields > maxFields || colon <= start || colon > lineEnd) return undefined;
+    const name = text.slice(start, colon);
+    const value = trimOws(text, colon + 1, lineEnd);
     if (!TOKEN.test(name) || !TRIMMED_FIELD_VALUE.test(value)) return undefined;
-    switch (name.toLowerCase()) {
+    // Only names of these lengths can be one of the fields that matter here.
+    switch (
+      name.length === 7 || name.length === 10 || name.length >= 14 ? name.toLowerCase() : ""
+    ) {
       case "upgrade":
         upgrade = true;
         break;
