@@ -4,7 +4,8 @@
  *
  * - on start: `{"event":"ready","port":N,...}`
  * - `mem`: full GC (the runner starts Node.js and Deno with `--expose-gc`; Bun has
- *   `Bun.gc`), then
+ *   `Bun.gc`), a pause of BENCH_MEM_SETTLE_MS (300 by default) for the freed pages to be
+ *   unmapped, full GC again, then
  *   `{"event":"mem","heapUsed":N,"heapTotal":N,"rss":N,"external":N,"arrayBuffers":N,"connections":N}`
  * - `types` (Bun only): full GC, then `{"event":"types","counts":{...}}`, the live objects
  *   of each type on the JavaScriptCore heap (`heapStats()` of `bun:jsc`), for profiling
@@ -60,6 +61,9 @@ const appState: Array<{ id: number; name: string; seen: number }> = [];
     for (let j = 0; j < 4096; j++, i++) appState.push({ id: i, name: `user-${i}`, seen: i * 2 });
   }
 }
+
+// How long `mem` waits between a first GC and the measure (BENCH_MEM_SETTLE_MS).
+const MEM_SETTLE_MS = Number(process.env.BENCH_MEM_SETTLE_MS ?? "300");
 
 function send(line: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(line) + "\n");
@@ -168,8 +172,14 @@ export function control(server: BenchServer): void {
   const lines = createInterface({ input: process.stdin });
   lines.on("line", (line) => {
     const command = line.trim();
-    if (command === "mem") send(memory(server));
-    else if (command.startsWith("broadcast ")) broadcast(server, Number(command.slice(10)));
+    if (command === "mem") {
+      // V8 unmaps the pages a full GC frees on a worker thread, a little later: RSS read
+      // at once still counts them (1-2 KB per held connection, varying from run to run).
+      if (MEM_SETTLE_MS > 0) {
+        gc?.();
+        setTimeout(() => send(memory(server)), MEM_SETTLE_MS);
+      } else send(memory(server));
+    } else if (command.startsWith("broadcast ")) broadcast(server, Number(command.slice(10)));
     else if (command === "types") void objectTypes().then(send);
     else if (command === "mark") send(profileMark());
     else if (command === "quit") void quit();
