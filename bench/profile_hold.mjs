@@ -65,6 +65,30 @@ async function syscallCount(pid) {
   };
 }
 
+// Event-loop turns (epoll waits) and writes while the connections open, counted by the
+// kernel's tracepoints (`perf stat`), which hardly slows the server, unlike strace.
+const LOOP_EVENTS = ["syscalls:sys_enter_epoll_pwait", "syscalls:sys_enter_write"];
+async function loopCount(pid) {
+  const child = track(
+    spawn("perf", ["stat", "-x", ",", "-e", LOOP_EVENTS.join(","), "-p", String(pid)], {
+      stdio: ["ignore", "ignore", "pipe"],
+    }),
+  );
+  let text = "";
+  child.stderr.on("data", (d) => (text += d));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return {
+    stop: () =>
+      new Promise((resolve) => (child.once("exit", () => resolve(text)), child.kill("SIGINT"))),
+  };
+}
+
+function loopsPer(text, open) {
+  const rows = text.split("\n").map((l) => l.split(",")).filter((c) => LOOP_EVENTS.includes(c[2]));
+  return "per handshake (perf stat):\n" +
+    rows.map((c) => `  ${(Number(c[0]) / open).toFixed(2).padStart(6)}  ${c[2]}`).join("\n");
+}
+
 function syscallsPer(text, open) {
   const rows = [];
   for (const line of text.split("\n")) {
@@ -112,6 +136,7 @@ const typesBefore = await server.typeCounts();
 await server.mark();
 const perf = args.includes("--perf") ? await perfRecord(server.child.pid) : null;
 const syscalls = args.includes("--syscalls") ? await syscallCount(server.child.pid) : null;
+const loops = args.includes("--loops") ? await loopCount(server.child.pid) : null;
 const cpu0 = server.cpuSeconds();
 const held = await holdConnections(binary, server.port, conns, 120_000, {
   raw: false,
@@ -121,6 +146,7 @@ const cpu = server.cpuSeconds() - cpu0;
 await server.mark();
 await perf?.stop();
 const syscallText = await syscalls?.stop();
+const loopText = await loops?.stop();
 await new Promise((resolve) => setTimeout(resolve, 500));
 const after = await server.memory();
 const typesAfter = await server.typeCounts();
@@ -170,3 +196,4 @@ await held.release();
 await server.stop();
 if (perf) console.log(await perfTop(perf.file));
 if (syscallText) console.log(syscallsPer(syscallText, open));
+if (loopText) console.log(loopsPer(loopText, open));

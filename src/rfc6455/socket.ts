@@ -83,9 +83,9 @@ export class NodeWebSocket extends SocketLink implements Transport {
   }
 
   /**
-   * Sends the opening handshake's response ahead of everything else: it leaves at the end
-   * of the turn (`turn.ts`), in one write with what `onOpen` and the first replies send.
-   * Call once, before {@linkcode NodeWebSocket.start}.
+   * Sends the opening handshake's response ahead of everything else: it is held until
+   * {@linkcode NodeWebSocket.start} returns and leaves in one write with what `onOpen`
+   * and the replies to `head` send. Call once, before `start`.
    *
    * @param response The complete `101 Switching Protocols` response.
    */
@@ -93,14 +93,19 @@ export class NodeWebSocket extends SocketLink implements Transport {
     const outbox = this.out();
     outbox.hold();
     outbox.raw(response);
-    this.defer(outbox);
   }
 
-  /** Starts reading: parses `head` first, then the socket. Call once, after `events.open()`. */
+  /**
+   * Starts reading: parses `head` first, then the socket; then sends what was held since
+   * {@linkcode NodeWebSocket.greet}. Call once, after `events.open()`.
+   */
   start(): void {
     const head = this.#head;
     this.#head = null;
     this.listen(head);
+    // At once rather than at the end of the turn: a server busy with handshakes reads
+    // about one per turn, and the end-of-turn run would cost a setImmediate each.
+    this.release();
   }
 
   /**

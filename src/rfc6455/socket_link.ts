@@ -98,9 +98,9 @@ export abstract class SocketLink {
     return outbox;
   }
 
-  /** Sends a held outbox at the end of the turn. */
-  protected defer(outbox: Outbox): void {
-    if (outbox.defer()) SocketLink.#turn.add(this);
+  /** Sends what the outbox holds now, unless a chunk of this connection is being read. */
+  protected release(): void {
+    this.#endTurn();
   }
 
   /**
