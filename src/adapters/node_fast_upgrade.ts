@@ -3,18 +3,20 @@
  * upgrade (a parser from its pool, an `IncomingMessage`, connection tracking, a dozen
  * listeners added and removed, a `head` copy) is about a tenth of the server's CPU time
  * per handshake, and some of its memory stays with the connection (about 450 B of heap
- * per idle WebSocket). So on a server wsx started, the first chunk of every connection
- * is read here first: a complete, plain upgrade head (see `node_head_parser.ts`) is
- * taken, and everything else (other requests; partial, odd, malformed or oversized
- * heads) is put back on the socket and handed to `node:http`'s own connection
- * listener, which then sees exactly the bytes the client sent. On a TLS server
+ * per idle WebSocket). So on a server wsx started, the head of every connection is read
+ * here first: a complete, plain upgrade head (see `node_head_parser.ts`) is taken, and
+ * everything else (other requests; odd, malformed or oversized heads) is put back on
+ * the socket and handed to `node:http`'s own connection listener, which then sees
+ * exactly the bytes the client sent. A plain head that is not complete yet (a slow
+ * client, a slowloris) waits here for a few more reads, as a small string: a bare
+ * socket costs about half what one in `node:http` does. On a TLS server
  * (`node:https`) that listener hears `secureConnection`, and the first chunk read here is
  * the first decrypted one (`node_tls.ts`).
  *
  * @module
  */
 
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import { maxHeaderSize as httpMaxHeaderSize, type Server } from "node:http";
 import type { Socket } from "node:net";
 import {
@@ -65,18 +67,40 @@ interface Route {
 }
 
 const kRoute: unique symbol = Symbol("wsx.node.route");
-type FirstSocket = Socket & { [kRoute]?: Route };
+// The part of a head read so far (latin1 text, a copy: the chunk it came in is freed),
+// and how many reads it took.
+const kHead: unique symbol = Symbol("wsx.node.head");
+const kReads: unique symbol = Symbol("wsx.node.reads");
+type FirstSocket = Socket & { [kRoute]?: Route; [kHead]?: string; [kReads]?: number };
 type LatinBuffer = Buffer & { latin1Slice?(start: number, end: number): string };
+
+// A head that comes in several reads waits here rather than in node:http (whose parser,
+// listeners and connection state would cost twice a bare socket's memory while a
+// slowloris client holds it, and run again when it is cut), but only for a few reads:
+// a trickle is node:http's to read after that.
+const MAX_HELD_READS = 4;
+// A request line and whole fields so far, plain as the fast path takes them, and the
+// start of the next line: anything else goes to node:http at once, which may answer
+// it (400) before the head is complete.
+const PLAIN_SO_FAR = new RegExp(
+  "^(?:[A-Z]{0,20}(?: [^\\x00-\\x20\\x7f]*(?: [HTP/0-9.]{0,8}\\r?)?)?" +
+    "|[A-Z]{1,20} [^\\x00-\\x20\\x7f]+ HTTP/1\\.1\\r\\n" +
+    "(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\x00-\\x08\\x0a-\\x1f\\x7f]*\\r\\n)*" +
+    "[^\\x00-\\x08\\x0a-\\x1f\\x7f]*\\r?)$",
+);
+const MALFORMED = rawRefusal(REFUSALS.malformedHead);
 
 // Shared listeners, `this` being the socket: no closure per connection.
 function destroySelf(this: Socket): void {
   this.destroy();
 }
 
-// The client half-closed before sending anything: what node:http does (it does not
-// allow half-open connections).
-function endSelf(this: Socket): void {
-  this.end();
+// The client half-closed before its head was complete: what node:http does (it does
+// not allow half-open connections; a partial head is malformed).
+function endSelf(this: FirstSocket): void {
+  if (this[kHead] === undefined) return void this.end();
+  this[kHead] = undefined;
+  endThenDestroy(this, MALFORMED);
 }
 
 function holdBytes(socket: Socket): void {
@@ -85,19 +109,20 @@ function holdBytes(socket: Socket): void {
 
 function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   const route = this[kRoute]!;
-  this[kRoute] = undefined;
-  this.removeListener("data", onFirstChunk);
-  this.removeListener("end", endSelf);
   const server = route.server as Server & { maxHeaderSize?: number };
   // Never more than node:http would take: its limits may be lower than the parser's.
   const maxBytes = Math.min(MAX_FAST_HEAD, server.maxHeaderSize || httpMaxHeaderSize);
+  const before = this[kHead] ?? "";
+  const end = Math.min(chunk.length, maxBytes - before.length);
+  const text = before +
+    (chunk.latin1Slice ? chunk.latin1Slice(0, end) : chunk.toString("latin1", 0, end));
+  if (heldOn(this, text, before.length, chunk.length, maxBytes)) return;
+  leaveReader(this);
   const count = server.maxHeadersCount ?? 0;
   const maxFields = count > 0 ? Math.min(MAX_FAST_HEADERS, count) : MAX_FAST_HEADERS;
-  const end = Math.min(chunk.length, maxBytes);
-  const text = chunk.latin1Slice ? chunk.latin1Slice(0, end) : chunk.toString("latin1", 0, end);
   const head = parseUpgradeHead(text, maxBytes, maxFields);
   if (head !== undefined) {
-    route.upgrade(this, head, chunk.subarray(head.length));
+    route.upgrade(this, head, chunk.subarray(head.length - before.length));
     // An engine that took the socket meanwhile reads on: still flowing, its `data`
     // listener needs no resume (a tick per connection). Otherwise neither flowing nor
     // paused: what follows waits in the socket, as node:http leaves an upgraded one.
@@ -110,12 +135,39 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   // A head already longer than the limit: 431, as node:http would answer. Answered here
   // because Deno's node:http, handed the chunk back, sometimes fails it as a bare parse
   // error (400) instead.
-  if (chunk.length > maxBytes && chunk.indexOf(END_OF_HEAD) < 0) {
+  const whole = before === "" ? chunk : Buffer.concat([Buffer.from(before, "latin1"), chunk]);
+  if (whole.length > maxBytes && text.indexOf(END_OF_HEAD) < 0) {
     this.on("error", destroySelf);
     return endThenDestroy(this, HEAD_TOO_LARGE);
   }
-  this.unshift(chunk);
+  this.unshift(whole);
   route.http.call(route.server, this);
+}
+
+// Keeps an incomplete, plain head of a few reads for the next read; whether it did.
+function heldOn(
+  socket: FirstSocket,
+  text: string,
+  before: number,
+  read: number,
+  maxBytes: number,
+): boolean {
+  const reads = (socket[kReads] ?? 0) + 1;
+  if (before + read > maxBytes || reads > MAX_HELD_READS) return false;
+  // The terminator was not in what was held: it may start in its last 3 bytes.
+  const from = Math.max(0, before - 3);
+  if (text.indexOf(END_OF_HEAD, from) >= 0 || !PLAIN_SO_FAR.test(text)) return false;
+  socket[kHead] = text;
+  socket[kReads] = reads;
+  return true;
+}
+
+// The head is complete (or not wsx's to wait for): the socket leaves the first reader.
+function leaveReader(socket: FirstSocket): void {
+  socket[kRoute] = undefined;
+  socket[kHead] = undefined;
+  socket.removeListener("data", onFirstChunk);
+  socket.removeListener("end", endSelf);
 }
 
 /**
@@ -182,11 +234,12 @@ export function firstChunkReader(
 }
 
 /**
- * Whether nothing was read yet from a socket of a server with {@linkcode takeUpgradesFirst}
- * (`node:http` has not seen it: its `closeIdleConnections` does not reach it).
+ * Whether a socket of a server with {@linkcode takeUpgradesFirst} has not sent a whole
+ * head yet and `node:http` has not seen it (its `closeIdleConnections` does not reach
+ * it): nothing read yet, or the start of a head held here.
  *
  * @param socket A socket of the server.
- * @returns `true` until its first chunk arrives.
+ * @returns `true` until its head is complete or handed to `node:http`.
  * @example
  * ```ts
  * import { Socket } from "node:net";

@@ -108,7 +108,7 @@ describe("Node.js upgrade path", () => {
     assert.ok(text.endsWith(textFrame("early") + textFrame("waited")), text);
   });
 
-  test("an upgrade head split over two writes is upgraded by way of node:http", async () => {
+  test("an upgrade head split over two writes is upgraded", async () => {
     const head = UPGRADE_HEAD();
     const { text, socket } = await exchange(
       server.port,
@@ -151,6 +151,39 @@ describe("Node.js upgrade path", () => {
     assert.match(big.text, /^HTTP\/1\.1 431 /);
   });
 
+  test("an ordinary request split over reads waits in full for node:http, which answers it", async () => {
+    const get = "GET /page HTTP/1.1\r\nHost: x\r\n\r\n";
+    const { text, socket } = await exchange(
+      server.port,
+      [get.slice(0, 7), get.slice(7, 22), get.slice(22)],
+      (t) => t.includes("\r\nGET /page \r\n"),
+    );
+    socket.destroy();
+    assert.match(text, /^HTTP\/1\.1 200 /);
+  });
+
+  test("a partial head with a malformed field is answered 400 before it is complete", async () => {
+    const { text, socket } = await exchange(
+      server.port,
+      ["GET /ws HTTP/1.1\r\n", "Ho st: x\r\n"],
+      (t) => t.includes("\r\n\r\n"),
+    );
+    socket.destroy();
+    assert.match(text, /^HTTP\/1\.1 400 /);
+  });
+
+  test("a client that half-closes in the middle of its head gets 400", async () => {
+    const socket = connect(server.port, "127.0.0.1");
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("connect", resolve));
+    let text = "";
+    socket.on("data", (chunk: Buffer) => text += chunk.toString("latin1"));
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    socket.end("GET /ws HTTP/1.1\r\nHost: x\r\n");
+    await closed;
+    assert.match(text, /^HTTP\/1\.1 400 /);
+  });
+
   test("a client that half-closes before sending anything is closed", async () => {
     const socket = connect(server.port, "127.0.0.1");
     socket.on("error", () => {});
@@ -185,21 +218,28 @@ describe("Node.js upgrade path", () => {
 });
 
 describe("Node.js server shutdown", () => {
-  test("shutdown closes connections that have sent nothing yet", { timeout: 10_000 }, async () => {
+  test("shutdown closes connections that have sent nothing or part of a head", {
+    timeout: 10_000,
+  }, async () => {
     const server = await serve({
       port: 0,
       hostname: "127.0.0.1",
       onRequest,
       handshakeTimeoutMs: 60_000,
     });
-    const socket = connect(server.port, "127.0.0.1");
-    socket.on("error", () => {});
-    await new Promise((resolve) => socket.once("connect", resolve));
-    const closed = new Promise((resolve) => socket.once("close", resolve));
-    socket.resume();
+    const sockets = [connect(server.port, "127.0.0.1"), connect(server.port, "127.0.0.1")];
+    const closed = sockets.map(async (socket) => {
+      socket.on("error", () => {});
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.resume();
+      return await new Promise((resolve) => socket.once("close", resolve));
+    });
+    sockets[1].write("GET /ws HTTP/1.1\r\nHost: x\r\n");
     await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
     await server.shutdown({ timeoutMs: 500 });
-    await closed;
+    await Promise.all(closed);
+    assert.ok(Date.now() - started < 900, `closed after ${Date.now() - started} ms`);
   });
 });
 
