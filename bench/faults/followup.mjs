@@ -7,9 +7,17 @@
 // nearly all the main thread's.
 //
 //   node bench/faults/followup.mjs
+//   FOLLOWUP_MODES=http:end,net:end,net:write node bench/faults/followup.mjs
+//
+// A mode is `<who holds the socket>:<how it is cut>`: `http`, node:http's connection
+// (its parser has the partial head, as wsx before its first reader held partial heads);
+// `net`, a bare socket whose partial head was read by a `data` listener (as wsx's first
+// reader holds it now); `end`, `end(408)` then `destroySoon()`; `write`, `write(408)` then
+// `destroy()` once the write has left (else `end` then `destroySoon()`). The modes run
+// in turn, each in a fresh server, and again.
 import { fork } from "node:child_process";
 import { createServer } from "node:http";
-import { connect } from "node:net";
+import { connect, createServer as createNetServer } from "node:net";
 
 const REFUSAL = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 const cpu = () => {
@@ -18,9 +26,29 @@ const cpu = () => {
 };
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
-async function server() {
+const CUTS = {
+  end(socket, refusal) {
+    socket.end(refusal);
+    socket.destroySoon();
+  },
+  write(socket, refusal) {
+    socket.write(refusal);
+    if (socket.writableLength === 0) return void socket.destroy();
+    socket.end();
+    socket.destroySoon();
+  },
+};
+
+async function server(mode) {
+  const [holder, style] = mode.split(":");
+  const cutOne = CUTS[style];
   const sockets = [];
-  const http = createServer({ headersTimeout: 600_000, requestTimeout: 0 });
+  const http = holder === "http"
+    ? createServer({ headersTimeout: 600_000, requestTimeout: 0 })
+    : createNetServer((socket) => {
+      socket.on("data", () => {});
+      socket.on("error", () => {});
+    });
   http.on("connection", (socket) => sockets.push(socket));
   await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
   process.send({ port: http.address().port });
@@ -32,9 +60,7 @@ async function server() {
       await tick();
       const c0 = cpu();
       for (let j = 0; j < k; j++) {
-        const socket = sockets.pop();
-        socket.end(refusal);
-        socket.destroySoon();
+        cutOne(sockets.pop(), refusal);
       }
       const c1 = cpu();
       await tick();
@@ -47,8 +73,8 @@ async function server() {
   });
 }
 
-async function client() {
-  const child = fork(new URL(import.meta.url).pathname, ["server"], {
+async function client(mode) {
+  const child = fork(new URL(import.meta.url).pathname, ["server", mode], {
     execArgv: ["--single-threaded-gc"],
   });
   const { port } = await new Promise((resolve) => child.once("message", resolve));
@@ -66,12 +92,13 @@ async function client() {
   for (let i = 0; i < 1900; i += 100) await Promise.all(Array.from({ length: 100 }, open));
   await new Promise((resolve) => setTimeout(resolve, 500));
   const round = (ms) => Math.round(ms * 100) / 100;
-  for (const k of [4, 8, 16, 32, 64, 4, 8, 16, 32, 64]) {
+  for (const k of [4, 8, 16, 32, 64]) {
     child.send({ k, rounds: 3 });
     const m = await new Promise((resolve) => child.once("message", resolve));
     const perCut = round((m.sliceMs + m.nextTickMs) / k * 1000);
     console.log(
       JSON.stringify({
+        mode,
         ...m,
         sliceMs: round(m.sliceMs),
         nextTickMs: round(m.nextTickMs),
@@ -84,5 +111,6 @@ async function client() {
   for (const peer of peers) peer.destroy();
 }
 
-if (process.argv[2] === "server") await server();
-else await client();
+const MODES = (process.env.FOLLOWUP_MODES ?? "http:end").split(",");
+if (process.argv[2] === "server") await server(process.argv[3]);
+else for (let run = 0; run < 2; run++) for (const mode of MODES) await client(mode);

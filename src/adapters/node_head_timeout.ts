@@ -59,6 +59,10 @@ export class HeadTimeouts {
   #slicing = false;
   // The 408, encoded once.
   readonly #refusal: Uint8Array = new TextEncoder().encode(rawRefusal(REFUSALS.headTimeout));
+  // Node.js's plain sockets tell when a write has gone to the kernel (`writableLength`
+  // back to 0 within the write); a TLS socket's or Deno's and Bun's node:net may still
+  // hold it where a destroy would drop it.
+  readonly #closeOnWrite: boolean;
 
   /**
    * @param timeoutMs How long a head may take, in ms.
@@ -70,6 +74,7 @@ export class HeadTimeouts {
     this.#timeoutMs = timeoutMs;
     this.#secure = secure;
     this.#keepAliveMs = keepAliveMs;
+    this.#closeOnWrite = !secure && !("Deno" in globalThis) && !("Bun" in globalThis);
   }
 
   /**
@@ -199,9 +204,22 @@ export class HeadTimeouts {
       socket.destroy();
       return true;
     }
-    if (socket.writable) socket.end(this.#refusal);
-    socket.destroySoon();
+    if (socket.writable) this.#refuse(socket);
+    else socket.destroySoon();
     return true;
+  }
+
+  // Sends the 408 and closes.
+  #refuse(socket: Socket): void {
+    if (this.#closeOnWrite) {
+      socket.write(this.#refusal);
+      // The 408 left at once (the common case): closing now sends it and a FIN, as
+      // end() then destroySoon() would, without the shutdown request, its 'finish' and
+      // the destroy they leave to the next turn of the event loop.
+      if (socket.writableLength === 0) return void socket.destroy();
+      socket.end();
+    } else socket.end(this.#refusal);
+    socket.destroySoon();
   }
 
   #handshaking(socket: Socket): boolean {
