@@ -1,7 +1,8 @@
 /**
  * wsx's own accept on Bun (`src/adapters/bun_accept.ts`, `bun test`): plain upgrade heads
- * are answered before Bun's node:http sees them; everything else reaches node:http with
- * the bytes the client sent (requests, pipelining, split and oversized heads).
+ * are answered before Bun's node:http sees them (also when split over a few chunks);
+ * everything else reaches node:http with the bytes the client sent (requests,
+ * pipelining, trickled and oversized heads).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createServer, type Server } from "node:http";
@@ -60,9 +61,17 @@ test("a whole upgrade head in the first chunk takes the fast path", async () => 
   expect(seen).toEqual({ fast: before.fast + 1, http: before.http });
 });
 
-test("an upgrade head split across chunks reaches node:http's upgrade event", async () => {
+test("an upgrade head split across a few chunks takes the fast path too", async () => {
   const before = { ...seen };
   const reply = await exchange([UPGRADE.slice(0, 20), UPGRADE.slice(20)]);
+  expect(reply).toStartWith("HTTP/1.1 418 I'm a teapot\r\nX-Target: /ws\r\n");
+  expect(seen).toEqual({ fast: before.fast + 1, http: before.http });
+});
+
+test("an upgrade head trickled over many chunks reaches node:http's upgrade event", async () => {
+  const before = { ...seen };
+  const parts = Array.from({ length: 7 }, (_, i) => UPGRADE.slice(i * 20, i * 20 + 20));
+  const reply = await exchange([...parts, UPGRADE.slice(140)]);
   expect(reply).toStartWith("HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0");
   expect(seen).toEqual({ fast: before.fast, http: before.http + 1 });
 });
