@@ -211,6 +211,8 @@ function engineServer(setup: ListenSetup): EngineServer {
   // in front of node:http's connection listener on Node.js and Deno, and on Bun, whose
   // node:http accepts natively, from wsx's own node:net listener.
   const fast: FastUpgrade = (socket, head, rest) => {
+    // Cut meanwhile (its 408 is on the way out): the rest of the head comes too late.
+    if (!socket.writable) return void socket.destroy();
     heads.done(socket);
     const { method, target, rawHeaders } = head;
     handleUpgrade(upgrader, onRequest, socket, method, target, rawHeaders, rest);

@@ -1,15 +1,15 @@
 /**
  * Answers WebSocket upgrades before `node:http` sees them. What `node:http` does for an
  * upgrade (a parser from its pool, an `IncomingMessage`, connection tracking, a dozen
- * listeners added and removed, a `head` copy) is about a tenth of the server's CPU time
- * per handshake, and some of its memory stays with the connection (about 450 B of heap
- * per idle WebSocket). So on a server wsx started, the head of every connection is read
+ * listeners added and removed, a `head` copy) costs CPU time on every handshake, and
+ * some of its memory stays with the connection (bench/README.md has the figures). So on
+ * a server wsx started, the head of every connection is read
  * here first: a complete, plain upgrade head (see `node_head_parser.ts`) is taken, and
  * everything else (other requests; odd, malformed or oversized heads) is put back on
  * the socket and handed to `node:http`'s own connection listener, which then sees
  * exactly the bytes the client sent. A plain head that is not complete yet (a slow
  * client, a slowloris) waits here for a few more reads, as a small string: a bare
- * socket costs about half what one in `node:http` does. On a TLS server
+ * socket costs much less than one in `node:http`. On a TLS server
  * (`node:https`) that listener hears `secureConnection`, and the first chunk read here is
  * the first decrypted one (`node_tls.ts`).
  *
@@ -75,9 +75,9 @@ type FirstSocket = Socket & { [kRoute]?: Route; [kHead]?: string; [kReads]?: num
 type LatinBuffer = Buffer & { latin1Slice?(start: number, end: number): string };
 
 // A head that comes in several reads waits here rather than in node:http (whose parser,
-// listeners and connection state would cost twice a bare socket's memory while a
-// slowloris client holds it, and run again when it is cut), but only for a few reads:
-// a trickle is node:http's to read after that.
+// listeners and connection state would stay with it while a slowloris client holds it,
+// and run again when it is cut), but only for a few reads and the fast path's bytes: a
+// trickle or a larger head is node:http's to read after that.
 const MAX_HELD_READS = 4;
 // A request line and whole fields so far, plain as the fast path takes them, and the
 // start of the next line: anything else goes to node:http at once, which may answer
@@ -98,8 +98,9 @@ function destroySelf(this: Socket): void {
 // The client half-closed before its head was complete: what node:http does (it does
 // not allow half-open connections; a partial head is malformed).
 function endSelf(this: FirstSocket): void {
-  if (this[kHead] === undefined) return void this.end();
-  this[kHead] = undefined;
+  const held = this[kHead] !== undefined;
+  leaveReader(this);
+  if (!held) return void this.end();
   endThenDestroy(this, MALFORMED);
 }
 
@@ -110,8 +111,10 @@ function holdBytes(socket: Socket): void {
 function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   const route = this[kRoute]!;
   const server = route.server as Server & { maxHeaderSize?: number };
-  // Never more than node:http would take: its limits may be lower than the parser's.
-  const maxBytes = Math.min(MAX_FAST_HEAD, server.maxHeaderSize || httpMaxHeaderSize);
+  // node:http's limit for a head, and the fast path's, never above it: a head between the
+  // two is node:http's to answer.
+  const httpMax = server.maxHeaderSize || httpMaxHeaderSize;
+  const maxBytes = Math.min(MAX_FAST_HEAD, httpMax);
   const before = this[kHead] ?? "";
   const end = Math.min(chunk.length, maxBytes - before.length);
   const text = before +
@@ -132,11 +135,11 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   // Until node:http's own `data` listener starts reading.
   holdBytes(this);
   this.removeListener("error", destroySelf);
-  // A head already longer than the limit: 431, as node:http would answer. Answered here
-  // because Deno's node:http, handed the chunk back, sometimes fails it as a bare parse
-  // error (400) instead.
+  // A head already longer than node:http's limit: 431, as node:http would answer.
+  // Answered here because Deno's node:http, handed the chunk back, sometimes fails it as
+  // a bare parse error (400) instead.
   const whole = before === "" ? chunk : Buffer.concat([Buffer.from(before, "latin1"), chunk]);
-  if (whole.length > maxBytes && text.indexOf(END_OF_HEAD) < 0) {
+  if (whole.length > httpMax && whole.indexOf(END_OF_HEAD) < 0) {
     this.on("error", destroySelf);
     return endThenDestroy(this, HEAD_TOO_LARGE);
   }

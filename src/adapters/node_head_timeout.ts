@@ -16,6 +16,7 @@
 
 import type { Socket } from "node:net";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
+import { detectRuntime } from "../runtime.ts";
 
 // How often the waiting sockets are checked: a head is found late within this long.
 const SWEEP_MS = 250;
@@ -74,7 +75,7 @@ export class HeadTimeouts {
     this.#timeoutMs = timeoutMs;
     this.#secure = secure;
     this.#keepAliveMs = keepAliveMs;
-    this.#closeOnWrite = !secure && !("Deno" in globalThis) && !("Bun" in globalThis);
+    this.#closeOnWrite = !secure && detectRuntime() === "node";
   }
 
   /**

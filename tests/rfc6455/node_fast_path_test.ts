@@ -151,6 +151,18 @@ describe("Node.js upgrade path", () => {
     assert.match(big.text, /^HTTP\/1\.1 431 /);
   });
 
+  test("a head larger than the fast path takes but within node:http's 16 KiB is served, in one write or three", async () => {
+    const head = `GET /cookie HTTP/1.1\r\nHost: x\r\nCookie: a=${"x".repeat(10_000)}\r\n\r\n`;
+    const served = (t: string) => t.includes("GET /cookie ");
+    const one = await exchange(server.port, [head], served);
+    one.socket.destroy();
+    assert.match(one.text, /^HTTP\/1\.1 200 /);
+    const parts = [head.slice(0, 4000), head.slice(4000, 8000), head.slice(8000)];
+    const three = await exchange(server.port, parts, served);
+    three.socket.destroy();
+    assert.match(three.text, /^HTTP\/1\.1 200 /);
+  });
+
   test("an ordinary request split over reads waits in full for node:http, which answers it", async () => {
     const get = "GET /page HTTP/1.1\r\nHost: x\r\n\r\n";
     const { text, socket } = await exchange(
