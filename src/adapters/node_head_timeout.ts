@@ -127,10 +127,6 @@ export class HeadTimeouts {
   done(socket: Socket): void {
     this.#late.delete(socket);
     this.#waiting.delete(socket);
-    if (this.#waiting.size === 0 && this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
   }
 
   /**
@@ -143,9 +139,20 @@ export class HeadTimeouts {
       this.done(socket);
       socket.destroy();
     }
+    this.#stopWhenEmpty();
+  }
+
+  // The timer stops at a sweep (or at shutdown) rather than in `done`: a server taking
+  // one handshake at a time would otherwise start and stop it for every connection.
+  #stopWhenEmpty(): boolean {
+    if (this.#waiting.size > 0 || this.#timer === undefined) return false;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    return true;
   }
 
   #sweep(): void {
+    if (this.#stopWhenEmpty()) return;
     // Those cut already leave the line (a flood that never lets the line empty must not
     // keep every socket it ever opened).
     const due = this.#due.slice(this.#dueAt);
