@@ -78,7 +78,7 @@ function onFirstChunk(this: ListenSocket, chunk: Uint8Array): void {
   // What follows the head waits until the engine reads it.
   this.pause();
   route.heads.done(this as never);
-  const { method, target, rawHeaders } = head;
+  const { method, target, rawHeaders, fields } = head;
   handleUpgrade(
     route.upgrader,
     route.fetch,
@@ -88,6 +88,8 @@ function onFirstChunk(this: ListenSocket, chunk: Uint8Array): void {
     rawHeaders,
     // Nothing follows the head, as a rule: Bun's Buffer#subarray is not free.
     head.length === chunk.length ? EMPTY : chunk.subarray(head.length),
+    undefined,
+    fields,
   );
 }
 

@@ -214,8 +214,8 @@ function engineServer(setup: ListenSetup): EngineServer {
     // Cut meanwhile (its 408 is on the way out): the rest of the head comes too late.
     if (!socket.writable) return void socket.destroy();
     heads.done(socket);
-    const { method, target, rawHeaders } = head;
-    handleUpgrade(upgrader, onRequest, socket, method, target, rawHeaders, rest);
+    const { method, target, rawHeaders, fields } = head;
+    handleUpgrade(upgrader, onRequest, socket, method, target, rawHeaders, rest, undefined, fields);
   };
   const listener = takeUpgradesFirst(server, fast)
     ? server

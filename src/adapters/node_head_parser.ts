@@ -56,6 +56,44 @@ export interface UpgradeHead {
   readonly rawHeaders: string[];
   /** The length of the head, blank line included: what follows is the WebSocket stream. */
   readonly length: number;
+  /** The fields of the handshake, read while parsing. */
+  readonly fields: HeadFields;
+}
+
+/**
+ * The values of the fields an upgrade reads, picked out while the head is parsed, so
+ * that the request's headers answer them without a search (`node_headers.ts`): `null`
+ * when the field is absent, `undefined` when it repeats (the headers then search and
+ * join as usual). Names are token characters and values plain visible ASCII here, so a
+ * value is exactly what `Headers#get` would return.
+ *
+ * @example
+ * ```ts
+ * import { parseUpgradeHead } from "./node_head_parser.ts";
+ * const head = parseUpgradeHead(
+ *   "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+ * );
+ * console.log(head?.fields.upgrade); // "websocket"
+ * ```
+ */
+export interface HeadFields {
+  /** `Upgrade`. */
+  upgrade: string | null | undefined;
+  /** `Connection`. */
+  connection: string | null | undefined;
+  /** `Sec-WebSocket-Key`. */
+  key: string | null | undefined;
+  /** `Sec-WebSocket-Version`. */
+  version: string | null | undefined;
+  /** `Sec-WebSocket-Protocol`. */
+  protocol: string | null | undefined;
+  /** `Sec-WebSocket-Extensions`. */
+  extensions: string | null | undefined;
+}
+
+// A field's value the first time it is seen, undefined once it repeats.
+function once(seen: string | null | undefined, value: string): string | undefined {
+  return seen === null ? value : undefined;
 }
 
 // RFC 3986 path and query characters: unreserved, sub-delims, ":", "@", "/", "?" and
@@ -99,6 +137,14 @@ export function parseUpgradeHead(
   const target = text.slice(REQUEST_LINE_START.length, lineEnd - REQUEST_LINE_END.length);
   if (!TARGET.test(target)) return undefined;
   const rawHeaders: string[] = [];
+  const known: HeadFields = {
+    upgrade: null,
+    connection: null,
+    key: null,
+    version: null,
+    protocol: null,
+    extensions: null,
+  };
   let upgrade = false, connectionUpgrade = false;
   for (let fields = 1; lineEnd < end; fields++) {
     const start = lineEnd + 2;
@@ -114,9 +160,23 @@ export function parseUpgradeHead(
     ) {
       case "upgrade":
         upgrade = true;
+        known.upgrade = once(known.upgrade, value);
         break;
       case "connection":
         connectionUpgrade ||= listsToken(value, "upgrade");
+        known.connection = once(known.connection, value);
+        break;
+      case "sec-websocket-key":
+        known.key = once(known.key, value);
+        break;
+      case "sec-websocket-version":
+        known.version = once(known.version, value);
+        break;
+      case "sec-websocket-protocol":
+        known.protocol = once(known.protocol, value);
+        break;
+      case "sec-websocket-extensions":
+        known.extensions = once(known.extensions, value);
         break;
       case "content-length":
       case "transfer-encoding":
@@ -125,5 +185,5 @@ export function parseUpgradeHead(
     rawHeaders.push(name, value);
   }
   if (!upgrade || !connectionUpgrade) return undefined;
-  return { method: "GET", target, rawHeaders, length: end + 4 };
+  return { method: "GET", target, rawHeaders, length: end + 4, fields: known };
 }

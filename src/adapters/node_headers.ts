@@ -9,6 +9,7 @@
  */
 
 import { forwardToFull } from "./node_lazy.ts";
+import type { HeadFields } from "./node_head_parser.ts";
 
 /**
  * Headers from Node's `rawHeaders`, a name and a value at a time as undici's `Headers`
@@ -40,15 +41,41 @@ const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // trims that). Anything else is left to the full Headers, which decides.
 const PLAIN_VALUE = /^(?:[^\0\t\n\r ](?:[^\0\n\r]*[^\0\t\n\r ])?)?$/;
 
+// The value of a field the head parser picked out, or undefined: search the fields.
+function picked(fields: HeadFields, name: string): string | null | undefined {
+  switch (name) {
+    case "upgrade":
+      return fields.upgrade;
+    case "connection":
+      return fields.connection;
+    case "sec-websocket-key":
+      return fields.key;
+    case "sec-websocket-version":
+      return fields.version;
+    case "sec-websocket-protocol":
+      return fields.protocol;
+    case "sec-websocket-extensions":
+      return fields.extensions;
+  }
+  return undefined;
+}
+
 class LazyHeaders {
   readonly #raw: readonly string[];
+  readonly #fields: HeadFields | undefined;
   #full: Headers | undefined;
 
-  constructor(raw: readonly string[]) {
+  constructor(raw: readonly string[], fields?: HeadFields) {
     this.#raw = raw;
+    this.#fields = fields;
   }
 
   get(name: string): string | null {
+    // The handshake's own fields (wsx reads them by these lower-case names): no search.
+    if (this.#fields !== undefined && this.#full === undefined) {
+      const value = picked(this.#fields, name);
+      if (value !== undefined) return value;
+    }
     if (this.#full !== undefined || typeof name !== "string" || !NAME.test(name)) {
       return LazyHeaders.full(this).get(name);
     }
@@ -105,6 +132,7 @@ const LAZY_WORKS = (() => {
  * one from {@linkcode headersFrom}.
  *
  * @param raw Names and values, alternating (`IncomingMessage#rawHeaders`).
+ * @param fields The handshake's fields, when the head parser picked them out.
  * @returns Headers that answer like `headersFrom(raw)`.
  * @example
  * ```ts
@@ -113,6 +141,6 @@ const LAZY_WORKS = (() => {
  * console.log(headers instanceof Headers, headers.get("X-A")); // true "1, 2"
  * ```
  */
-export function lazyHeaders(raw: readonly string[]): Headers {
-  return LAZY_WORKS ? new LazyHeaders(raw) as unknown as Headers : headersFrom(raw);
+export function lazyHeaders(raw: readonly string[], fields?: HeadFields): Headers {
+  return LAZY_WORKS ? new LazyHeaders(raw, fields) as unknown as Headers : headersFrom(raw);
 }

@@ -19,6 +19,7 @@
 import type { Duplex } from "node:stream";
 import { headersFrom, lazyHeaders } from "./node_headers.ts";
 import { forwardToFull } from "./node_lazy.ts";
+import type { HeadFields } from "./node_head_parser.ts";
 
 /**
  * Whether a socket is a TLS socket (`tls.TLSSocket#encrypted`): its requests are
@@ -58,6 +59,7 @@ class LazyRequest {
   readonly #method: string;
   readonly #url: string;
   readonly #rawHeaders: readonly string[];
+  readonly #fields: HeadFields | undefined;
   #headers: Headers | undefined;
   #full: Request | undefined;
   // The socket, until an upgrade takes it: a field rather than an entry in `pendingOf`
@@ -69,11 +71,13 @@ class LazyRequest {
     url: string,
     rawHeaders: readonly string[],
     pending?: PendingUpgrade,
+    fields?: HeadFields,
   ) {
     this.#method = method;
     this.#url = url;
     this.#rawHeaders = rawHeaders;
     this.#pending = pending;
+    this.#fields = fields;
   }
 
   // Takes the pending upgrade of a lazy request; null for any other object.
@@ -93,7 +97,7 @@ class LazyRequest {
   }
 
   get headers(): Headers {
-    return this.#headers ??= this.#full?.headers ?? lazyHeaders(this.#rawHeaders);
+    return this.#headers ??= this.#full?.headers ?? lazyHeaders(this.#rawHeaders, this.#fields);
   }
 
   // The headers are copied when the full request is made: a change made to them later
@@ -206,6 +210,7 @@ function isCanonical(host: string, target: string, secure: boolean): boolean {
  * @param url The absolute URL, from {@linkcode requestUrl}.
  * @param rawHeaders Names and values, alternating.
  * @param pending The socket and the bytes read past the head.
+ * @param fields The handshake's fields, when the head parser picked them out.
  * @returns The request.
  * @throws {TypeError} For a method undici's `Request` refuses (`CONNECT`, `TRACE`, `TRACK`).
  * @example
@@ -218,12 +223,13 @@ export function lazyRequest(
   url: string,
   rawHeaders: readonly string[],
   pending: PendingUpgrade,
+  fields?: HeadFields,
 ): Request {
   if (method !== "GET" && FORBIDDEN_METHODS.has(method.toUpperCase())) {
     throw new TypeError(`'${method}' HTTP method is unsupported.`);
   }
   if (LAZY_IS_COMPLETE) {
-    return new LazyRequest(method, url, rawHeaders, pending) as unknown as Request;
+    return new LazyRequest(method, url, rawHeaders, pending, fields) as unknown as Request;
   }
   const request = new Request(url, { method, headers: headersFrom(rawHeaders) });
   pendingOf.set(request, pending);

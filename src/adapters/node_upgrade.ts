@@ -26,6 +26,7 @@ import {
 import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
 import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
 import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
+import type { HeadFields } from "./node_head_parser.ts";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import { writeRawResponse } from "./node_http.ts";
 import { lazyEmptyResponse } from "./node_lazy.ts";
@@ -167,6 +168,7 @@ function settle(request: Request, response: Response, socket: Duplex): void {
  * @param refusal Why the request cannot become a WebSocket, if it cannot (from
  * {@linkcode refusalOf}): `upgrade()` then answers 400, the request handler may answer
  * otherwise.
+ * @param fields The handshake's fields, when wsx's head parser read the head.
  * @example
  * ```ts
  * import { handleUpgrade } from "./node_upgrade.ts";
@@ -181,11 +183,12 @@ export function handleUpgrade(
   rawHeaders: readonly string[],
   head: Uint8Array,
   refusal?: string,
+  fields?: HeadFields,
 ): void {
   let request: Request;
   try {
     const url = requestUrl(target, rawHeaders, isEncrypted(socket));
-    request = lazyRequest(method, url, rawHeaders, { socket, head, refusal });
+    request = lazyRequest(method, url, rawHeaders, { socket, head, refusal }, fields);
   } catch (error) {
     reportError(error, "upgrade");
     return void socket.destroy();

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { parseUpgradeHead } from "../../src/adapters/node_head_parser.ts";
+import { headersFrom, lazyHeaders } from "../../src/adapters/node_headers.ts";
 import { prng } from "./_frames.ts";
 
 const PLAIN = "GET /chat?room=1 HTTP/1.1\r\nHost: example.com:8080\r\nUpgrade: websocket\r\n" +
@@ -31,6 +32,14 @@ describe("parseUpgradeHead", () => {
         "13",
       ],
       length: PLAIN.length,
+      fields: {
+        upgrade: "websocket",
+        connection: "keep-alive, Upgrade",
+        key: "dGhlIHNhbXBsZSBub25jZQ==",
+        version: "13",
+        protocol: null,
+        extensions: null,
+      },
     });
     const spaced = parseUpgradeHead(
       "GET / HTTP/1.1\r\nupgrade:websocket \t\r\nCONNECTION: \tupgrade\r\nX-Empty:\r\n\r\n",
@@ -176,5 +185,29 @@ describe("parseUpgradeHead against node:http", () => {
       }, JSON.stringify(text));
     }
     assert.ok(taken > 50, `only ${taken} heads taken`);
+  });
+
+  test("the fields picked out while parsing read as undici's Headers would", () => {
+    const random = prng(1455);
+    const heads = [PLAIN, PLAIN.replace("Upgrade\r\n", "Upgrade\r\nconnection: close\r\n")];
+    for (let i = 0; i < 2000; i++) heads.push(mutate(random));
+    const names = [
+      "upgrade",
+      "connection",
+      "sec-websocket-key",
+      "sec-websocket-version",
+      "sec-websocket-protocol",
+      "sec-websocket-extensions",
+    ];
+    let repeated = 0;
+    for (const text of heads) {
+      const head = parseUpgradeHead(text);
+      if (head === undefined) continue;
+      if (Object.values(head.fields).includes(undefined)) repeated++;
+      const lazy = lazyHeaders(head.rawHeaders, head.fields);
+      const full = headersFrom(head.rawHeaders);
+      for (const name of names) assert.equal(lazy.get(name), full.get(name), JSON.stringify(text));
+    }
+    assert.ok(repeated > 5, `only ${repeated} heads with a repeated field`);
   });
 });
