@@ -85,12 +85,15 @@ describe("requestUrl without the URL parser", () => {
     for (const host of hosts) {
       for (const target of targets) {
         for (const secure of [false, true]) {
-          const got = answer(() => requestUrl(target, ["Host", host], secure));
           const expected = viaParser(target, host, secure);
-          assert.equal(
-            typeof got === "string" && got.startsWith("throws") ? "refused" : got,
-            expected,
-          );
+          // Twice: the second call of a canonical pair answers from the last one.
+          for (let i = 0; i < 2; i++) {
+            const got = answer(() => requestUrl(target, ["Host", host], secure));
+            assert.equal(
+              typeof got === "string" && got.startsWith("throws") ? "refused" : got,
+              expected,
+            );
+          }
         }
       }
     }
