@@ -130,7 +130,11 @@ export function setFallbackUpgrader(upgrader: Upgrader | undefined): void {
   fallback = upgrader;
 }
 
-const upgradedResponses = new WeakSet<Response>();
+// Placeholders carry a mark of their own rather than an entry in a WeakSet: one per
+// handshake, and an ephemeron for the GC to trace. (Requests are the caller's objects,
+// perhaps frozen or wrapped: they stay in a WeakSet.)
+const kUpgraded: unique symbol = Symbol("wsx.upgraded");
+type Marked = { [kUpgraded]?: true };
 const upgradedRequests = new WeakSet<Request>();
 
 /**
@@ -166,7 +170,7 @@ export function wasUpgraded(request: Request): boolean {
 export function upgradedResponse(response: Response = new Response()): Response {
   // One per upgrade, not one shared object: middleware (Hono's) may add headers to the
   // response it gets back. `new Response()` skips the WebIDL conversion of an init.
-  upgradedResponses.add(response);
+  (response as Marked)[kUpgraded] = true;
   return response;
 }
 
@@ -183,7 +187,7 @@ export function upgradedResponse(response: Response = new Response()): Response 
  */
 export function isUpgradedResponse(response: unknown): boolean {
   return typeof response === "object" && response !== null &&
-    upgradedResponses.has(response as Response);
+    (response as Marked)[kUpgraded] === true;
 }
 
 /**
