@@ -30,6 +30,7 @@ import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 import { endThenDestroy } from "./node_http.ts";
 
 const END_OF_HEAD = "\r\n\r\n";
+const EMPTY = new Uint8Array(0);
 const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
 
 /**
@@ -125,7 +126,9 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   const maxFields = count > 0 ? Math.min(MAX_FAST_HEADERS, count) : MAX_FAST_HEADERS;
   const head = parseUpgradeHead(text, maxBytes, maxFields);
   if (head !== undefined) {
-    route.upgrade(this, head, chunk.subarray(head.length - before.length));
+    // Nothing follows the head, as a rule: no Buffer view made for nothing.
+    const from = head.length - before.length;
+    route.upgrade(this, head, from === chunk.length ? EMPTY : chunk.subarray(from));
     // An engine that took the socket meanwhile reads on: still flowing, its `data`
     // listener needs no resume (a tick per connection). Otherwise neither flowing nor
     // paused: what follows waits in the socket, as node:http leaves an upgraded one.
