@@ -144,15 +144,13 @@ export class HeadTimeouts {
 
   // The timer stops at a sweep (or at shutdown) rather than in `done`: a server taking
   // one handshake at a time would otherwise start and stop it for every connection.
-  #stopWhenEmpty(): boolean {
-    if (this.#waiting.size > 0 || this.#timer === undefined) return false;
+  #stopWhenEmpty(): void {
+    if (this.#waiting.size > 0 || this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    return true;
   }
 
   #sweep(): void {
-    if (this.#stopWhenEmpty()) return;
     // Those cut already leave the line (a flood that never lets the line empty must not
     // keep every socket it ever opened).
     const due = this.#due.slice(this.#dueAt);
@@ -168,6 +166,7 @@ export class HeadTimeouts {
     }
     this.#due = due;
     this.#dueAt = 0;
+    this.#stopWhenEmpty();
     if (due.length === waited) return;
     // Those found now are cut within SPREAD_MS, and those still in line before them too.
     this.#spreadEnd = performance.now() + SPREAD_MS;
