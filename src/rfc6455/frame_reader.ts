@@ -298,50 +298,16 @@ export abstract class FrameReader {
       frame = this.#frame = growFrame(frame, len, got, got + take, this.opts.allocate);
     }
     maskInto(buf, pos, pos + take, frame, room + got, this.#key, got);
-    return this.#added(frame, take) ? pos + take : STOP;
-  }
-
-  // `take` more payload bytes of a split frame are in its buffer, unmasked: checks text,
-  // and ends the frame when they were the last. False when the parser failed.
-  #added(frame: Uint8Array, take: number): boolean {
-    const len = this.#length, got = this.#got, room = headerLength(len);
     this.#got = got + take;
     const text = this.opcode < OP_CLOSE && this.msgOpcode === OP_TEXT && !this.compressed;
     if (text && !this.checkText(frame, room + got, room + got + take)) {
-      this.fail("invalid-utf8");
-      return false;
+      return this.fail("invalid-utf8");
     }
-    if (got + take < len) return true;
+    if (got + take < len) return pos + take;
     this.#frame = null;
     this.#state = HEAD1;
     this.frameDone(frame, room, room + len, false, 0);
-    return true;
-  }
-
-  /**
-   * Where the next bytes read may go straight, when the parser waits for the rest of a
-   * payload split across chunks: the free part of that payload's own buffer.
-   *
-   * @param min The fewest bytes worth reading directly.
-   * @returns A view of at least `min` bytes, or null.
-   */
-  directRoom(min: number): Uint8Array | null {
-    const len = this.#length, got = this.#got, frame = this.#frame;
-    // Only once the first part was copied in (`#partial`), so the buffer is the frame's.
-    if (this.#state !== PAYLOAD || frame === null || len - got < min) return null;
-    const room = headerLength(len), end = Math.min(frame.length, room + len);
-    return end - room - got < min ? null : frame.subarray(room + got, end);
-  }
-
-  /**
-   * Takes `n` bytes read into the view {@linkcode FrameReader.directRoom} returned.
-   *
-   * @param n How many bytes were read there.
-   */
-  directRead(n: number): void {
-    const frame = this.#frame!, at = headerLength(this.#length) + this.#got;
-    maskInto(frame, at, at + n, frame, at, this.#key, this.#got);
-    this.#added(frame, n);
+    return pos + take;
   }
 
   // A streamed payload is unmasked in place and handed out as views of the chunk.

@@ -116,15 +116,6 @@ export class Outbox {
     this.discard();
   }
 
-  /**
-   * Writes to another writer from now on (the connection's socket was replaced).
-   *
-   * @param writer The new writer.
-   */
-  retarget(writer: ChunkWriter): void {
-    this.#writer = writer;
-  }
-
   /** Holds writes until {@linkcode Outbox.release}: call around one incoming chunk. */
   hold(): void {
     this.#held = true;

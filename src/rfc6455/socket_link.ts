@@ -18,12 +18,6 @@ import type { DeflateSession } from "./deflate/session.ts";
 import { FrameParser } from "./parser.ts";
 import { TurnQueue } from "./turn.ts";
 import { type Config, outboxOptions } from "./socket_config.ts";
-import {
-  canReadDirectly,
-  DIRECT_MIN,
-  type DirectReader,
-  moveForDirectReads,
-} from "./direct_read.ts";
 import type { FrameSink } from "./types.ts";
 
 /** The connection's states, in order. */
@@ -63,8 +57,7 @@ let receiving: SocketLink | null = null;
  * ```
  */
 export abstract class SocketLink {
-  // Replaced once when its reads move to a socket that reads large payloads directly.
-  protected socket: OwnedSocket;
+  protected readonly socket: OwnedSocket;
   protected readonly events: TransportEvents;
   protected readonly config: Config;
   // Both created on first use and dropped when idle again (after a chunk, with nothing
@@ -143,11 +136,11 @@ export abstract class SocketLink {
     if (this.#parser?.waiting && receiving !== this) this.#receive(null);
   }
 
-  // Parses one chunk (or, with null, goes on after a wait; with `direct`, that many bytes
-  // read into the parser's own buffer); what the handlers send meanwhile leaves in one write.
-  #receive(chunk: Uint8Array | null, direct = 0): void {
+  // Parses one chunk (or, with null, goes on after a wait); what the handlers send
+  // meanwhile leaves in one write.
+  #receive(chunk: Uint8Array | null): void {
     if (this.state === CLOSED) return;
-    if (chunk !== null || direct > 0) this.events.heard();
+    if (chunk !== null) this.events.heard();
     const started = SocketLink.#turn.due();
     const outer = receiving;
     receiving = this;
@@ -158,8 +151,7 @@ export abstract class SocketLink {
         this.config.parser,
         this.deflate?.inflater,
       );
-      if (direct > 0) parser.directRead(direct);
-      else if (chunk !== null) parser.push(chunk);
+      if (chunk !== null) parser.push(chunk);
       else parser.resume();
       if (parser.idle && this.#parser === parser) this.#parser = null;
     } catch {
@@ -179,34 +171,7 @@ export abstract class SocketLink {
           if (outbox.defer()) turn.add(this, started);
         }
       }
-      if (this.#reader === null && this.#parser?.directRoom(DIRECT_MIN)) {
-        queueMicrotask(() => this.#readDirectly());
-      }
     }
-  }
-
-  // Set once this connection's reads went to a socket that reads large payloads directly
-  // (`direct_read.ts`).
-  #reader: DirectReader | null = null;
-
-  // Moves the socket's reads, after the read that showed a large payload (its `data`
-  // event is over by then), unless something is in flight on the socket.
-  #readDirectly(): void {
-    const old = this.socket;
-    if (this.#reader !== null || this.state !== OPEN || this.paused) return;
-    if (!canReadDirectly(old) || this.outbox?.blocked) return;
-    this.#reader = {
-      directRoom: () => this.paused ? null : this.#parser?.directRoom(DIRECT_MIN) ?? null,
-      directRead: (n) => this.#receive(null, n),
-      chunkRead: (chunk) => this.#receive(chunk),
-    };
-    old[kEngine] = undefined;
-    const socket: OwnedSocket = this.socket = moveForDirectReads(old, this.#reader);
-    this.outbox?.retarget(socket);
-    socket[kEngine] = this;
-    socket.on("error", SocketLink.#onGone);
-    socket.on("close", SocketLink.#onGone);
-    socket.on("drain", SocketLink.#onDrain);
   }
 
   // The connection whose replies were the first of their turn, while no other
