@@ -36,10 +36,8 @@ function flushQueued(): void {
   for (const outbox of due) outbox.flush();
 }
 
-// Parked bytes above this go out at once rather than waiting for the flush. Large
-// payloads written by reference (each its own region) gather up to this much, so that
-// the replies to one read leave in one corked write, not one write system call each.
-const PARK_LIMIT = 1 << 20;
+// Parked bytes above this go out at once rather than waiting for the flush.
+const PARK_LIMIT = 65536;
 
 /**
  * The pending output of one connection: a contiguous region of the shared slab, or of a
