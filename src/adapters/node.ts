@@ -53,7 +53,7 @@ import {
   NodeUpgrader,
 } from "./node_upgrade.ts";
 import { createEngineServer, isTlsFailure, watchHeads } from "./node_tls.ts";
-import { checkRuntimeVersion } from "../runtime.ts";
+import { checkRuntimeVersion, detectRuntime } from "../runtime.ts";
 import { clusterRole } from "../cluster/node_cluster.ts";
 
 export type { ServeOptions, ServeTransport, WsxServer } from "../core/server.ts";
@@ -240,7 +240,7 @@ const ENGINE: ServerRuntime = {
   transport: "engine",
   capabilities: Object.freeze({
     handshakeTimeout: "configurable",
-    reportsAcceptErrors: "Deno" in globalThis,
+    reportsAcceptErrors: detectRuntime() === "deno",
   }),
   async listen(setup) {
     const { server, listener, heads } = engineServer(setup);
@@ -250,7 +250,7 @@ const ENGINE: ServerRuntime = {
     // unhandled 'error': count it; Node.js keeps accepting on its own.
     listener.on("error", () => group.stats.acceptErrors++);
     // Deno's node:net stops accepting for good after such a failure: watch and restore.
-    const unwatch = "Deno" in globalThis
+    const unwatch = detectRuntime() === "deno"
       ? watchListener(server, options.processes, () => group.stats.acceptErrors++)
       : () => {};
     return {

@@ -2,9 +2,9 @@
  * A standard `Request` for an upgrade request on Node.js, built lazily: `method`, `url`
  * and `headers` come straight from the parsed request head, and a full undici `Request`
  * is made only when something asks for more (`signal`, `body`, `clone()`, ...). An
- * undici `Request` costs about 10 us of CPU (URL parsing, an `AbortSignal`, WebIDL
- * conversions of every init field, and their garbage), some 5% of a whole handshake,
- * and upgrade handlers rarely need more than a header or two.
+ * undici `Request` costs a URL parse, an `AbortSignal`, WebIDL conversions of every init
+ * field and their garbage on every handshake (bench/README.md has the figures), and
+ * upgrade handlers rarely need more than a header or two.
  *
  * The object passes `instanceof Request`: its prototype inherits from
  * `Request.prototype`, every accessor and method it does not answer itself is forwarded
@@ -192,8 +192,8 @@ export function requestUrl(
 // The last host and target found canonical, and their URL.
 const last: { host?: string; target?: string; secure?: boolean; url: string } = { url: "" };
 
-// A host and target the URL parser would return unchanged (about 2% of a handshake's
-// CPU time spared): a lowercase DNS name (no IDNA, no name the parser reads as an IPv4
+// A host and target the URL parser would return unchanged (its work spared on every
+// handshake): a lowercase DNS name (no IDNA, no name the parser reads as an IPv4
 // number) or a dotted IPv4 address without leading zeros, an optional port without
 // leading zeros that is not the scheme's default, and a path and query of characters
 // it never escapes (the query escapes "'"), without "%" or dot segments.
