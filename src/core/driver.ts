@@ -165,8 +165,13 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
   // The state and outbound-cap checks shared by every write.
   #admit(size: number): WriteResult | undefined {
     if (this.state !== OPEN) return "closed";
-    const buffered = this.transport.bufferedAmount;
+    let buffered = this.transport.bufferedAmount;
     const captured = this.captured;
+    if (buffered > 0 && buffered + size > captured.maxBufferedBytes) {
+      // Replies held back only for the end of the turn are no backlog: written now, they
+      // count only as far as the socket cannot take them.
+      if (this.transport.writeHeld?.()) buffered = this.transport.bufferedAmount;
+    }
     if (buffered > 0 && buffered + size > captured.maxBufferedBytes) {
       if (captured.dropWhenFull) {
         captured.group.stats.droppedWrites++;

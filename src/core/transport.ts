@@ -176,6 +176,14 @@ export interface Transport {
   pause?(): void;
   /** Reads from the peer again after {@linkcode Transport.pause}. */
   resume?(): void;
+  /**
+   * Writes now what the transport holds back only to batch it (replies gathered for the
+   * end of the turn), so that {@linkcode Transport.bufferedAmount} then counts a real
+   * backlog alone. Transports that hold nothing back leave it out.
+   *
+   * @returns Whether anything was written.
+   */
+  writeHeld?(): boolean;
   /** Bytes accepted by {@linkcode Transport.send} and not yet written to the socket. */
   readonly bufferedAmount: number;
   /** The runtime's own socket object. */

@@ -37,7 +37,7 @@ function flushQueued(): void {
 }
 
 // Parked bytes above this go out at once rather than waiting for the flush.
-const PARK_LIMIT = 65536;
+const PARK_LIMIT = 1 << 20;
 
 /**
  * The pending output of one connection: a contiguous region of the shared slab, or of a
@@ -128,6 +128,18 @@ export class Outbox {
   defer(): boolean {
     if (this.#deferred) return false;
     this.#deferred = this.#held = true;
+    return true;
+  }
+
+  /**
+   * Writes now what waits only for the end of the turn, not a backlog the writer refused:
+   * a cap on buffered bytes must not count replies that are about to leave anyway.
+   *
+   * @returns Whether anything was handed to the writer.
+   */
+  writeHeld(): boolean {
+    if (this.#blocked || this.pending === 0) return false;
+    this.flush();
     return true;
   }
 

@@ -72,6 +72,11 @@ export class NodeWebSocket extends SocketLink implements Transport {
     return NODE_CAPABILITIES;
   }
 
+  /** Writes what waits for the end of the turn now; whether there was any. */
+  writeHeld(): boolean {
+    return this.outbox?.writeHeld() ?? false;
+  }
+
   /** Bytes accepted by {@linkcode NodeWebSocket.send} and not yet flushed to the kernel. */
   get bufferedAmount(): number {
     return this.socket.writableLength + (this.outbox?.pending ?? 0);
