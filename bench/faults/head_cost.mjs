@@ -13,11 +13,10 @@
 //   HEADS_ROOTS=/tmp/base,. node bench/faults/head_cost.mjs node   # two checkouts, interleaved
 //   HEADS_RUNS=3 ...                                               # runs each (default 3)
 
-import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { basename, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startChild } from "./server_child.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER = join(ROOT, "bench/faults/head_cost_server.ts");
@@ -36,28 +35,12 @@ const COMMANDS = {
 async function measure(runtime, root) {
   const [name, kind = "wsx"] = runtime.split(":");
   const [command, args] = COMMANDS[name]();
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    stdio: ["pipe", "pipe", "inherit"],
-    env: {
-      ...process.env,
-      HEADS_ROOT: root,
-      HEADS_SERVER: kind,
-      HEADS_HANDSHAKE_MS: `${HANDSHAKE_MS}`,
-    },
+  const { ready, ask, quit } = startChild(command, args, ROOT, {
+    HEADS_ROOT: root,
+    HEADS_SERVER: kind,
+    HEADS_HANDSHAKE_MS: `${HANDSHAKE_MS}`,
   });
-  const waiting = [];
-  createInterface({ input: child.stdout }).on(
-    "line",
-    (line) => waiting.shift()?.(JSON.parse(line)),
-  );
-  const next = () => new Promise((done) => waiting.push(done));
-  const ask = (command) => {
-    const reply = next();
-    child.stdin.write(`${command}\n`);
-    return reply;
-  };
-  const { port } = await next();
+  const { port } = await ready;
   await new Promise((done) => setTimeout(done, 300));
   const before = await ask("heap");
   const started = Date.now();
@@ -89,7 +72,7 @@ async function measure(runtime, root) {
   await allClosed.promise;
   const cpu1 = await ask("cpu");
   const gcMs = cpu1.gcMs - cpu0.gcMs;
-  child.stdin.write("quit\n");
+  await quit();
   return {
     runtime: ROOTS.length > 1 ? `${runtime} ${basename(root)}` : runtime,
     heapPerHeadB: Math.round((waited.heap - before.heap) / HEADS),

@@ -16,12 +16,11 @@
 // and keeps one WebSocket doing a round trip every millisecond (one message, its echo,
 // 1 ms pause) until every head is gone.
 
-import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { basename, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { startChild } from "./server_child.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER = join(ROOT, "bench/faults/heads_server.ts");
@@ -50,39 +49,11 @@ const ROOTS = (process.env.HEADS_ROOTS ?? ".").split(",").map((root) => resolve(
 function startServer(runtime, root) {
   const [name, kind = "wsx"] = runtime.split(":");
   const [command, args] = COMMANDS[name]();
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    stdio: ["pipe", "pipe", "inherit"],
-    env: {
-      ...process.env,
-      HEADS_HANDSHAKE_MS: String(HANDSHAKE_MS),
-      HEADS_ROOT: root,
-      HEADS_SERVER: kind,
-    },
+  return startChild(command, args, ROOT, {
+    HEADS_HANDSHAKE_MS: String(HANDSHAKE_MS),
+    HEADS_ROOT: root,
+    HEADS_SERVER: kind,
   });
-  const waiting = [];
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    let message;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return void process.stderr.write(`server: ${line}\n`);
-    }
-    waiting.shift()?.(message);
-  });
-  const next = () => new Promise((resolve) => waiting.push(resolve));
-  const ask = (command) => {
-    const reply = next();
-    child.stdin.write(`${command}\n`);
-    return reply;
-  };
-  const quit = () =>
-    new Promise((resolve) => {
-      child.once("exit", resolve);
-      child.stdin.end("quit\n");
-      setTimeout(() => child.kill(), 3000).unref();
-    });
-  return { ready: next(), ask, quit };
 }
 
 // A connection that sends part of a request head, then nothing; what it receives is kept.
