@@ -51,11 +51,9 @@ async function perfRecord(pid) {
   };
 }
 
-// System calls by name while the connections open (`strace -c -f`), to read per handshake.
-async function syscallCount(pid) {
-  const child = track(spawn("strace", ["-c", "-f", "-p", String(pid)], {
-    stdio: ["ignore", "ignore", "pipe"],
-  }));
+// A tracer attached to the server (strace, perf stat): what it printed on stderr when stopped.
+async function attach(command, args) {
+  const child = track(spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] }));
   let text = "";
   child.stderr.on("data", (d) => (text += d));
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -65,23 +63,14 @@ async function syscallCount(pid) {
   };
 }
 
+// System calls by name while the connections open (`strace -c -f`), to read per handshake.
+const syscallCount = (pid) => attach("strace", ["-c", "-f", "-p", String(pid)]);
+
 // Event-loop turns (epoll waits) and writes while the connections open, counted by the
 // kernel's tracepoints (`perf stat`), which hardly slows the server, unlike strace.
 const LOOP_EVENTS = ["syscalls:sys_enter_epoll_pwait", "syscalls:sys_enter_write"];
-async function loopCount(pid) {
-  const child = track(
-    spawn("perf", ["stat", "-x", ",", "-e", LOOP_EVENTS.join(","), "-p", String(pid)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    }),
-  );
-  let text = "";
-  child.stderr.on("data", (d) => (text += d));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return {
-    stop: () =>
-      new Promise((resolve) => (child.once("exit", () => resolve(text)), child.kill("SIGINT"))),
-  };
-}
+const loopCount = (pid) =>
+  attach("perf", ["stat", "-x", ",", "-e", LOOP_EVENTS.join(","), "-p", String(pid)]);
 
 function loopsPer(text, open) {
   const rows = text.split("\n").map((l) => l.split(",")).filter((c) => LOOP_EVENTS.includes(c[2]));
