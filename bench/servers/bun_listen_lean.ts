@@ -15,21 +15,18 @@ import { ServerGroup } from "../../src/core/group.ts";
 import { ConnectionDriver } from "../../src/core/driver.ts";
 import { NodeWebSocket } from "../../src/rfc6455/socket.ts";
 import { acceptValue, buildAcceptResponse } from "../../src/rfc6455/handshake.ts";
-import { type BunTcpSocket, ListenSocket } from "../../src/adapters/bun_listen_socket.ts";
+import {
+  type BunSocketHandlers,
+  type BunTcpSocket,
+  ListenSocket,
+} from "../../src/adapters/bun_listen_socket.ts";
 import { control } from "./_control.ts";
 
 interface BunListenApi {
   listen(options: {
     hostname: string;
     port: number;
-    socket: {
-      open(socket: BunTcpSocket): void;
-      data(socket: BunTcpSocket, chunk: Uint8Array): void;
-      drain(socket: BunTcpSocket): void;
-      end(socket: BunTcpSocket): void;
-      close(socket: BunTcpSocket): void;
-      error(socket: BunTcpSocket, error: Error): void;
-    };
+    socket: BunSocketHandlers;
   }): { port: number; stop(closeActive: boolean): void };
 }
 

@@ -17,7 +17,7 @@ import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/se
 import { certChain } from "../core/tls.ts";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
-import { type BunTcpSocket, ListenSocket } from "./bun_listen_socket.ts";
+import { type BunSocketHandlers, type BunTcpSocket, ListenSocket } from "./bun_listen_socket.ts";
 import { MAX_FAST_HEAD, parseUpgradeHead } from "./node_head_parser.ts";
 import { HeadTimeouts } from "./node_head_timeout.ts";
 import { endThenDestroy } from "./node_http.ts";
@@ -35,14 +35,7 @@ interface BunListenApi {
     port: number;
     reusePort?: boolean;
     tls?: { cert: string; key: string; passphrase?: string };
-    socket: {
-      open(socket: BunTcpSocket): void;
-      data(socket: BunTcpSocket, chunk: Uint8Array): void;
-      drain(socket: BunTcpSocket): void;
-      end(socket: BunTcpSocket): void;
-      close(socket: BunTcpSocket): void;
-      error(socket: BunTcpSocket, error: Error): void;
-    };
+    socket: BunSocketHandlers;
   }): BunListener;
 }
 

@@ -41,6 +41,32 @@ export interface BunTcpSocket {
   setNoDelay(noDelay?: boolean): boolean;
 }
 
+/**
+ * The `socket` handlers of a `Bun.listen` server, as wsx sets them.
+ *
+ * @example
+ * ```ts
+ * import type { BunSocketHandlers } from "./bun_listen_socket.ts";
+ * const quiet: BunSocketHandlers = {
+ *   open() {}, data() {}, drain() {}, end() {}, close() {}, error() {},
+ * };
+ * ```
+ */
+export interface BunSocketHandlers {
+  /** A connection was accepted. */
+  open(socket: BunTcpSocket): void;
+  /** Bytes arrived. */
+  data(socket: BunTcpSocket, chunk: Uint8Array): void;
+  /** The kernel takes writes again. */
+  drain(socket: BunTcpSocket): void;
+  /** The peer half-closed (FIN). */
+  end(socket: BunTcpSocket): void;
+  /** The connection is gone. */
+  close(socket: BunTcpSocket): void;
+  /** The connection failed. */
+  error(socket: BunTcpSocket, error: Error): void;
+}
+
 const ENCODER = new TextEncoder();
 const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN = 32;
 // Bun's socket itself stopped reading: only once a chunk arrives while PAUSED. Pausing

@@ -54,7 +54,7 @@ function burst(port: number): Promise<{ echoed: number; code: number }> {
   });
 }
 
-describe("Outbox PARK_LIMIT and maxBufferedBytes ", () => {
+describe("Outbox PARK_LIMIT and maxBufferedBytes", () => {
   let server: WsxServer;
   before(async () => {
     server = await serve({
