@@ -17,12 +17,7 @@
 import type { Socket } from "node:net";
 import { createSecureContext, TLSSocket } from "node:tls";
 import { certChain, type TlsOptions } from "../core/tls.ts";
-
-// Shared listener, `this` being the socket: no closure per connection. A failed handshake
-// (a client that refuses the certificate, garbage instead of a ClientHello) has no answer.
-function destroySelf(this: Socket): void {
-  this.destroy();
-}
+import { destroySelf } from "./node_upgrade.ts";
 
 /**
  * What wraps each accepted TCP socket in a server-side TLS socket, or `undefined`
@@ -51,6 +46,8 @@ export function tlsWrapper(
   // Wrapped at once, before any byte can be read from the TCP socket.
   return (raw) => {
     const socket = new TLSSocket(raw, { isServer: true, secureContext });
+    // A failed handshake (a client that refuses the certificate, garbage instead of a
+    // ClientHello) has no answer.
     socket.on("error", destroySelf);
     return socket;
   };

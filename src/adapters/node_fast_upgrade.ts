@@ -28,6 +28,7 @@ import {
 import { acceptsItself, connectionEvent } from "./node_tls.ts";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 import { endThenDestroy } from "./node_http.ts";
+import { destroySelf } from "./node_upgrade.ts";
 
 const END_OF_HEAD = "\r\n\r\n";
 const EMPTY = new Uint8Array(0);
@@ -90,11 +91,6 @@ const PLAIN_SO_FAR = new RegExp(
     "[^\\x00-\\x08\\x0a-\\x1f\\x7f]*\\r?)$",
 );
 const MALFORMED = rawRefusal(REFUSALS.malformedHead);
-
-// Shared listeners, `this` being the socket: no closure per connection.
-function destroySelf(this: Socket): void {
-  this.destroy();
-}
 
 // The client half-closed before its head was complete: what node:http does (it does
 // not allow half-open connections; a partial head is malformed).
