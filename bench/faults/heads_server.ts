@@ -29,7 +29,6 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createHash } from "node:crypto";
 import { createServer, type Socket } from "node:net";
@@ -37,6 +36,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import { mainThread } from "./thread_clock.ts";
 
 const HANDSHAKE_MS = Number(process.env.HEADS_HANDSHAKE_MS ?? 2000);
 const root = pathToFileURL(`${process.env.HEADS_ROOT ?? process.cwd()}/`);
@@ -91,13 +91,8 @@ async function serveNet(): Promise<Served> {
 
 const server = process.env.HEADS_SERVER === "net" ? await serveNet() : await serveWsx();
 
-// The main thread's own time on a core and waiting for one, in ms (Linux), apart from
+// The main thread's own time on a core and waiting for one (thread_clock.ts), apart from
 // the runtime's other threads (GC, I/O) that process.cpuUsage() adds in.
-const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
-function mainThread(): { cpu: number; wait: number } {
-  const [cpu, wait] = readFileSync(SCHEDSTAT, "latin1").split(" ");
-  return { cpu: Number(cpu) / 1e6, wait: Number(wait) / 1e6 };
-}
 
 // The process's CPU time, in ms: exact (getrusage), but every thread's; with Node.js's
 // `--single-threaded-gc` (HEADS_FLAGS) nearly all of it is the main thread's.

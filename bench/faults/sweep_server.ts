@@ -1,83 +1,99 @@
 /**
- * The server of `sweeps.mjs`: wsx's default `serve()` on Node.js, loaded from the checkout
- * named by `SWEEP_ROOT` (so that one runner measures two versions), with a probe of its
- * own event loop. A text frame `close` closes the connection (1000), any other frame is
- * dropped. Lines on stdin: `settings {json}` (`configure`), `lag` (prints and resets the
- * longest stall since the last `lag`), `open` (prints the open connections).
+ * The server of `sweeps.mjs`: wsx's `serve()` on the runtime this runs on (Node.js, Deno
+ * or Bun), with the transport `SWEEP_TRANSPORT` names (the runtime's default when unset),
+ * loaded from the checkout named by `SWEEP_ROOT` (so that one runner measures two
+ * versions), with a probe of its own event loop. A text frame `close` closes the
+ * connection (1000), any other frame is dropped. Lines on stdin: `settings {json}`
+ * (`configure`), `lag` (prints what the probe saw since the last `lag` and starts over),
+ * `open` (prints the open connections).
  *
  * @module
  */
 
-import { readFileSync } from "node:fs";
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { PerformanceObserver } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
+import { mainThread } from "./thread_clock.ts";
 
 const root = pathToFileURL(`${process.env.SWEEP_ROOT ?? process.cwd()}/`);
 const wsx = await import(new URL("mod.ts", root).href);
-const { serve } = await import(new URL("src/serve.ts", root).href);
+const { serve, detectRuntime } = await import(new URL("src/serve.ts", root).href);
 
-// Two probes. A 1 ms timer: the longest gap between two of its ticks beyond 1 ms, the
-// process's CPU time within that gap, and the longest gap less the time the main thread
-// waited for a core within it (Linux schedstat's run delay, exact at each switch-in):
-// how long the loop itself was held, whatever else the machine did, with how many gaps
-// held it over 3 and 5 ms. The most CPU the whole process used between two ticks
-// (V8's GC helper threads included) is kept for comparison. Schedstat's own CPU figure
-// is not used: the kernel brings a running thread's time up to date only at scheduler
-// ticks (4 ms here) and switches.
-// perf_hooks' histogram of timer delays as a cross-check.
-const probe = {
-  max: 0,
-  maxCpu: 0,
-  held: 0,
-  processBlock: 0,
-  over3: 0,
-  over5: 0,
-  blockAt: 0,
-  last: 0,
-  lastCpu: 0,
-  lastWait: 0,
-};
+// V8's collections on the main thread (Node.js's perf_hooks; Deno and Bun report none),
+// with their kind (`detail.kind`: 1 minor, 2 major, 4 incremental marking, 8 weak
+// callbacks). The observer hears of a collection after it ends, so holds are matched
+// with collections at `lag`.
+let collections: { start: number; end: number; kind: number }[] = [];
+try {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      collections.push({ start: entry.startTime, end: entry.startTime + entry.duration, kind });
+    }
+  }).observe({ entryTypes: ["gc"] });
+} catch {
+  // No gc entries on this runtime.
+}
+function gcWithin(start: number, end: number): { ms: number; kinds: number } {
+  let ms = 0, kinds = 0;
+  for (const c of collections) {
+    const overlap = Math.min(end, c.end) - Math.max(start, c.start);
+    if (overlap > 0) {
+      ms += overlap;
+      kinds |= c.kind;
+    }
+  }
+  return { ms, kinds };
+}
+
+// A 1 ms timer. A gap between two of its ticks beyond its 1 ms, less the time the main
+// thread waited for a core within it (Linux schedstat's run delay, exact at each
+// switch-in), is how long the loop itself was held, whatever else the machine did. Each
+// hold over 2 ms is kept with when it ended (Date.now(), for the runner to place it
+// among the sweep's events) and its span (performance.now(), for the collections). The
+// most CPU the whole process used between two ticks (V8's GC helper threads included)
+// is kept for comparison; schedstat's own CPU figure is not used: the kernel brings a
+// running thread's time up to date only at scheduler ticks (4 ms here) and switches.
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
-const waitMs = () => Number(readFileSync(SCHEDSTAT, "latin1").split(" ")[1]) / 1e6;
-probe.last = performance.now();
-probe.lastCpu = cpuMs();
-probe.lastWait = waitMs();
+const waitMs = () => mainThread().wait;
+let holds: { start: number; end: number; held: number; at: number }[] = [];
+const probe = { processBlock: 0, last: performance.now(), lastCpu: cpuMs(), lastWait: waitMs() };
 setInterval(() => {
   const now = performance.now(), cpu = cpuMs(), wait = waitMs();
-  const gap = now - probe.last - 1;
-  if (gap > probe.max) {
-    probe.max = gap;
-    probe.maxCpu = cpu - probe.lastCpu;
+  const held = now - probe.last - 1 - (wait - probe.lastWait);
+  if (held > 2 && holds.length < 10_000) {
+    holds.push({ start: probe.last, end: now, held, at: Date.now() });
   }
-  const held = gap - (wait - probe.lastWait);
-  if (held > probe.held) {
-    probe.held = held;
-    probe.blockAt = Date.now();
-  }
-  if (held > 3) probe.over3++;
-  if (held > 5) probe.over5++;
   probe.processBlock = Math.max(probe.processBlock, cpu - probe.lastCpu);
   probe.last = now;
   probe.lastCpu = cpu;
   probe.lastWait = wait;
 }, 1);
-const histogram = monitorEventLoopDelay({ resolution: 1 });
-histogram.enable();
-// The longest garbage collection pause: a stall that is not the sweep's.
-let gcMax = 0;
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcMax = Math.max(gcMax, entry.duration);
-}).observe({ entryTypes: ["gc"] });
 
+function take(): Record<string, unknown> {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  // Every hold over 2 ms: [Date.now() at its end, held, collections in it, their kinds
+  // or'ed].
+  const list = holds.map((h) => {
+    const gc = gcWithin(h.start, h.end);
+    return [h.at, round(h.held), round(gc.ms), gc.kinds];
+  });
+  const result = { processBlockCpuMs: round(probe.processBlock), holds: list };
+  holds = [];
+  collections = [];
+  probe.processBlock = 0;
+  return result;
+}
+
+const transport = process.env.SWEEP_TRANSPORT || undefined;
 const server = await serve({
   port: 0,
   hostname: "127.0.0.1",
+  transport,
   onRequest: (req: Request) =>
     wsx.Websocket.upgrade(req, {
       onMessage: (ws: { close(code: number, reason: string): void }, data: unknown) => {
@@ -85,36 +101,12 @@ const server = await serve({
       },
     }),
 });
-console.log(`ready ${server.port}`);
+console.log(`ready ${JSON.stringify({ port: server.port, runtime: detectRuntime() })}`);
 
 createInterface({ input: process.stdin }).on("line", (line: string) => {
   const [command, ...rest] = line.split(" ");
   if (command === "settings") wsx.configure(JSON.parse(rest.join(" ")));
   else if (command === "open") console.log(`open ${server.stats.open}`);
-  else if (command === "lag") {
-    const round = (ms: number) => Math.round(ms * 10) / 10;
-    const result = {
-      // The longest the loop was held, less waits for a core; the process's most CPU
-      // between two ticks (GC helper threads included) for comparison.
-      heldMs: round(probe.held),
-      over3: probe.over3,
-      over5: probe.over5,
-      processBlockCpuMs: round(probe.processBlock),
-      blockAt: probe.blockAt,
-      gapMs: round(probe.max),
-      cpuInGapMs: round(probe.maxCpu),
-      histogramMaxMs: round(histogram.max / 1e6),
-      gcMaxMs: round(gcMax),
-    };
-    probe.max =
-      probe.maxCpu =
-      probe.held =
-      probe.processBlock =
-      gcMax =
-        0;
-    probe.over3 = probe.over5 = 0;
-    histogram.reset();
-    console.log(`lag ${JSON.stringify(result)}`);
-  }
+  else if (command === "lag") console.log(`lag ${JSON.stringify(take())}`);
 });
 process.stdin.on("end", () => process.exit(0));

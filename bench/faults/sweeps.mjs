@@ -1,51 +1,83 @@
-// Sweeps of many connections falling due at once, on Node.js: the longest stall of the
-// server's event loop while the heartbeat pings and then cuts N silent peers, and while
-// the close timeout cuts N peers that never answer the server's close frame.
+// Sweeps of many connections falling due at once: the longest hold of the server's event
+// loop while the heartbeat pings and then cuts N silent peers, and while the close timeout
+// cuts N peers that never answer the server's close frame, on each runtime.
 //
 // Usage: node bench/faults/sweeps.mjs [N=10000] [root=.]
 //   root: the checkout whose src/ the server loads (to compare two versions).
+//   SWEEP_RUNTIMES=node,deno,deno:native,bun,bun:engine  runtimes and transports (default
+//     node; `name:transport` picks the transport, the runtime's default otherwise)
+//   SWEEP_RUNS=3        runs of each, interleaved
+//   SWEEP_ONLY=heartbeat|closes   one scenario
+//   SWEEP_NODE_ARGS="--cpu-prof"  more flags for a Node.js server (say, --trace-gc)
 // Peers are raw TCP sockets that do the handshake by hand: they read and drop what
 // arrives and never answer a ping or a close frame. Bounded: every wait has a deadline.
+//
+// The server reports every hold of its loop over 2 ms (sweep_server.ts) with the V8
+// collections within it (Node.js only); this runner places each hold among the events
+// the peers saw: `sweep` is the holds within 100 ms of the pings, of the ping-timeout cuts
+// or of the close-timeout cuts (the peers' first and last), `between` every other hold
+// while waiting for them, `quiet` a second with nothing due, before.
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 const N = Number(process.argv[2] ?? 10_000);
 const root = resolve(process.argv[3] ?? ".");
 const here = fileURLToPath(new URL(".", import.meta.url));
+const ROOT = resolve(here, "../..");
 const TIMEOUT_S = 20; // long enough to open every peer before the first ping
 const CLOSE_TIMEOUT_MS = 5000;
-
-// SWEEP_NODE_ARGS: more flags for the server (e.g. --cpu-prof); SWEEP_ONLY: heartbeat or closes.
+const RUNTIMES = (process.env.SWEEP_RUNTIMES ?? "node").split(",");
+const RUNS = Number(process.env.SWEEP_RUNS ?? 1);
 const nodeArgs = (process.env.SWEEP_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const only = process.env.SWEEP_ONLY;
-const server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", `${here}sweep_server.ts`], {
-  cwd: resolve(here, "../.."),
-  env: { ...process.env, SWEEP_ROOT: root },
-  stdio: ["pipe", "pipe", "inherit"],
-});
-const lines = [];
-let wake = () => {};
-createInterface({ input: server.stdout }).on("line", (line) => {
-  lines.push(line);
-  wake();
-});
-async function reply(prefix, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const i = lines.findIndex((l) => l.startsWith(prefix));
-    if (i >= 0) return lines.splice(i, 1)[0].slice(prefix.length + 1);
-    if (Date.now() > until) throw new Error(`no "${prefix}" line`);
-    await new Promise((r) => (wake = r, setTimeout(r, 50)));
-  }
-}
-const send = (line) => server.stdin.write(`${line}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const port = Number(await reply("ready"));
+const bin = (name) => join(ROOT, "node_modules", ".bin", name);
+const SERVER = `${here}sweep_server.ts`;
+const COMMANDS = {
+  node: () => [process.execPath, [...nodeArgs, "--import", "tsx", SERVER]],
+  deno: () => [bin("deno"), ["run", "-A", SERVER]],
+  bun: () => [bin("bun"), ["run", SERVER]],
+};
 
-function peer() {
+function start(runtime) {
+  const [name, transport = ""] = runtime.split(":");
+  const [command, args] = COMMANDS[name]();
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, SWEEP_ROOT: root, SWEEP_TRANSPORT: transport },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = [];
+  let wake = () => {};
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    // Anything else the server prints (say, `--trace-gc`) goes to stderr.
+    if (!/^(ready|lag|open) /.test(line)) return void console.error(line);
+    lines.push(line);
+    wake();
+  });
+  const reply = async (prefix, ms = 30_000) => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const i = lines.findIndex((l) => l.startsWith(prefix));
+      if (i >= 0) return lines.splice(i, 1)[0].slice(prefix.length + 1);
+      if (Date.now() > until) throw new Error(`no "${prefix}" line from ${runtime}`);
+      await new Promise((r) => (wake = r, setTimeout(r, 50)));
+    }
+  };
+  const send = (line) => child.stdin.write(`${line}\n`);
+  const stop = async () => {
+    child.stdin.end();
+    const exited = new Promise((r) => child.once("exit", r));
+    await Promise.race([exited, sleep(5000)]);
+    child.kill();
+  };
+  return { reply, send, stop };
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function peer(port) {
   return new Promise((done, fail) => {
     const socket = connect(port, "127.0.0.1", () => {
       socket.write(
@@ -73,10 +105,11 @@ function frame(text) {
   return Buffer.concat([Buffer.from([0x81, 0x80 | body.length]), mask, masked]);
 }
 
-async function openPeers() {
+async function openPeers(port) {
   const peers = [];
   for (let i = 0; i < N; i += 200) {
-    peers.push(...await Promise.all(Array.from({ length: Math.min(200, N - i) }, peer)));
+    const batch = Array.from({ length: Math.min(200, N - i) }, () => peer(port));
+    peers.push(...await Promise.all(batch));
   }
   if (peers.some((p) => p.closed)) throw new Error("a peer closed during its handshake");
   return peers;
@@ -88,60 +121,129 @@ async function allGone(peers, ms) {
   return peers.filter((p) => !p.closed).length;
 }
 
-async function lag() {
-  send("lag");
-  return JSON.parse(await reply("lag"));
+// The holds the server saw since its last `lag`, in and out of the sweep's windows (each
+// [from, to] in Date.now() time): the longest, the longest less the collections in it
+// (the code's own share), the longest with none in it, and how many passed 5 ms.
+function sorted(holds, windows) {
+  const inside = (at) => windows.some(([from, to]) => at >= from - 100 && at <= to + 100);
+  const sum = (list) => ({
+    heldMs: Math.max(0, ...list.map(([, held]) => held)),
+    lessGcMs: Math.max(0, ...list.map(([, held, gc]) => Math.max(0, held - gc))),
+    noGcMs: Math.max(0, ...list.filter(([, , gc]) => gc === 0).map(([, held]) => held)),
+    over5: list.filter(([, held]) => held > 5).length,
+    // Each hold over 5 ms: [held, ms of collections in it, their kinds].
+    top: list.filter(([, held]) => held > 5).map(([, ...rest]) => rest),
+  });
+  return {
+    sweep: sum(holds.filter(([at]) => inside(at))),
+    between: sum(holds.filter(([at]) => !inside(at))),
+  };
+}
+
+async function lag(srv) {
+  srv.send("lag");
+  return JSON.parse(await srv.reply("lag"));
 }
 
 // The same probe over a second in which nothing is due: the floor on this machine.
-async function quietLag() {
+async function quietLag(srv) {
   await sleep(500);
-  await lag();
+  await lag(srv);
   await sleep(1000);
-  return await lag();
+  return sorted((await lag(srv)).holds, []).between;
 }
+
+const span = (times) => (times.length === 0 ? null : [Math.min(...times), Math.max(...times)]);
 
 // The heartbeat: every peer speaks once, in one go, so all fall silent in the same
 // second; TIMEOUT_S later they are pinged together, a second after that cut together.
-async function heartbeat() {
-  send(`settings {"timeout":${TIMEOUT_S},"pongTimeout":1}`);
-  const peers = await openPeers();
+async function heartbeat(srv, port) {
+  srv.send(`settings {"timeout":${TIMEOUT_S},"pongTimeout":1}`);
+  const peers = await openPeers(port);
   const hello = frame("hi");
   for (const p of peers) p.socket.write(hello);
-  const quiet = await quietLag();
+  const spokeAt = Date.now();
+  const quiet = await quietLag(srv);
   const left = await allGone(peers, (TIMEOUT_S + 15) * 1000);
-  const during = await lag();
-  const pinged = peers.map((p) => p.firstFrameAt), ended = peers.map((p) => p.endedAt);
-  const span = (times) => [Math.min(...times), Math.max(...times)];
-  return { quiet, during, left, pingedAt: span(pinged), endedAt: span(ended) };
+  // Peers that were cut, and when: their pings (the first frame each got) and their ends.
+  const gone = peers.filter((p) => p.closed);
+  const pinged = span(peers.filter((p) => p.firstFrameAt).map((p) => p.firstFrameAt));
+  const ended = span(gone.map((p) => p.endedAt));
+  const { sweep, between } = sorted((await lag(srv)).holds, [pinged, ended].filter(Boolean));
+  return {
+    quiet,
+    sweep,
+    between,
+    left,
+    pingedAfterS: pinged?.map((t) => (t - spokeAt) / 1000) ?? null,
+    cutAfterPingMs: span(gone.map((p) => p.endedAt - p.firstFrameAt)),
+  };
 }
 
 // Close timeouts: every peer asks to be closed, in one go; none answers the close frame.
-async function closes() {
-  send(`settings {"timeout":0}`);
-  const peers = await openPeers();
+async function closes(srv, port) {
+  srv.send(`settings {"timeout":0}`);
+  const peers = await openPeers(port);
   const ask = frame("close");
   for (const p of peers) p.socket.write(ask);
   const until = Date.now() + 20_000;
   while (peers.some((p) => !p.firstFrameAt) && Date.now() < until) await sleep(50);
-  const quiet = await quietLag();
+  const quiet = await quietLag(srv);
   const left = await allGone(peers, CLOSE_TIMEOUT_MS + 15_000);
-  const during = await lag();
-  const waits = peers.filter((p) => p.firstFrameAt).map((p) => p.endedAt - p.firstFrameAt);
-  return { quiet, during, left, cutAfterMs: [Math.min(...waits), Math.max(...waits)] };
+  const gone = peers.filter((p) => p.closed && p.firstFrameAt);
+  const ended = span(gone.map((p) => p.endedAt));
+  const { sweep, between } = sorted((await lag(srv)).holds, ended ? [ended] : []);
+  return {
+    quiet,
+    sweep,
+    between,
+    left,
+    cutAfterMs: span(gone.map((p) => p.endedAt - p.firstFrameAt)),
+  };
 }
 
-try {
-  const results = {
-    N,
-    root,
-    heartbeat: only === "closes" ? null : await heartbeat(),
-    closes: only === "heartbeat" ? null : await closes(),
-  };
-  console.log(JSON.stringify(results, null, 2));
-} finally {
-  server.stdin.end();
-  const exited = new Promise((r) => server.once("exit", r));
-  await Promise.race([exited, sleep(5000)]);
-  server.kill();
+async function measure(runtime) {
+  const srv = start(runtime);
+  try {
+    const { port, runtime: actual } = JSON.parse(await srv.reply("ready"));
+    return {
+      runtime,
+      actual,
+      heartbeat: only === "closes" ? null : await heartbeat(srv, port),
+      closes: only === "heartbeat" ? null : await closes(srv, port),
+    };
+  } finally {
+    await srv.stop();
+  }
 }
+
+const results = [];
+for (let run = 0; run < RUNS; run++) {
+  for (const runtime of RUNTIMES) {
+    const result = await measure(runtime);
+    console.error(JSON.stringify(result));
+    results.push(result);
+  }
+}
+// One line per run and scenario: the longest hold near the sweep (less its collections)
+// and between, the quiet floor, peers left, and when they were cut.
+const rows = [];
+for (const r of results) {
+  for (const name of ["heartbeat", "closes"]) {
+    const s = r[name];
+    if (s === null) continue;
+    rows.push({
+      runtime: r.runtime,
+      scenario: name,
+      "sweep held (less GC)": `${s.sweep.heldMs} (${s.sweep.lessGcMs})`,
+      "sweep >5": s.sweep.over5,
+      "between held (less GC)": `${s.between.heldMs} (${s.between.lessGcMs})`,
+      "between >5": s.between.over5,
+      "quiet held": s.quiet.heldMs,
+      left: s.left,
+      cut: JSON.stringify(name === "closes" ? s.cutAfterMs : s.cutAfterPingMs),
+    });
+  }
+}
+console.table(rows);
+console.log(JSON.stringify({ N, root, results }));
