@@ -7,7 +7,7 @@
  */
 
 import type { TransportEvents, WriteResult } from "./transport.ts";
-import { WsxError, type WsxErrorCode } from "../errors.ts";
+import { ERRORS, type WsxErrorCode } from "../errors.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";
 import { CLOSED, CLOSING, DRAIN_WANTED, OPEN, OPENING, WARNED } from "./driver_base.ts";
 import { TopicDriver } from "./driver_topics.ts";
@@ -192,17 +192,19 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
 
   /** Closes for a protocol or policy reason from the error table. */
   fail(code: WsxErrorCode): void {
-    const error = new WsxError(code);
+    // The table entry, not a WsxError: an Error captures a stack trace nobody reads, and
+    // a ping sweep fails thousands of connections in one beat.
+    const entry = ERRORS[code];
     if (code === "ping-timeout") this.group.stats.pingTimeouts++;
-    if (error.closeCode === 1006) {
+    if (entry.closeCode === 1006) {
       // The peer is gone or stuck: no closing handshake to wait for.
       if (this.state >= CLOSING && this.rare?.closeInfo) return this.transport.terminate();
-      (this.rare ??= newRare()).closeInfo = { code: 1006, reason: error.message, error: code };
+      (this.rare ??= newRare()).closeInfo = { code: 1006, reason: entry.message, error: code };
       this.state = CLOSING;
       this.transport.terminate();
       return;
     }
-    this.#closeAs(error.closeCode, error.message, code);
+    this.#closeAs(entry.closeCode, entry.message, code);
   }
 
   /** The server shuts down: onShutdown, once, while the connection is open. */

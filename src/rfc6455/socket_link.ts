@@ -9,7 +9,7 @@
 
 import type { Duplex } from "node:stream";
 import type { TransportEvents } from "../core/transport.ts";
-import { WsxError, type WsxErrorCode } from "../errors.ts";
+import { ERRORS, WsxError, type WsxErrorCode } from "../errors.ts";
 import { CLOSE } from "../core/protocol/close_codes.ts";
 import { systemClock } from "../core/clock.ts";
 import { Wheel } from "../core/wheel.ts";
@@ -298,8 +298,9 @@ export abstract class SocketLink {
   #closeTimedOut(): void {
     this.#closeBeat = -1;
     this.socket.destroy();
-    const err = new WsxError("close-timeout");
-    this.report(err.closeCode, err.message);
+    // The table entry, not a WsxError: no stack trace for thousands of cuts in one sweep.
+    const entry = ERRORS["close-timeout"];
+    this.report(entry.closeCode, entry.message);
   }
 
   // Socket listeners, shared by every connection; `this` is the socket.
