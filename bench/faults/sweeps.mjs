@@ -121,22 +121,26 @@ async function allGone(peers, ms) {
   return peers.filter((p) => !p.closed).length;
 }
 
-// The holds the server saw since its last `lag`, in and out of the sweep's windows (each
-// [from, to] in Date.now() time): the longest, the longest less the collections in it
-// (the code's own share), the longest with none in it, and how many passed 5 ms.
+// The holds the server saw since its last `lag`, in and out of the sweep's windows (by
+// name, each [from, to] in Date.now() time): the longest, the longest less the collections
+// in it (the code's own share), the longest with none in it, and how many passed 5 ms.
 function sorted(holds, windows) {
-  const inside = (at) => windows.some(([from, to]) => at >= from - 100 && at <= to + 100);
+  const where = (at) =>
+    Object.keys(windows).find((name) => {
+      const [from, to] = windows[name];
+      return at >= from - 100 && at <= to + 100;
+    });
   const sum = (list) => ({
     heldMs: Math.max(0, ...list.map(([, held]) => held)),
     lessGcMs: Math.max(0, ...list.map(([, held, gc]) => Math.max(0, held - gc))),
     noGcMs: Math.max(0, ...list.filter(([, , gc]) => gc === 0).map(([, held]) => held)),
     over5: list.filter(([, held]) => held > 5).length,
-    // Each hold over 5 ms: [held, ms of collections in it, their kinds].
-    top: list.filter(([, held]) => held > 5).map(([, ...rest]) => rest),
+    // Each hold over 5 ms: [window, held, ms of collections in it, their kinds].
+    top: list.filter(([, held]) => held > 5).map(([at, ...rest]) => [where(at) ?? "-", ...rest]),
   });
   return {
-    sweep: sum(holds.filter(([at]) => inside(at))),
-    between: sum(holds.filter(([at]) => !inside(at))),
+    sweep: sum(holds.filter(([at]) => where(at) !== undefined)),
+    between: sum(holds.filter(([at]) => where(at) === undefined)),
   };
 }
 
@@ -150,7 +154,7 @@ async function quietLag(srv) {
   await sleep(500);
   await lag(srv);
   await sleep(1000);
-  return sorted((await lag(srv)).holds, []).between;
+  return sorted((await lag(srv)).holds, {}).between;
 }
 
 const span = (times) => (times.length === 0 ? null : [Math.min(...times), Math.max(...times)]);
@@ -172,7 +176,8 @@ async function heartbeat(srv, port, runtime) {
   const gone = peers.filter((p) => p.closed);
   const pinged = span(peers.filter((p) => p.firstFrameAt).map((p) => p.firstFrameAt));
   const ended = span(gone.map((p) => p.endedAt));
-  const { sweep, between } = sorted((await lag(srv)).holds, [pinged, ended].filter(Boolean));
+  const windows = { ...(pinged && { pings: pinged }), ...(ended && { cuts: ended }) };
+  const { sweep, between } = sorted((await lag(srv)).holds, windows);
   return {
     quiet,
     sweep,
@@ -195,7 +200,7 @@ async function closes(srv, port) {
   const left = await allGone(peers, CLOSE_TIMEOUT_MS + 15_000);
   const gone = peers.filter((p) => p.closed && p.firstFrameAt);
   const ended = span(gone.map((p) => p.endedAt));
-  const { sweep, between } = sorted((await lag(srv)).holds, ended ? [ended] : []);
+  const { sweep, between } = sorted((await lag(srv)).holds, ended ? { cuts: ended } : {});
   return {
     quiet,
     sweep,
@@ -240,6 +245,7 @@ for (const r of results) {
       scenario: name,
       "sweep held (less GC)": `${s.sweep.heldMs} (${s.sweep.lessGcMs})`,
       "sweep >5": s.sweep.over5,
+      "sweep holds >5": JSON.stringify(s.sweep.top.map(([name, held]) => `${name} ${held}`)),
       "between held (less GC)": `${s.between.heldMs} (${s.between.lessGcMs})`,
       "between >5": s.between.over5,
       "quiet held": s.quiet.heldMs,
