@@ -30,13 +30,13 @@
  */
 
 import type { Server } from "node:http";
-import { createHash } from "node:crypto";
 import { createServer, type Socket } from "node:net";
 import { PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { mainThread } from "./thread_clock.ts";
+import { handshakeAnswer, unmask } from "./raw_ws.ts";
 
 const HANDSHAKE_MS = Number(process.env.HEADS_HANDSHAKE_MS ?? 2000);
 const root = pathToFileURL(`${process.env.HEADS_ROOT ?? process.cwd()}/`);
@@ -228,22 +228,3 @@ lines.on("line", (line) => {
   } else if (line === "quit") void stop();
 });
 lines.on("close", () => void stop());
-
-// The answer to a WebSocket handshake, its accept key computed from the request's.
-function handshakeAnswer(request: string): string {
-  const key = /sec-websocket-key: *(\S+)/i.exec(request)?.[1] ?? "";
-  const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-    .digest("base64");
-  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Sec-WebSocket-Accept: ${accept}\r\n\r\n`;
-}
-
-// A client's small masked frame (one read, under 126 bytes) sent back unmasked.
-function unmask(frame: Uint8Array): Uint8Array {
-  const length = frame[1] & 0x7f, mask = frame.subarray(2, 6);
-  const out = new Uint8Array(2 + length);
-  out[0] = frame[0];
-  out[1] = length;
-  for (let i = 0; i < length; i++) out[2 + i] = frame[6 + i] ^ mask[i & 3];
-  return out;
-}

@@ -4,8 +4,8 @@
  * loaded from the checkout named by `SWEEP_ROOT` (so that one runner measures two
  * versions), with a probe of its own event loop. A text frame `close` closes the
  * connection (1000), any other frame is dropped. Lines on stdin: `settings {json}`
- * (`configure`), `lag` (prints what the probe saw since the last `lag` and starts over),
- * `open` (prints the open connections).
+ * (`configure`), `lag` (prints what the probe saw since the last `lag` and starts over).
+ * `SWEEP_SERVER=net` runs the floor instead (sweep_floor.ts).
  *
  * @module
  */
@@ -89,24 +89,33 @@ function take(): Record<string, unknown> {
   return result;
 }
 
-const transport = process.env.SWEEP_TRANSPORT || undefined;
-const server = await serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  transport,
-  onRequest: (req: Request) =>
-    wsx.Websocket.upgrade(req, {
-      onMessage: (ws: { close(code: number, reason: string): void }, data: unknown) => {
-        if (data === "close") ws.close(1000, "bye");
-      },
-    }),
-});
+// `SWEEP_SERVER=net`: the floor (sweep_floor.ts) instead of wsx.
+async function start(): Promise<{ port: number; configure(settings: object): void }> {
+  if (process.env.SWEEP_SERVER === "net") {
+    const { serveFloor } = await import("./sweep_floor.ts");
+    const { Wheel } = await import(new URL("src/core/wheel.ts", root).href);
+    const { systemClock } = await import(new URL("src/core/clock.ts", root).href);
+    return await serveFloor({ Wheel, systemClock });
+  }
+  const server = await serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    transport: process.env.SWEEP_TRANSPORT || undefined,
+    onRequest: (req: Request) =>
+      wsx.Websocket.upgrade(req, {
+        onMessage: (ws: { close(code: number, reason: string): void }, data: unknown) => {
+          if (data === "close") ws.close(1000, "bye");
+        },
+      }),
+  });
+  return { port: server.port, configure: wsx.configure };
+}
+const server = await start();
 console.log(`ready ${JSON.stringify({ port: server.port, runtime: detectRuntime() })}`);
 
 createInterface({ input: process.stdin }).on("line", (line: string) => {
   const [command, ...rest] = line.split(" ");
-  if (command === "settings") wsx.configure(JSON.parse(rest.join(" ")));
-  else if (command === "open") console.log(`open ${server.stats.open}`);
+  if (command === "settings") server.configure(JSON.parse(rest.join(" ")));
   else if (command === "lag") console.log(`lag ${JSON.stringify(take())}`);
 });
 process.stdin.on("end", () => process.exit(0));

@@ -5,7 +5,9 @@
 // Usage: node bench/faults/sweeps.mjs [N=10000] [root=.]
 //   root: the checkout whose src/ the server loads (to compare two versions).
 //   SWEEP_RUNTIMES=node,deno,deno:native,bun,bun:engine  runtimes and transports (default
-//     node; `name:transport` picks the transport, the runtime's default otherwise)
+//     node; `name:transport` picks the transport, the runtime's default otherwise;
+//     `node:net`, `deno:net`, `bun:net`: the floor, sweep_floor.ts, a bare node:net
+//     server pinging and cutting on wsx's own wheels)
 //   SWEEP_RUNS=3        runs of each, interleaved
 //   SWEEP_ONLY=heartbeat|closes   one scenario
 //   SWEEP_NODE_ARGS="--cpu-prof"  more flags for a Node.js server (say, --trace-gc)
@@ -46,14 +48,19 @@ function start(runtime) {
   const [command, args] = COMMANDS[name]();
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, SWEEP_ROOT: root, SWEEP_TRANSPORT: transport },
+    env: {
+      ...process.env,
+      SWEEP_ROOT: root,
+      SWEEP_TRANSPORT: transport === "net" ? "" : transport,
+      SWEEP_SERVER: transport === "net" ? "net" : "wsx",
+    },
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = [];
   let wake = () => {};
   createInterface({ input: child.stdout }).on("line", (line) => {
     // Anything else the server prints (say, `--trace-gc`) goes to stderr.
-    if (!/^(ready|lag|open) /.test(line)) return void console.error(line);
+    if (!/^(ready|lag) /.test(line)) return void console.error(line);
     lines.push(line);
     wake();
   });
