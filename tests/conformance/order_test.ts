@@ -29,7 +29,16 @@ describe(`ordering and closing on ${target}`, { timeout: 120_000 }, () => {
       (await nextMessage(ws)).data.toString(),
     ];
     assert.deepEqual(echoes, ["m1", "m2"]);
-    const types = fx.eventsOf(id).map((e) => e.type);
+    // The server's log comes over the fixture's pipe, the echoes over the socket: wait
+    // for the log to hold both messages before reading its order.
+    const types = await fx.waitFor(
+      () => {
+        const seen = fx.eventsOf(id).map((e) => e.type);
+        return seen.filter((t) => t === "message").length >= 2 ? seen : undefined;
+      },
+      5000,
+      "both message events",
+    );
     assert.deepEqual(types.slice(0, 4), ["open", "open-done", "message", "message"]);
     ws.close();
   });
