@@ -155,8 +155,7 @@ export function websocketHandler(
       driver.open();
     },
     message(ws, message) {
-      if (typeof message === "string") driverOf(ws).message(message, true);
-      else driverOf(ws).message(message, false);
+      driverOf(ws).message(message, typeof message === "string");
     },
     close(ws, code, reason) {
       const driver = driverOf(ws);

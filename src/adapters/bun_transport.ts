@@ -148,15 +148,20 @@ export class BunTransport implements Transport {
     const status = isText
       ? ws.sendText(asText(data), packed)
       : ws.sendBinary(asBytes(data), packed);
-    // Bun: bytes sent, -1 queued behind backpressure, 0 dropped or the socket closed. An
-    // empty message on an open socket also gives 0 (no payload byte) though its frame went.
-    if (status > 0) return "sent";
+    // Bun: bytes sent, -1 queued behind backpressure, 0 dropped or the socket closed.
+    // The rest is its own method: JavaScriptCore inlines only small functions, and this
+    // one runs for every message.
+    return status > 0 ? "sent" : this.#unsent(status, data.length);
+  }
+
+  #unsent(status: number, length: number): WriteResult {
     if (status === -1) {
       this.#flags &= ~EMPTY;
       return "queued";
     }
-    if (ws.readyState !== 1) return "closed";
-    return data.length === 0 ? "sent" : "dropped";
+    if (this.#ws.readyState !== 1) return "closed";
+    // An empty message on an open socket also gives 0 (no payload byte) though its frame went.
+    return length === 0 ? "sent" : "dropped";
   }
 
   close(code: number, reason: string): void {
@@ -202,7 +207,10 @@ export class BunTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    if (this.#flags & EMPTY) return 0;
+    return this.#flags & EMPTY ? 0 : this.#askBuffered();
+  }
+
+  #askBuffered(): number {
     const buffered = this.#ws.getBufferedAmount();
     if (buffered === 0 && !(this.#flags & SUBSCRIBED)) this.#flags |= EMPTY;
     return buffered;

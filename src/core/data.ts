@@ -44,7 +44,11 @@ export type SendData = string | ArrayBuffer | ArrayBufferView;
  * ```
  */
 export function messageData(data: unknown): MessageData {
-  if (typeof data === "string" || data instanceof Uint8Array) return data;
+  // Small, so that it is inlined into every write; other types are converted apart.
+  return typeof data === "string" || data instanceof Uint8Array ? data : converted(data);
+}
+
+function converted(data: unknown): MessageData {
   if (ArrayBuffer.isView(data)) {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }

@@ -86,10 +86,10 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     if (!caps.enforcesMaxMsgSize && exceedsLimit(data, this.captured.group.settings.maxMsgSize)) {
       return this.fail("message-too-big");
     }
-    const backlog = this.rare?.backlog;
-    if (backlog) return void backlog.push(data, isText);
     // A streaming transport offered the message to streamWhen at its start already.
-    this.#deliver(data, isText, caps.streaming);
+    if (this.rare !== null || this.#handlers.onStream) {
+      this.#deliverRare(data, isText, caps.streaming);
+    } else this.#onMessage(data, isText);
   }
 
   /** A message starts (streaming transports): its stream, when `onStream` takes it. */
@@ -144,13 +144,26 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
 
   /** Sends a message unless the connection is closing or over its outbound cap. */
   write(data: string | Uint8Array, isText: boolean, compress = true): WriteResult {
+    const transport = this.transport;
+    // Open with nothing queued (most writes): no cap to judge. Kept small, so that
+    // JavaScriptCore inlines it into the handler that writes.
+    if (this.state !== OPEN || transport.bufferedAmount > 0) {
+      return this.#writeChecked(data, isText, compress);
+    }
+    const result = transport.send(data, isText, compress);
+    return result === "queued" ? this.#queued() : result;
+  }
+
+  #writeChecked(data: string | Uint8Array, isText: boolean, compress: boolean): WriteResult {
     const refused = this.#admit(data.length);
     if (refused !== undefined) return refused;
-    const result = compress
-      ? this.transport.send(data, isText)
-      : this.transport.send(data, isText, false);
-    if (result === "queued") this.wantDrain();
-    return result;
+    const result = this.transport.send(data, isText, compress);
+    return result === "queued" ? this.#queued() : result;
+  }
+
+  #queued(): WriteResult {
+    this.wantDrain();
+    return "queued";
   }
 
   /** Sends a message the transport encoded once for many receivers. */
@@ -243,10 +256,23 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     else this.transport.close(code, reason);
   }
 
+  // A message while an async onOpen runs (it waits), or for onStream.
+  #deliverRare(data: string | Uint8Array, isText: boolean, offered: boolean): void {
+    const backlog = this.rare?.backlog;
+    if (backlog) return void backlog.push(data, isText);
+    this.#deliver(data, isText, offered);
+  }
+
   #deliver(data: string | Uint8Array, isText: boolean, offered = false): void {
     const handlers = this.#handlers;
     if (handlers.onStream && !offered && streamWhole(this, handlers, data, isText)) return;
-    const onMessage = handlers.onMessage;
+    this.#onMessage(data, isText);
+  }
+
+  // Kept small, apart from the rare cases: JavaScriptCore inlines it, the handler and what
+  // the handler writes into message(), which runs for every message.
+  #onMessage(data: string | Uint8Array, isText: boolean): void {
+    const onMessage = this.#handlers.onMessage;
     if (!onMessage) return;
     try {
       onMessage(this.handle, data, isText);
