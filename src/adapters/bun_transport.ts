@@ -21,6 +21,8 @@ export interface BunSocket {
   readonly data: unknown;
   /** `1` while open. */
   readonly readyState: number;
+  /** Sends a string as text and bytes as binary, compressed as `sendText` says. */
+  send(data: string | Uint8Array, compress?: boolean): number;
   /** Sends text, compressed when `compress` and permessage-deflate was negotiated. */
   sendText(data: string, compress?: boolean): number;
   /** Sends binary, compressed when `compress` and permessage-deflate was negotiated. */
@@ -118,8 +120,11 @@ const EMPTY = 1, SUBSCRIBED = 2;
  * ```
  */
 export class BunTransport implements Transport {
-  readonly #ws: BunSocket;
-  readonly #threshold: number;
+  /** Bun's socket. */
+  readonly raw: BunSocket;
+  // Not #private, like the methods send() calls: JavaScriptCore inlines only functions
+  // of a small bytecode size, and each use of a #private name costs several instructions.
+  private readonly threshold: number;
   // EMPTY: Bun's queue is known to be empty, so bufferedAmount (read by every write)
   // need not ask Bun. Bun's queue only grows when a frame goes out: a send that answers
   // -1 (queued), a ping, the pong Bun sends for an inbound ping (pinged()), a close
@@ -139,35 +144,45 @@ export class BunTransport implements Transport {
    * compressed when Bun negotiated permessage-deflate. @default {Infinity}
    */
   constructor(ws: BunSocket, threshold: number = Infinity) {
-    this.#ws = ws;
-    this.#threshold = threshold;
+    this.raw = ws;
+    this.threshold = threshold;
   }
 
-  send(data: string | Uint8Array, isText: boolean, compress = true): WriteResult {
-    const ws = this.#ws, packed = compress && data.length >= this.#threshold;
+  send(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
+    // Most writes: a string as text or bytes as binary (what Bun's send() does with
+    // each), below the compression threshold. Kept this small so that JavaScriptCore
+    // inlines it into the handler that writes; the rest is apart.
+    if (isText !== (typeof data === "string") || data.length >= this.threshold) {
+      return this.sendOther(data, isText, compress);
+    }
+    const status = this.raw.send(data);
+    // Bun: bytes sent, -1 queued behind backpressure, 0 dropped or the socket closed.
+    return status > 0 ? "sent" : this.unsent(status, data);
+  }
+
+  /** Sends what {@linkcode BunTransport.send} leaves apart: converted or compressed. */
+  private sendOther(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
+    const ws = this.raw, packed = compress !== false && data.length >= this.threshold;
     const status = isText
       ? ws.sendText(asText(data), packed)
       : ws.sendBinary(asBytes(data), packed);
-    // Bun: bytes sent, -1 queued behind backpressure, 0 dropped or the socket closed.
-    // The rest is its own method: JavaScriptCore inlines only small functions, and this
-    // one runs for every message.
-    return status > 0 ? "sent" : this.#unsent(status, data.length);
+    return status > 0 ? "sent" : this.unsent(status, data);
   }
 
-  #unsent(status: number, length: number): WriteResult {
+  private unsent(status: number, data: string | Uint8Array): WriteResult {
     if (status === -1) {
       this.#flags &= ~EMPTY;
       return "queued";
     }
-    if (this.#ws.readyState !== 1) return "closed";
+    if (this.raw.readyState !== 1) return "closed";
     // An empty message on an open socket also gives 0 (no payload byte) though its frame went.
-    return length === 0 ? "sent" : "dropped";
+    return data.length === 0 ? "sent" : "dropped";
   }
 
   close(code: number, reason: string): void {
     this.#flags &= ~EMPTY;
     try {
-      this.#ws.close(code, reason);
+      this.raw.close(code, reason);
     } catch {
       // Already closed.
     }
@@ -175,7 +190,7 @@ export class BunTransport implements Transport {
 
   terminate(): void {
     try {
-      this.#ws.terminate();
+      this.raw.terminate();
     } catch {
       // Already closed.
     }
@@ -183,7 +198,7 @@ export class BunTransport implements Transport {
 
   ping(): void {
     this.#flags &= ~EMPTY;
-    this.#ws.ping();
+    this.raw.ping();
   }
 
   /** An inbound ping arrived: Bun answers it with a pong of its own. */
@@ -194,16 +209,16 @@ export class BunTransport implements Transport {
   subscribe(topic: string): void {
     // Publishes reach a subscribed socket without a send of its own: ask Bun from now on.
     this.#flags = SUBSCRIBED;
-    this.#ws.subscribe(topic);
+    this.raw.subscribe(topic);
   }
 
   unsubscribe(topic: string): void {
     // A closed socket has left its topics already.
-    if (this.#ws.readyState === 1) this.#ws.unsubscribe(topic);
+    if (this.raw.readyState === 1) this.raw.unsubscribe(topic);
   }
 
   publishFrom(topic: string, data: string | Uint8Array, isText: boolean): void {
-    this.#ws.publish(topic, isText ? asText(data) : asBytes(data));
+    this.raw.publish(topic, isText ? asText(data) : asBytes(data));
   }
 
   get bufferedAmount(): number {
@@ -211,12 +226,8 @@ export class BunTransport implements Transport {
   }
 
   #askBuffered(): number {
-    const buffered = this.#ws.getBufferedAmount();
+    const buffered = this.raw.getBufferedAmount();
     if (buffered === 0 && !(this.#flags & SUBSCRIBED)) this.#flags |= EMPTY;
     return buffered;
-  }
-
-  get raw(): unknown {
-    return this.#ws;
   }
 }

@@ -88,8 +88,17 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     }
     // A streaming transport offered the message to streamWhen at its start already.
     if (this.rare !== null || this.#handlers.onStream) {
-      this.#deliverRare(data, isText, caps.streaming);
-    } else this.#onMessage(data, isText);
+      return this.#deliverRare(data, isText, caps.streaming);
+    }
+    // The common case calls onMessage itself, not through #onMessage: JavaScriptCore
+    // inlines calls 5 deep at most, and the handler's write to the socket is 4 deep here.
+    const onMessage = this.#handlers.onMessage;
+    if (!onMessage) return;
+    try {
+      onMessage(this.handle, data, isText);
+    } catch (error) {
+      this.handlerFailed(error, "onMessage");
+    }
   }
 
   /** A message starts (streaming transports): its stream, when `onStream` takes it. */
@@ -143,18 +152,15 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
   // ---- What the handle and the server call ----
 
   /** Sends a message unless the connection is closing or over its outbound cap. */
-  write(data: string | Uint8Array, isText: boolean, compress = true): WriteResult {
-    const transport = this.transport;
+  write(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
     // Open with nothing queued (most writes): no cap to judge. Kept small, so that
     // JavaScriptCore inlines it into the handler that writes.
-    if (this.state !== OPEN || transport.bufferedAmount > 0) {
-      return this.#writeChecked(data, isText, compress);
-    }
-    const result = transport.send(data, isText, compress);
+    if (!this.sendsFreely) return this.#writeChecked(data, isText, compress);
+    const result = this.transport.send(data, isText, compress);
     return result === "queued" ? this.#queued() : result;
   }
 
-  #writeChecked(data: string | Uint8Array, isText: boolean, compress: boolean): WriteResult {
+  #writeChecked(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
     const refused = this.#admit(data.length);
     if (refused !== undefined) return refused;
     const result = this.transport.send(data, isText, compress);
@@ -269,8 +275,6 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     this.#onMessage(data, isText);
   }
 
-  // Kept small, apart from the rare cases: JavaScriptCore inlines it, the handler and what
-  // the handler writes into message(), which runs for every message.
   #onMessage(data: string | Uint8Array, isText: boolean): void {
     const onMessage = this.#handlers.onMessage;
     if (!onMessage) return;

@@ -101,6 +101,11 @@ export abstract class DriverBase<U = unknown> implements Member {
     this.flags = (this.flags & ~STATE) | state;
   }
 
+  /** Open with nothing queued: a write has no outbound cap to judge. */
+  protected get sendsFreely(): boolean {
+    return this.state === OPEN && this.transport.bufferedAmount === 0;
+  }
+
   /** Attaches the runtime side. */
   bind(transport: Transport): void {
     this.transport = transport;
