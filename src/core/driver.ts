@@ -153,9 +153,12 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
 
   /** Sends a message unless the connection is closing or over its outbound cap. */
   write(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
-    // Open with nothing queued (most writes): no cap to judge. Kept small, so that
-    // JavaScriptCore inlines it into the handler that writes.
-    if (!this.sendsFreely) return this.#writeChecked(data, isText, compress);
+    // Open with nothing queued (most writes): no cap to judge. Kept small and shallow
+    // (JavaScriptCore inlines functions of under 170 bytecode units, 5 calls deep), so
+    // that the whole write is inlined into the handler that writes.
+    if (!this.isOpen || this.transport.bufferedAmount > 0) {
+      return this.#writeChecked(data, isText, compress);
+    }
     const result = this.transport.send(data, isText, compress);
     return result === "queued" ? this.#queued() : result;
   }

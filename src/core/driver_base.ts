@@ -101,9 +101,9 @@ export abstract class DriverBase<U = unknown> implements Member {
     this.flags = (this.flags & ~STATE) | state;
   }
 
-  /** Open with nothing queued: a write has no outbound cap to judge. */
-  protected get sendsFreely(): boolean {
-    return this.state === OPEN && this.transport.bufferedAmount === 0;
+  /** Whether the connection is open (no getter of its own inside: see write()). */
+  protected get isOpen(): boolean {
+    return (this.flags & STATE) === OPEN;
   }
 
   /** Attaches the runtime side. */
