@@ -34,11 +34,12 @@ function list(env, name, allowed, defaults = allowed) {
 export function readConfig(env, scenarioIds) {
   const scenarios = list(env, "BENCH_ONLY", scenarioIds);
   const runtimes = list(env, "BENCH_RUNTIMES", ["node", "deno", "bun"]);
-  // `base` and `bunBase` (another checkout of wsx) run only when BENCH_BASE names one;
+  // `base`, `bunBase` and `bunWsxBase` (another checkout of wsx) run only when BENCH_BASE
+  // names one;
   // `bunListen` (a prototype), `bunListenRaw` and `bunListenLean` only when BENCH_SERVERS names it.
   const defaults = SERVER_NAMES.filter((n) =>
     !["bunListen", "bunListenRaw", "bunListenLean"].includes(n) &&
-    (!["base", "bunBase"].includes(n) || env.BENCH_BASE)
+    (!["base", "bunBase", "bunWsxBase"].includes(n) || env.BENCH_BASE)
   );
   const servers = list(env, "BENCH_SERVERS", SERVER_NAMES, defaults)
     .filter((n) => runtimes.includes(SERVERS[n].runtime));

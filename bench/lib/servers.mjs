@@ -71,6 +71,13 @@ export const SERVERS = Object.freeze({
     env: { WSX_TRANSPORT: "native" },
   },
   bunNative: { runtime: "bun", label: "Bun native", file: "bench/servers/bun_native.ts" },
+  // wsx's native transport on Bun in another checkout (BENCH_BASE), for before/after.
+  bunWsxBase: {
+    runtime: "bun",
+    label: "wsx Bun native (BENCH_BASE)",
+    file: join(process.env.BENCH_BASE ?? ROOT, "bench/servers/wsx.ts"),
+    env: { WSX_TRANSPORT: "native" },
+  },
   // Another version of wsx on Node, for before/after in one interleaved run: BENCH_BASE is
   // the root of a checkout of it (`git worktree add /tmp/base <commit>`).
   base: {
@@ -110,6 +117,7 @@ export const PAIRS = Object.freeze([
   ["bunListen", "bunEngine"],
   ["bunBase", "bunNative"],
   ["bunWsx", "bunNative"],
+  ["bunWsx", "bunWsxBase"],
 ]);
 
 export const label = (name) => SERVERS[name]?.label ?? name;
