@@ -105,6 +105,17 @@ function holdBytes(socket: Socket): void {
   (socket as { readableFlowing: boolean | null }).readableFlowing = null;
 }
 
+type StreamState = { reading?: boolean; flowing?: boolean | null };
+
+// A socket node:net just accepted is reading already (its handle started at once): set
+// flowing, a `data` listener then needs no resume(), which would cost a process.nextTick
+// (and a `resume` event) per connection. Elsewhere (a socket not reading yet) the
+// listener resumes it as usual.
+function flowAtOnce(socket: Socket): void {
+  const state = (socket as { _readableState?: StreamState })._readableState;
+  if (state?.reading === true && state.flowing === null) state.flowing = true;
+}
+
 function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   const route = this[kRoute]!;
   const server = route.server as Server & { maxHeaderSize?: number };
@@ -231,6 +242,7 @@ export function firstChunkReader(
     socket[kRoute] = route;
     socket.on("error", destroySelf);
     socket.on("end", endSelf);
+    flowAtOnce(socket);
     socket.on("data", onFirstChunk);
   };
 }

@@ -95,9 +95,7 @@ export class NodeWebSocket extends SocketLink implements Transport {
    * @param response The complete `101 Switching Protocols` response.
    */
   greet(response: string): void {
-    const outbox = this.out();
-    outbox.hold();
-    outbox.raw(response);
+    this.hello(response);
   }
 
   /**

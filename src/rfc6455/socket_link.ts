@@ -69,6 +69,10 @@ export abstract class SocketLink {
   #closeBeat = -1;
   protected readonly deflate: DeflateSession | null;
   protected paused = false; // reading held for a stream's reader (`pause`)
+  // The 101 response, until it leaves: first in the outbox when one is made before the
+  // engine starts, else alone, as the string it is (most connections send nothing in
+  // onOpen: no outbox, no slab region and no Buffer view for the greeting).
+  #greeting: string | null = null;
 
   /**
    * @param socket The upgraded socket.
@@ -94,12 +98,39 @@ export abstract class SocketLink {
     if (outbox === null) {
       outbox = this.outbox = new Outbox(this.socket, outboxOptions);
       if (receiving === this) outbox.hold();
+      const greeting = this.#greeting;
+      if (greeting !== null) {
+        // Held until the engine starts, so that it leaves in one write with the rest.
+        this.#greeting = null;
+        outbox.hold();
+        outbox.raw(greeting);
+      }
     }
     return outbox;
   }
 
+  /**
+   * Holds the opening handshake's response until {@linkcode SocketLink.release}: what is
+   * sent meanwhile follows it in the same write.
+   *
+   * @param response The complete `101 Switching Protocols` response.
+   */
+  protected hello(response: string): void {
+    const outbox = this.outbox;
+    if (outbox === null) return void (this.#greeting = response);
+    outbox.hold();
+    outbox.raw(response);
+  }
+
   /** Sends what the outbox holds now, unless a chunk of this connection is being read. */
   protected release(): void {
+    const greeting = this.#greeting;
+    if (greeting !== null) {
+      // Nothing was sent since the greeting: it leaves alone (unless the socket is gone).
+      this.#greeting = null;
+      if (this.state !== CLOSED && !this.socket.destroyed) this.socket.write(greeting);
+      return;
+    }
     this.#endTurn();
   }
 
@@ -268,6 +299,7 @@ export abstract class SocketLink {
     this.#stopParser();
     this.outbox?.discard();
     this.outbox = null;
+    this.#greeting = null;
     this.events.closed(code, reason);
   }
 
