@@ -24,6 +24,7 @@ import {
   wasUpgraded,
 } from "../core/upgrade.ts";
 import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
+import { acceptKey } from "../rfc6455/accept_key.ts";
 import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
 import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
 import type { HeadFields } from "./node_head_parser.ts";
@@ -108,9 +109,8 @@ export class NodeUpgrader implements Upgrader {
       ? plan.headers
       : [...plan.headers, ["Sec-WebSocket-Extensions", deflate.header] as [string, string]];
     const engine = new NodeWebSocket(socket, head, driver, this.#options, deflate?.session);
-    engine.greet(
-      buildAcceptResponse(acceptValue(key, sha1Base64), plan.protocol ?? null, headers),
-    );
+    const accept = acceptKey(key) ?? acceptValue(key, sha1Base64);
+    engine.greet(buildAcceptResponse(accept, plan.protocol ?? null, headers));
     driver.bind(engine);
     driver.open();
     engine.start();
