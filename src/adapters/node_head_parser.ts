@@ -14,7 +14,7 @@
  * @module
  */
 
-import { listsToken, TOKEN, TRIMMED_FIELD_VALUE, trimOws } from "../core/protocol/tokens.ts";
+import { listsToken, trimOws } from "../core/protocol/tokens.ts";
 
 /**
  * The longest head taken without `node:http`, terminator included (Node.js refuses heads
@@ -100,6 +100,11 @@ function once(seen: string | null | undefined, value: string): string | undefine
 // percent escapes; no fragment, no characters that need quoting.
 const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 const CRLF = "\r\n";
+// Every field line at once, from the first to the blank line: a token, ":", and a value
+// of visible ASCII, space and tab. (Trimmed of spaces and tabs, such a value is exactly
+// one that starts and ends with a visible character: RFC 9110 section 5.5.) One match
+// per head instead of two per field.
+const FIELD_LINES = /(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)*\r\n/y;
 const REQUEST_LINE_START = "GET ";
 const REQUEST_LINE_END = " HTTP/1.1";
 
@@ -136,6 +141,8 @@ export function parseUpgradeHead(
   ) return undefined;
   const target = text.slice(REQUEST_LINE_START.length, lineEnd - REQUEST_LINE_END.length);
   if (!TARGET.test(target)) return undefined;
+  FIELD_LINES.lastIndex = lineEnd + 2;
+  if (!FIELD_LINES.test(text) || FIELD_LINES.lastIndex !== end + 4) return undefined;
   const rawHeaders: string[] = [];
   const known: HeadFields = {
     upgrade: null,
@@ -149,11 +156,11 @@ export function parseUpgradeHead(
   for (let fields = 1; lineEnd < end; fields++) {
     const start = lineEnd + 2;
     lineEnd = text.indexOf(CRLF, start);
+    if (fields > maxFields) return undefined;
+    // Every line is `name:value` (FIELD_LINES), and a name has no ":".
     const colon = text.indexOf(":", start);
-    if (fields > maxFields || colon <= start || colon > lineEnd) return undefined;
     const name = text.slice(start, colon);
     const value = trimOws(text, colon + 1, lineEnd);
-    if (!TOKEN.test(name) || !TRIMMED_FIELD_VALUE.test(value)) return undefined;
     // Only names of these lengths can be one of the fields that matter here.
     switch (
       name.length === 7 || name.length === 10 || name.length >= 14 ? name.toLowerCase() : ""

@@ -148,7 +148,8 @@ export function destroySelf(this: Duplex): void {
 // After the request handler: a request it did not upgrade gets its response, then the
 // socket is closed.
 function settle(request: Request, response: Response, socket: Duplex): void {
-  if (wasUpgraded(request) || isUpgradedResponse(response)) return;
+  // The placeholder first: no WeakSet lookup for the usual upgrade.
+  if (isUpgradedResponse(response) || wasUpgraded(request)) return;
   writeRawResponse(response, socket).catch((error) => {
     reportError(error, "upgrade");
     socket.destroy();

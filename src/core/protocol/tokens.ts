@@ -126,6 +126,9 @@ export function listElements(value: string): string[] {
  */
 export function listsToken(value: string | null, token: string): boolean {
   if (value === null) return false;
+  // The usual value is the token alone ("websocket", "Upgrade"): one comparison. (A
+  // value as long as the token holds no other element, and no space to trim.)
+  if (value.length === token.length) return value === token || value.toLowerCase() === token;
   // Read on every handshake: element by element, without building the list.
   for (let i = 0; i <= value.length;) {
     let j = value.indexOf(",", i);
