@@ -55,6 +55,8 @@ export interface PendingUpgrade {
   readonly refusal?: string;
 }
 
+const UPGRADED: unique symbol = Symbol("wsx.node.upgraded");
+
 class LazyRequest {
   readonly #method: string;
   readonly #url: string;
@@ -62,9 +64,10 @@ class LazyRequest {
   readonly #fields: HeadFields | undefined;
   #headers: Headers | undefined;
   #full: Request | undefined;
-  // The socket, until an upgrade takes it: a field rather than an entry in `pendingOf`
+  // The socket, until an upgrade takes it (then UPGRADED once the upgrade succeeded): a
+  // field rather than an entry in `pendingOf`, or in core's WeakSet of upgraded requests
   // (a WeakMap set, get and delete per handshake, and an ephemeron for the GC).
-  #pending: PendingUpgrade | undefined;
+  #pending: PendingUpgrade | typeof UPGRADED | undefined;
 
   constructor(
     method: string,
@@ -85,7 +88,19 @@ class LazyRequest {
     if (!(#pending in request)) return null;
     const pending = request.#pending;
     request.#pending = undefined;
-    return pending;
+    return pending === UPGRADED ? undefined : pending;
+  }
+
+  // Marks a lazy request whose upgrade was taken as upgraded; false for any other object.
+  static mark(request: object): boolean {
+    if (!(#pending in request)) return false;
+    request.#pending = UPGRADED;
+    return true;
+  }
+
+  // Whether a lazy request was marked upgraded.
+  static marked(request: object): boolean {
+    return #pending in request && request.#pending === UPGRADED;
   }
 
   get method(): string {
@@ -268,4 +283,36 @@ export function takeUpgrade(request: Request): PendingUpgrade | undefined {
   const pending = pendingOf.get(request);
   pendingOf.delete(request);
   return pending;
+}
+
+/**
+ * Marks a request from {@linkcode lazyRequest} as upgraded, after its upgrade was taken
+ * with {@linkcode takeUpgrade}; other requests are left alone.
+ *
+ * @param request The request just upgraded.
+ * @returns Whether it was marked (a lazy request): {@linkcode markedUpgraded} then
+ * answers `true` for it.
+ * @example
+ * ```ts
+ * import { markUpgraded } from "./node_request.ts";
+ * markUpgraded(new Request("http://x/")); // false
+ * ```
+ */
+export function markUpgraded(request: Request): boolean {
+  return LazyRequest.mark(request);
+}
+
+/**
+ * Whether {@linkcode markUpgraded} marked this request.
+ *
+ * @param request A request.
+ * @returns `true` for a lazy request that was upgraded.
+ * @example
+ * ```ts
+ * import { markedUpgraded } from "./node_request.ts";
+ * markedUpgraded(new Request("http://x/")); // false
+ * ```
+ */
+export function markedUpgraded(request: Request): boolean {
+  return LazyRequest.marked(request);
 }

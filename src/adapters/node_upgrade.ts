@@ -31,7 +31,14 @@ import type { HeadFields } from "./node_head_parser.ts";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import { writeRawResponse } from "./node_http.ts";
 import { lazyEmptyResponse } from "./node_lazy.ts";
-import { isEncrypted, lazyRequest, requestUrl, takeUpgrade } from "./node_request.ts";
+import {
+  isEncrypted,
+  lazyRequest,
+  markedUpgraded,
+  markUpgraded,
+  requestUrl,
+  takeUpgrade,
+} from "./node_request.ts";
 
 /**
  * A request handler: a standard `Request` in, a `Response` out.
@@ -89,7 +96,10 @@ export class NodeUpgrader implements Upgrader {
       return refusalResponse({ status: 400, reason: pending.refusal });
     }
     const { socket, head } = pending;
-    if (socket.destroyed) return upgradedResponse();
+    if (socket.destroyed) {
+      markUpgraded(request);
+      return upgradedResponse();
+    }
     const key = request.headers.get("sec-websocket-key")!.trim();
     const driver = new ConnectionDriver<U>({
       handlers: plan.handlers,
@@ -114,7 +124,14 @@ export class NodeUpgrader implements Upgrader {
     driver.bind(engine);
     driver.open();
     engine.start();
+    // Marked on the request (a lazy one): core's WeakSet of upgraded requests is spared.
+    markUpgraded(request);
     return upgradedResponse(lazyEmptyResponse());
+  }
+
+  /** Whether `accept` marked the request as upgraded (a lazy request: most of them). */
+  remembers(request: Request): boolean {
+    return markedUpgraded(request);
   }
 }
 
@@ -149,7 +166,7 @@ export function destroySelf(this: Duplex): void {
 // socket is closed.
 function settle(request: Request, response: Response, socket: Duplex): void {
   // The placeholder first: no WeakSet lookup for the usual upgrade.
-  if (isUpgradedResponse(response) || wasUpgraded(request)) return;
+  if (isUpgradedResponse(response) || markedUpgraded(request) || wasUpgraded(request)) return;
   writeRawResponse(response, socket).catch((error) => {
     reportError(error, "upgrade");
     socket.destroy();

@@ -51,6 +51,12 @@ export interface Upgrader {
   readonly group: ServerGroup;
   /** Completes the upgrade; returns what the request handler must return. */
   accept<U>(request: Request, plan: UpgradePlan<U>): Response;
+  /**
+   * Whether the adapter itself remembers that it upgraded this request (a request object
+   * of its own, marked in `accept`): `upgrade()` then keeps no record of it, and the
+   * adapter asks its own mark before {@linkcode wasUpgraded}.
+   */
+  remembers?(request: Request): boolean;
 }
 
 const bound = new WeakMap<Request, Upgrader>();
@@ -332,6 +338,8 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
     return refused;
   }
   const response = upgrader.accept(request, plan);
-  if (isUpgradedResponse(response)) upgradedRequests.add(request);
+  if (isUpgradedResponse(response) && upgrader.remembers?.(request) !== true) {
+    upgradedRequests.add(request);
+  }
   return response;
 }
