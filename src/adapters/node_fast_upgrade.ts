@@ -178,7 +178,8 @@ function heldOn(
 // The head is complete (or not wsx's to wait for): the socket leaves the first reader.
 function leaveReader(socket: FirstSocket): void {
   socket[kRoute] = undefined;
-  socket[kHead] = undefined;
+  // Only a socket that held a head has the field: no new property on the others.
+  if (socket[kHead] !== undefined) socket[kHead] = undefined;
   socket.removeListener("data", onFirstChunk);
   socket.removeListener("end", endSelf);
 }

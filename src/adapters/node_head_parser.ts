@@ -100,6 +100,7 @@ function once(seen: string | null | undefined, value: string): string | undefine
 // percent escapes; no fragment, no characters that need quoting.
 const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 const CRLF = "\r\n";
+const BLANK_LINE = "\r\n\r\n";
 // Every field line at once, from the first to the blank line: a token, ":", and a value
 // of visible ASCII, space and tab. (Trimmed of spaces and tabs, such a value is exactly
 // one that starts and ends with a visible character: RFC 9110 section 5.5.) One match
@@ -130,7 +131,7 @@ export function parseUpgradeHead(
   maxBytes: number = MAX_FAST_HEAD,
   maxFields: number = MAX_FAST_HEADERS,
 ): UpgradeHead | undefined {
-  const end = text.indexOf(CRLF + CRLF);
+  const end = text.indexOf(BLANK_LINE);
   if (end < 0 || end + 4 > maxBytes) return undefined;
   // Read in place, line by line (no split, no line strings): every handshake pays this.
   let lineEnd = text.indexOf(CRLF);
