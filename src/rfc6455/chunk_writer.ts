@@ -49,4 +49,10 @@ export interface OutboxOptions {
   readonly utf8Write?: Utf8Write;
   /** Encodes a long string on its own. @default {TextEncoder#encode} */
   readonly encodeUtf8?: (text: string) => Uint8Array;
+  /**
+   * Told each time the writer refuses more (a write returned `false`), before the outbox
+   * waits for `Outbox#drained`: where the writer's drain is listened for only
+   * from then on.
+   */
+  readonly refused?: (writer: ChunkWriter) => void;
 }

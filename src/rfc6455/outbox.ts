@@ -333,7 +333,13 @@ export class Outbox {
     this.#out = null;
     this.#start = this.#end = 0;
     if (this.#writer.destroyed) return;
-    if (!this.#writer.write(chunk)) this.#blocked = true;
+    if (!this.#writer.write(chunk)) this.#refuse();
+  }
+
+  // The writer refused more: wait for its drain.
+  #refuse(): void {
+    this.#blocked = true;
+    this.#opts.refused?.(this.#writer);
   }
 
   #park(): void {
@@ -351,7 +357,7 @@ export class Outbox {
     const writer = this.#writer;
     if (writer.destroyed) return;
     writer.cork();
-    for (const part of parked ?? []) if (!writer.write(part)) this.#blocked = true;
+    for (const part of parked ?? []) if (!writer.write(part)) this.#refuse();
     if (this.#end > this.#start) this.#writeOut();
     writer.uncork();
   }
@@ -371,7 +377,7 @@ export class Outbox {
     writer.cork();
     if (this.#parked !== null) this.#writeParked();
     if (this.#end > this.#start) this.#writeOut();
-    for (const part of parts) if (!writer.write(part)) this.#blocked = true;
+    for (const part of parts) if (!writer.write(part)) this.#refuse();
     writer.uncork();
   }
 }

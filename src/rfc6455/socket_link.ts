@@ -13,7 +13,7 @@ import { ERRORS, WsxError, type WsxErrorCode } from "../errors.ts";
 import { CLOSE } from "../core/protocol/close_codes.ts";
 import { systemClock } from "../core/clock.ts";
 import { Wheel } from "../core/wheel.ts";
-import { Outbox } from "./outbox.ts";
+import { type ChunkWriter, Outbox, type OutboxOptions } from "./outbox.ts";
 import type { DeflateSession } from "./deflate/session.ts";
 import { FrameParser } from "./parser.ts";
 import { TurnQueue } from "./turn.ts";
@@ -96,7 +96,7 @@ export abstract class SocketLink {
   protected out(): Outbox {
     let outbox = this.outbox;
     if (outbox === null) {
-      outbox = this.outbox = new Outbox(this.socket, outboxOptions);
+      outbox = this.outbox = new Outbox(this.socket, SocketLink.#outboxOptions);
       if (receiving === this) outbox.hold();
       const greeting = this.#greeting;
       if (greeting !== null) {
@@ -154,7 +154,6 @@ export abstract class SocketLink {
     // allowHalfOpen off, the stream ends our side too and 'close' follows, which
     // reports 1006 (https://nodejs.org/api/stream.html#duplexallowhalfopen).
     socket.allowHalfOpen = false;
-    socket.on("drain", SocketLink.#onDrain);
     if (head !== null) this.#receive(head);
     if (this.state === CLOSED) return;
     socket.on("data", SocketLink.#onData);
@@ -340,6 +339,19 @@ export abstract class SocketLink {
     const ws = this[kEngine];
     if (ws !== undefined) ws.#receive(chunk);
   }
+
+  // 'drain' is listened for once a write was refused (`refused` of the outbox options):
+  // most connections never fill their socket, and each listener is a key in the
+  // socket's event table for the life of the connection.
+  static #outboxOptions: OutboxOptions = {
+    ...outboxOptions,
+    refused(writer: ChunkWriter): void {
+      const socket = writer as OwnedSocket;
+      if (!socket.listeners("drain").includes(SocketLink.#onDrain)) {
+        socket.on("drain", SocketLink.#onDrain);
+      }
+    },
+  };
 
   static #onDrain(this: OwnedSocket): void {
     const ws = this[kEngine];
