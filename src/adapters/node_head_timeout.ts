@@ -88,7 +88,7 @@ export class HeadTimeouts {
     if (socket.destroyed) return;
     // No close listener (a closure for the life of every connection): the sweep drops
     // sockets that closed meanwhile.
-    this.#late.delete(socket);
+    this.#forgetLate(socket);
     if (afterResponse) this.#afterResponse.add(socket);
     const allowed = afterResponse ? this.#keepAliveMs : this.#timeoutMs;
     this.#waiting.set(socket, Date.now() + allowed);
@@ -125,8 +125,13 @@ export class HeadTimeouts {
 
   /** The head (or the body) arrived, or the socket closed. */
   done(socket: Socket): void {
-    this.#late.delete(socket);
+    this.#forgetLate(socket);
     this.#waiting.delete(socket);
+  }
+
+  // Every connection passes here twice, and there is rarely a late one: no lookup then.
+  #forgetLate(socket: Socket): void {
+    if (this.#late.size !== 0) this.#late.delete(socket);
   }
 
   /**
