@@ -34,6 +34,18 @@ const CLOSE_SWEEP_MS = 500;
 const kEngine: unique symbol = Symbol("wsx.rfc6455.engine");
 type OwnedSocket = Duplex & { [kEngine]?: SocketLink; setNoDelay?(noDelay?: boolean): unknown };
 
+type StreamState = { readingMore?: boolean };
+
+// After every chunk a readable stream schedules a read-ahead (`maybeReadMore`: a
+// process.nextTick that calls read(0) while its buffer is below the high-water mark).
+// A node:net socket's handle reads on by itself until the buffer is full, and resume()
+// restarts it after a pause, so for the engine's sockets that tick (one per read, the
+// handshake's head included) does nothing: marked as under way, it is never scheduled.
+function noReadAhead(socket: Duplex): void {
+  const state = (socket as { _readableState?: StreamState })._readableState;
+  if (state?.readingMore === false) state.readingMore = true;
+}
+
 // The engine whose incoming chunk is being parsed: an outbox it creates meanwhile is
 // held, so what the handlers send leaves in one write when the chunk is done.
 let receiving: SocketLink | null = null;
@@ -154,6 +166,7 @@ export abstract class SocketLink {
     // allowHalfOpen off, the stream ends our side too and 'close' follows, which
     // reports 1006 (https://nodejs.org/api/stream.html#duplexallowhalfopen).
     socket.allowHalfOpen = false;
+    noReadAhead(socket);
     if (head !== null) this.#receive(head);
     if (this.state === CLOSED) return;
     socket.on("data", SocketLink.#onData);
