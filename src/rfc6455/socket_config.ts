@@ -128,3 +128,26 @@ export const NODE_CAPABILITIES: Capabilities = Object.freeze({
   streaming: true,
   abort: true,
 });
+
+type StreamState = { readingMore?: boolean };
+
+/**
+ * Stops a socket's read-ahead. After every chunk a readable stream schedules one
+ * (`maybeReadMore`: a `process.nextTick` that calls `read(0)` while its buffer is below
+ * the high-water mark), but a `node:net` socket's handle reads on by itself until the
+ * buffer is full, and `resume()` restarts it after a pause: for the engine's sockets
+ * that tick, one per read (the handshake's head included), does nothing. Marked as
+ * under way, it is never scheduled. A stream without that state is left alone.
+ *
+ * @param socket A socket the engine reads.
+ * @example
+ * ```ts
+ * import { Socket } from "node:net";
+ * import { noReadAhead } from "./socket_config.ts";
+ * noReadAhead(new Socket());
+ * ```
+ */
+export function noReadAhead(socket: object): void {
+  const state = (socket as { _readableState?: StreamState })._readableState;
+  if (state?.readingMore === false) state.readingMore = true;
+}

@@ -17,7 +17,7 @@ import { type ChunkWriter, Outbox, type OutboxOptions } from "./outbox.ts";
 import type { DeflateSession } from "./deflate/session.ts";
 import { FrameParser } from "./parser.ts";
 import { TurnQueue } from "./turn.ts";
-import { type Config, outboxOptions } from "./socket_config.ts";
+import { type Config, noReadAhead, outboxOptions } from "./socket_config.ts";
 import type { FrameSink } from "./types.ts";
 
 /** The connection's states, in order. */
@@ -33,18 +33,6 @@ const CLOSE_SWEEP_MS = 500;
 // connection: no closures per connection.
 const kEngine: unique symbol = Symbol("wsx.rfc6455.engine");
 type OwnedSocket = Duplex & { [kEngine]?: SocketLink; setNoDelay?(noDelay?: boolean): unknown };
-
-type StreamState = { readingMore?: boolean };
-
-// After every chunk a readable stream schedules a read-ahead (`maybeReadMore`: a
-// process.nextTick that calls read(0) while its buffer is below the high-water mark).
-// A node:net socket's handle reads on by itself until the buffer is full, and resume()
-// restarts it after a pause, so for the engine's sockets that tick (one per read, the
-// handshake's head included) does nothing: marked as under way, it is never scheduled.
-function noReadAhead(socket: Duplex): void {
-  const state = (socket as { _readableState?: StreamState })._readableState;
-  if (state?.readingMore === false) state.readingMore = true;
-}
 
 // The engine whose incoming chunk is being parsed: an outbox it creates meanwhile is
 // held, so what the handlers send leaves in one write when the chunk is done.
