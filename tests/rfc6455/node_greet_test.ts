@@ -11,17 +11,17 @@ import type { UpgradeSettings } from "../../src/types.ts";
 const HEAD = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-test("The 101 and onOpen's first messages leave in one socket write", async () => {
-  const greeting: UpgradeSettings<undefined> = {
-    onOpen: (ws) => {
-      ws.write("hello");
-      ws.write("world");
-    },
-  };
+// Serves `settings`, sends `sent` on a fresh connection once connected, and collects what
+// the server's socket writes until `done(text)` holds for what the client read.
+async function serverWrites(
+  settings: UpgradeSettings<undefined>,
+  sent: Uint8Array | string,
+  done: (text: string) => boolean,
+): Promise<{ text: string; writes: string[] }> {
   const server = await serve({
     port: 0,
     hostname: "127.0.0.1",
-    onRequest: (req) => upgrade(req, greeting),
+    onRequest: (req) => upgrade(req, settings),
   });
   const writes: string[] = [];
   const write = Socket.prototype.write;
@@ -36,18 +36,47 @@ test("The 101 and onOpen's first messages leave in one socket write", async () =
   } as typeof Socket.prototype.write;
   try {
     await new Promise((resolve) => client.once("connect", resolve));
-    client.write(HEAD);
+    client.write(sent);
     let text = "";
     client.on("data", (chunk: Buffer) => text += chunk.toString("latin1"));
-    for (let i = 0; i < 200 && !text.endsWith("world"); i++) {
+    for (let i = 0; i < 200 && !done(text); i++) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    assert.match(text, /^HTTP\/1\.1 101 /);
-    assert.ok(text.endsWith("\x81\x05hello\x81\x05world"), JSON.stringify(text.slice(-20)));
-    assert.equal(writes.length, 1, `server socket writes: ${JSON.stringify(writes)}`);
+    // Anything written after the answer would show up now.
+    await new Promise((r) => setTimeout(r, 20));
+    return { text, writes };
   } finally {
     Socket.prototype.write = write;
     client.destroy();
     await server.shutdown({ timeoutMs: 500 });
   }
+}
+
+test("The 101 and onOpen's first messages leave in one socket write", async () => {
+  const greeting: UpgradeSettings<undefined> = {
+    onOpen: (ws) => {
+      ws.write("hello");
+      ws.write("world");
+    },
+  };
+  const { text, writes } = await serverWrites(greeting, HEAD, (t) => t.endsWith("world"));
+  assert.match(text, /^HTTP\/1\.1 101 /);
+  assert.ok(text.endsWith("\x81\x05hello\x81\x05world"), JSON.stringify(text.slice(-20)));
+  assert.equal(writes.length, 1, `server socket writes: ${JSON.stringify(writes)}`);
+});
+
+test("A 101 with nothing after it leaves alone, in one write, and nothing follows it", async () => {
+  const { text, writes } = await serverWrites({}, HEAD, (t) => t.endsWith("\r\n\r\n"));
+  assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  assert.match(text, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n\r\n$/);
+  assert.deepEqual(writes, [text]);
+});
+
+test("A ping sent with the head is answered after the 101, in the same write", async () => {
+  // A masked ping with the payload "hi" (RFC 6455 section 5.5.2), right behind the head.
+  const ping = Buffer.from([0x89, 0x82, 1, 2, 3, 4, 0x68 ^ 1, 0x69 ^ 2]);
+  const sent = Buffer.concat([Buffer.from(HEAD, "latin1"), ping]);
+  const { text, writes } = await serverWrites({}, sent, (t) => t.endsWith("\x8a\x02hi"));
+  assert.match(text, /^HTTP\/1\.1 101 [^]*\r\n\r\n\x8a\x02hi$/);
+  assert.equal(writes.length, 1, `server socket writes: ${JSON.stringify(writes)}`);
 });
