@@ -347,10 +347,11 @@ export abstract class SocketLink {
   static #outboxOptions: OutboxOptions = {
     ...outboxOptions,
     refused(writer: ChunkWriter): void {
+      // Once per socket however often it refuses: removed first (a no-op the first
+      // time), as any emitter allows (Bun.listen's sockets have no `listeners()`).
       const socket = writer as OwnedSocket;
-      if (!socket.listeners("drain").includes(SocketLink.#onDrain)) {
-        socket.on("drain", SocketLink.#onDrain);
-      }
+      socket.removeListener("drain", SocketLink.#onDrain);
+      socket.on("drain", SocketLink.#onDrain);
     },
   };
 
