@@ -105,7 +105,7 @@ function holdBytes(socket: Socket): void {
   (socket as { readableFlowing: boolean | null }).readableFlowing = null;
 }
 
-type StreamState = { reading?: boolean; flowing?: boolean | null };
+type StreamState = { reading?: boolean; flowing?: boolean | null; length?: number };
 
 // A socket node:net just accepted is reading already (its handle started at once): set
 // flowing, a `data` listener then needs no resume(), which would cost a process.nextTick
@@ -113,7 +113,10 @@ type StreamState = { reading?: boolean; flowing?: boolean | null };
 // listener resumes it as usual.
 function flowAtOnce(socket: Socket): void {
   const state = (socket as { _readableState?: StreamState })._readableState;
-  if (state?.reading === true && state.flowing === null) state.flowing = true;
+  // Only with nothing buffered: buffered bytes need the resume() that flows them out.
+  if (state?.reading === true && state.flowing === null && state.length === 0) {
+    state.flowing = true;
+  }
 }
 
 function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {

@@ -87,8 +87,11 @@ class LazyRequest {
   static take(request: object): PendingUpgrade | undefined | null {
     if (!(#pending in request)) return null;
     const pending = request.#pending;
+    // An upgraded request keeps its mark: a second upgrade() of it gets its refusal, but
+    // the response it returns must still be dropped, not written into the WebSocket.
+    if (pending === UPGRADED) return undefined;
     request.#pending = undefined;
-    return pending === UPGRADED ? undefined : pending;
+    return pending;
   }
 
   // Marks a lazy request whose upgrade was taken as upgraded; false for any other object.

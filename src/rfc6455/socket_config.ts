@@ -148,6 +148,10 @@ type StreamState = { readingMore?: boolean };
  * ```
  */
 export function noReadAhead(socket: object): void {
+  // Only a socket over a native handle reads on by itself; a stream whose _read pulls
+  // (a Duplex handed to node:http by a proxy or a test) needs the read-ahead to go on.
+  const handle = (socket as { _handle?: { readStart?: unknown } | null })._handle;
+  if (typeof handle?.readStart !== "function") return;
   const state = (socket as { _readableState?: StreamState })._readableState;
   if (state?.readingMore === false) state.readingMore = true;
 }
