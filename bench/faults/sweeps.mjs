@@ -190,6 +190,8 @@ async function heartbeat(srv, port, runtime) {
     sweep,
     between,
     left,
+    // Of the peers never cut, how many had their ping.
+    leftPinged: peers.filter((p) => !p.closed && p.firstFrameAt).length,
     pingedAfterS: pinged?.map((t) => (t - spokeAt) / 1000) ?? null,
     cutAfterPingMs: span(gone.map((p) => p.endedAt - p.firstFrameAt)),
   };
