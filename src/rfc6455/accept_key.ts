@@ -7,7 +7,9 @@
  * block (padding and length) is the same for every key, so its message schedule is
  * computed once. Between two handshakes a server runs so much else that a native hash
  * (a call into OpenSSL, a context, a string made from its output) costs several times
- * its cost in a loop; this runs on the JavaScript heap alone. Pure.
+ * its cost in a loop; this runs on the JavaScript heap alone. It is synchronous and
+ * reuses module-level buffers (the key's block, the state, the digest): no two calls
+ * overlap.
  *
  * @module
  */
