@@ -99,10 +99,16 @@ const DENO_PING_TIMEOUT = "No response from ping frame.";
  * ping, so twice the timeout gives the first ping after `timeout` seconds of silence, as
  * the shared tick does on Bun and Node, and waits `timeout` seconds for the answer (the
  * default `pongTimeout`). 0 stays 0: Deno never pings.
+ *
+ * Deno keeps a timer per connection, and connections that opened together (a reconnect
+ * storm after a deploy) would fall due in the same millisecond: thousands of pings, and
+ * later thousands of closes, in one turn of the event loop. `spread` (0 to 1) moves each
+ * connection's deadlines later by up to a second, the same leeway as the shared tick's
+ * beat, so that they fall due over a second instead.
  * See https://github.com/denoland/deno/blob/main/ext/websocket/01_websocket.js
  */
-function denoIdleTimeout(timeoutSeconds: number): number {
-  return timeoutSeconds * 2;
+function denoIdleTimeout(timeoutSeconds: number, spread: number): number {
+  return timeoutSeconds === 0 ? 0 : 2 * (timeoutSeconds + spread);
 }
 
 class DenoTransport implements Transport {
@@ -166,7 +172,7 @@ class DenoUpgrader implements Upgrader {
       secure: plan.secure,
     });
     const { socket, response } = deno().upgradeWebSocket(request, {
-      idleTimeout: denoIdleTimeout(driver.timeoutSeconds),
+      idleTimeout: denoIdleTimeout(driver.timeoutSeconds, Math.random()),
     });
     // Set the chosen protocol ourselves: Deno's own check splits the offer on ", " only
     // and refuses "a,b" as sent by some clients.
