@@ -90,7 +90,14 @@ function take(): Record<string, unknown> {
 }
 
 // `SWEEP_SERVER=net`: the floor (sweep_floor.ts) instead of wsx.
-async function start(): Promise<{ port: number; configure(settings: object): void }> {
+interface Started {
+  port: number;
+  configure(settings: object): void;
+  // The server's own counters (wsx only), to tell a peer the server lost from one it holds.
+  stats?: { open: number; pingTimeouts: number };
+}
+
+async function start(): Promise<Started> {
   if (process.env.SWEEP_SERVER === "net") {
     const { serveFloor } = await import("./sweep_floor.ts");
     const { Wheel } = await import(new URL("src/core/wheel.ts", root).href);
@@ -108,7 +115,7 @@ async function start(): Promise<{ port: number; configure(settings: object): voi
         },
       }),
   });
-  return { port: server.port, configure: wsx.configure };
+  return { port: server.port, configure: wsx.configure, stats: server.stats };
 }
 const server = await start();
 console.log(`ready ${JSON.stringify({ port: server.port, runtime: detectRuntime() })}`);
@@ -116,6 +123,10 @@ console.log(`ready ${JSON.stringify({ port: server.port, runtime: detectRuntime(
 createInterface({ input: process.stdin }).on("line", (line: string) => {
   const [command, ...rest] = line.split(" ");
   if (command === "settings") server.configure(JSON.parse(rest.join(" ")));
-  else if (command === "lag") console.log(`lag ${JSON.stringify(take())}`);
+  else if (command === "lag") {
+    const stats = server.stats &&
+      { open: server.stats.open, pingTimeouts: server.stats.pingTimeouts };
+    console.log(`lag ${JSON.stringify({ ...take(), stats })}`);
+  }
 });
 process.stdin.on("end", () => process.exit(0));

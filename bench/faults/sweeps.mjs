@@ -96,6 +96,9 @@ function peer(port) {
     socket.on("data", (chunk) => {
       if (!p.upgraded) {
         p.upgraded = chunk.includes("\r\n\r\n");
+        // A peer the server did not upgrade would wait for a ping that never comes.
+        const status = chunk.toString("latin1", 0, 12);
+        if (p.upgraded && status !== "HTTP/1.1 101") fail(new Error(`answered ${status}`));
         if (p.upgraded) done(p);
       } else p.firstFrameAt ||= Date.now();
     });
@@ -184,12 +187,15 @@ async function heartbeat(srv, port, runtime) {
   const pinged = span(peers.filter((p) => p.firstFrameAt).map((p) => p.firstFrameAt));
   const ended = span(gone.map((p) => p.endedAt));
   const windows = { ...(pinged && { pings: pinged }), ...(ended && { cuts: ended }) };
-  const { sweep, between } = sorted((await lag(srv)).holds, windows);
+  const { holds, stats } = await lag(srv);
+  const { sweep, between } = sorted(holds, windows);
   return {
     quiet,
     sweep,
     between,
     left,
+    // The server's count of open connections and of ping timeouts, when some are left.
+    ...(left > 0 && { server: stats }),
     // Of the peers never cut, how many had their ping.
     leftPinged: peers.filter((p) => !p.closed && p.firstFrameAt).length,
     pingedAfterS: pinged?.map((t) => (t - spokeAt) / 1000) ?? null,
