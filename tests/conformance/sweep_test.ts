@@ -4,7 +4,6 @@ import { connect as tcp, type Socket } from "node:net";
 import {
   ask,
   connect,
-  denoNative,
   type Fixture,
   maskedFrame,
   newId,
