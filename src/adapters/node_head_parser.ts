@@ -96,6 +96,33 @@ function once(seen: string | null | undefined, value: string): string | undefine
   return seen === null ? value : undefined;
 }
 
+// The lower-case name of a field that matters here, or "". Names as clients spell them
+// (browsers, Node.js, ws) are matched as they are: no lower-cased copy of each.
+function fieldName(name: string): string {
+  switch (name) {
+    case "Upgrade":
+      return "upgrade";
+    case "Connection":
+      return "connection";
+    case "Sec-WebSocket-Key":
+      return "sec-websocket-key";
+    case "Sec-WebSocket-Version":
+      return "sec-websocket-version";
+    case "Sec-WebSocket-Extensions":
+      return "sec-websocket-extensions";
+    case "Sec-WebSocket-Protocol":
+      return "sec-websocket-protocol";
+    // Browsers' fields of the lengths below.
+    case "User-Agent":
+    case "Accept-Encoding":
+    case "Accept-Language":
+      return "";
+  }
+  // Only names of these lengths can be one of the fields that matter here.
+  const length = name.length;
+  return length === 7 || length === 10 || length >= 14 ? name.toLowerCase() : "";
+}
+
 // RFC 3986 path and query characters: unreserved, sub-delims, ":", "@", "/", "?" and
 // percent escapes; no fragment, no characters that need quoting.
 const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
@@ -162,10 +189,7 @@ export function parseUpgradeHead(
     const colon = text.indexOf(":", start);
     const name = text.slice(start, colon);
     const value = trimOws(text, colon + 1, lineEnd);
-    // Only names of these lengths can be one of the fields that matter here.
-    switch (
-      name.length === 7 || name.length === 10 || name.length >= 14 ? name.toLowerCase() : ""
-    ) {
+    switch (fieldName(name)) {
       case "upgrade":
         upgrade = true;
         known.upgrade = once(known.upgrade, value);
