@@ -25,7 +25,7 @@
 import { type IncomingMessage, Server } from "node:http";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import { Server as HttpsServer } from "node:https";
-import type { AddressInfo, Server as NetServer } from "node:net";
+import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import process from "node:process";
 import type { Duplex } from "node:stream";
@@ -52,7 +52,7 @@ import {
   listenForUpgrades,
   NodeUpgrader,
 } from "./node_upgrade.ts";
-import { createEngineServer, isTlsFailure, watchHeads } from "./node_tls.ts";
+import { connectionEvent, createEngineServer, isTlsFailure, watchHeads } from "./node_tls.ts";
 import { checkRuntimeVersion, detectRuntime } from "../runtime.ts";
 import { clusterRole } from "../cluster/node_cluster.ts";
 
@@ -184,10 +184,14 @@ function engineServer(setup: ListenSetup): EngineServer {
   const upgrader = new NodeUpgrader(setup.group);
   // A kept-alive connection that goes quiet is node:http's to close (keepAliveTimeout,
   // which it announces to clients); wsx cuts only one that trickles its next head.
+  // On a plain server the first-chunk reader hears every accept: it starts the clock
+  // (one `connection` listener). On a TLS one it hears decrypted sockets only.
+  const plain = connectionEvent(server) === "connection";
   const heads = watchHeads(
     server,
     handshakeTimeoutMs,
     Math.max(handshakeTimeoutMs, server.keepAliveTimeout + 1000),
+    !plain,
   );
   server.on("request", async (message, out) => {
     const { socket } = message;
@@ -217,7 +221,8 @@ function engineServer(setup: ListenSetup): EngineServer {
     const { method, target, rawHeaders, fields } = head;
     handleUpgrade(upgrader, onRequest, socket, method, target, rawHeaders, rest, undefined, fields);
   };
-  const listener = takeUpgradesFirst(server, fast)
+  const accepted = plain ? (socket: Socket) => heads.waiting(socket) : undefined;
+  const listener = takeUpgradesFirst(server, fast, accepted)
     ? server
     : bunAcceptor(server, setup.options.tls, heads, fast);
   server.on("clientError", answerClientError);

@@ -68,6 +68,19 @@ interface Route {
   readonly upgrade: FastUpgrade;
 }
 
+/**
+ * Told of each socket the first-chunk reader takes, once its listeners are on (the
+ * head timeouts start its clock there: no second `connection` listener, whose emit
+ * would copy the listener array for every connection).
+ *
+ * @example
+ * ```ts
+ * import type { Accepted } from "./node_fast_upgrade.ts";
+ * const accepted: Accepted = (socket) => console.log(socket.remoteAddress);
+ * ```
+ */
+export type Accepted = (socket: Socket) => void;
+
 const kRoute: unique symbol = Symbol("wsx.node.route");
 // The part of a head read so far (latin1 text, a copy: the chunk it came in is freed),
 // and how many reads it took.
@@ -194,6 +207,7 @@ function leaveReader(socket: FirstSocket): void {
  * @param server A server made by `http.createServer` or `https.createServer`, before it
  * listens.
  * @param upgrade Takes an upgrade head.
+ * @param accepted Told of each socket as the reader takes it.
  * @returns Whether the fast path is installed (false when `node:http`'s connection
  * listener is not where it should be, as on Bun: see {@linkcode firstChunkReader}).
  * @example
@@ -203,12 +217,16 @@ function leaveReader(socket: FirstSocket): void {
  * takeUpgradesFirst(createServer(), (socket) => void socket.destroy());
  * ```
  */
-export function takeUpgradesFirst(server: Server, upgrade: FastUpgrade): boolean {
+export function takeUpgradesFirst(
+  server: Server,
+  upgrade: FastUpgrade,
+  accepted?: Accepted,
+): boolean {
   if (!acceptsItself(server)) return false;
   const event = connectionEvent(server);
   const [http] = server.listeners(event) as ConnectionListener[];
   server.removeListener(event, http);
-  server.prependListener(event, firstChunkReader(server, http, upgrade));
+  server.prependListener(event, firstChunkReader(server, http, upgrade, accepted));
   return true;
 }
 
@@ -221,6 +239,7 @@ export function takeUpgradesFirst(server: Server, upgrade: FastUpgrade): boolean
  * @param http Where other connections go: `node:http`'s connection listener, or on Bun
  * a function that emits them as `connection`s of `server`.
  * @param upgrade Takes an upgrade head.
+ * @param accepted Told of each socket as the handler takes it.
  * @returns The handler, one for the server (no closure per connection).
  * @example
  * ```ts
@@ -240,6 +259,7 @@ export function firstChunkReader(
   server: Server,
   http: ConnectionListener,
   upgrade: FastUpgrade,
+  accepted?: Accepted,
 ): (socket: Socket) => void {
   const route: Route = { server, http, upgrade };
   return (socket: FirstSocket) => {
@@ -248,6 +268,7 @@ export function firstChunkReader(
     socket.on("end", endSelf);
     flowAtOnce(socket);
     socket.on("data", onFirstChunk);
+    accepted?.(socket);
   };
 }
 

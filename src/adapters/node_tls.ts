@@ -116,6 +116,9 @@ export function acceptsItself(server: Server): boolean {
  * @param server The server, before it listens.
  * @param timeoutMs How long the TLS handshake and the request head may take together.
  * @param keepAliveMs How long the next head may take after a response.
+ * @param atAccept Whether to start the clock from a `connection` listener of its own
+ * (`false`: the caller starts it, as `takeUpgradesFirst`'s reader does on a plain
+ * server). @default {true}
  * @returns The sockets waiting for a head.
  * @example
  * ```ts
@@ -128,13 +131,16 @@ export function watchHeads(
   server: Server,
   timeoutMs: number,
   keepAliveMs: number = timeoutMs,
+  atAccept: boolean = true,
 ): HeadTimeouts {
   // node:https's Server is a tls.Server (Node.js, Deno) or an http.Server (Bun).
   const secure = (server as unknown) instanceof HttpsServer;
   const heads = new HeadTimeouts(timeoutMs, secure, keepAliveMs);
   // On Bun wsx's own acceptor starts the clock (`bun_accept.ts`): a connection it hands
   // on later keeps its deadline.
-  if (acceptsItself(server)) server.on("connection", (socket: Socket) => heads.waiting(socket));
+  if (atAccept && acceptsItself(server)) {
+    server.on("connection", (socket: Socket) => heads.waiting(socket));
+  }
   if (connectionEvent(server) === "secureConnection") {
     // `_parent`: the TCP socket a server-side TLSSocket wraps (Node.js and Deno).
     server.on("secureConnection", (socket: TLSSocket & { _parent?: Socket }) => {
