@@ -84,6 +84,9 @@ export interface Config {
 }
 
 const configs = new WeakMap<NodeWebSocketOptions, Config>();
+// The options last asked for, and their config. (Held strongly: one options object, whose
+// server may be gone; the config holds nothing of a connection.)
+const last: { options?: NodeWebSocketOptions; config?: Config } = {};
 /**
  * The resolved options of an options object, made once.
  *
@@ -97,6 +100,9 @@ const configs = new WeakMap<NodeWebSocketOptions, Config>();
  * ```
  */
 export function configFor(options: NodeWebSocketOptions): Config {
+  // A server's connections share one options object: the last one is at hand without a
+  // WeakMap lookup.
+  if (options === last.options) return last.config!;
   let config = configs.get(options);
   if (config === undefined) {
     const { limits, maxFragments, closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS } = options;
@@ -105,6 +111,8 @@ export function configFor(options: NodeWebSocketOptions): Config {
     config = { parser, closeTimeoutMs };
     configs.set(options, config);
   }
+  last.options = options;
+  last.config = config;
   return config;
 }
 
