@@ -97,30 +97,25 @@ function once(seen: string | null | undefined, value: string): string | undefine
 }
 
 // The lower-case name of a field that matters here, or "". Names as clients spell them
-// (browsers, Node.js, ws) are matched as they are: no lower-cased copy of each.
+// (browsers, Node.js, ws) are matched as they are, one comparison after the length: no
+// lower-cased copy of each.
 function fieldName(name: string): string {
-  switch (name) {
-    case "Upgrade":
-      return "upgrade";
-    case "Connection":
-      return "connection";
-    case "Sec-WebSocket-Key":
-      return "sec-websocket-key";
-    case "Sec-WebSocket-Version":
-      return "sec-websocket-version";
-    case "Sec-WebSocket-Extensions":
-      return "sec-websocket-extensions";
-    case "Sec-WebSocket-Protocol":
-      return "sec-websocket-protocol";
-    // Browsers' fields of the lengths below.
-    case "User-Agent":
-    case "Accept-Encoding":
-    case "Accept-Language":
-      return "";
+  switch (name.length) {
+    case 7:
+      return name === "Upgrade" ? "upgrade" : name.toLowerCase();
+    case 10:
+      return name === "Connection" ? "connection" : name === "User-Agent" ? "" : name.toLowerCase();
+    case 17:
+      return name === "Sec-WebSocket-Key" ? "sec-websocket-key" : name.toLowerCase();
+    case 21:
+      return name === "Sec-WebSocket-Version" ? "sec-websocket-version" : name.toLowerCase();
+    case 22:
+      return name === "Sec-WebSocket-Protocol" ? "sec-websocket-protocol" : name.toLowerCase();
+    case 24:
+      return name === "Sec-WebSocket-Extensions" ? "sec-websocket-extensions" : name.toLowerCase();
   }
-  // Only names of these lengths can be one of the fields that matter here.
-  const length = name.length;
-  return length === 7 || length === 10 || length >= 14 ? name.toLowerCase() : "";
+  // Other lengths of 14 or more: Content-Length and Transfer-Encoding among them.
+  return name.length >= 14 ? name.toLowerCase() : "";
 }
 
 // RFC 3986 path and query characters: unreserved, sub-delims, ":", "@", "/", "?" and
