@@ -64,6 +64,8 @@ export abstract class DriverBase<U = unknown> implements Member {
   protected flags: number = OPENING;
   /** What few connections need, made on first use. */
   protected rare: Rare | null = null;
+  /** Where its server's group keeps it (`group.ts`); -1 outside one. */
+  groupSlot: number = -1;
 
   /** @param init What the driver is made from. */
   constructor(init: DriverInit<U>) {

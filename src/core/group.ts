@@ -27,6 +27,8 @@ export interface ShutdownOptions {
   readonly timeoutMs?: number;
 }
 
+// Below this many slots the array of connections is not compacted.
+const MIN_COMPACTED = 64;
 // The longest one slice of shutdown work may run before the event loop gets a turn.
 const SLICE_MS = 2;
 // Close frames per slice: each brings back the peer's close frame a moment later, and
@@ -83,7 +85,11 @@ export class ServerGroup {
   readonly settings: Readonly<Settings>;
   /** What the last connection captured of the settings at open (`driver_state.ts`), shared. */
   lastCaptured: unknown = undefined;
-  readonly #members = new Set<Member>();
+  // Open connections in the order they opened, each at its `groupSlot`: a removal empties
+  // its slot, and the array is compacted once more than half of it is empty. (A Set that
+  // grows to thousands rehashes as it grows: every handshake paid an add and a delete.)
+  #slots: (Member | undefined)[] = [];
+  #open = 0;
   #accepting = true;
   #emptied: (() => void) | undefined;
 
@@ -103,21 +109,56 @@ export class ServerGroup {
 
   /** Connections open on this server. */
   get size(): number {
-    return this.#members.size;
+    return this.#open;
   }
 
   /** Adds an opened connection. */
   add(driver: Member): void {
-    this.#members.add(driver);
+    if (!this.#holds(driver)) {
+      driver.groupSlot = this.#slots.length;
+      this.#slots.push(driver);
+      this.#open++;
+    }
     this.stats.open++;
     this.stats.openedTotal++;
   }
 
   /** Removes a closed connection. */
   remove(driver: Member): void {
-    if (!this.#members.delete(driver)) return;
+    if (!this.#holds(driver)) return;
+    this.#slots[driver.groupSlot] = undefined;
+    driver.groupSlot = -1;
+    this.#open--;
     this.stats.open--;
-    if (this.#members.size === 0) this.#emptied?.();
+    if (this.#open === 0) {
+      this.#slots = [];
+      this.#emptied?.();
+    } else if (this.#slots.length > MIN_COMPACTED && this.#open < this.#slots.length / 2) {
+      this.#compact();
+    }
+  }
+
+  #holds(driver: Member): boolean {
+    const slot = driver.groupSlot;
+    return slot >= 0 && this.#slots[slot] === driver;
+  }
+
+  // The open connections, in the order they opened, at slots 0 to size - 1.
+  #compact(): void {
+    const open: Member[] = [];
+    for (const driver of this.#slots) {
+      if (driver === undefined) continue;
+      driver.groupSlot = open.length;
+      open.push(driver);
+    }
+    this.#slots = open;
+  }
+
+  // A copy of the open connections, in the order they opened.
+  #members(): Member[] {
+    const open: Member[] = [];
+    for (const driver of this.#slots) if (driver !== undefined) open.push(driver);
+    return open;
   }
 
   /**
@@ -132,18 +173,18 @@ export class ServerGroup {
     this.#accepting = false;
     // Every onShutdown first, then every close frame: no onClose runs before the last
     // onShutdown. Both in slices, so thousands of connections never stall the loop.
-    const members = Array.from(this.#members);
+    const members = this.#members();
     await inSlices(members, (driver) => driver.warnShutdown());
     await inSlices(members, (driver) => driver.shutdown(code, reason), CLOSES_PER_SLICE);
     if (await this.#waitEmpty(timeoutMs)) return;
-    for (const driver of Array.from(this.#members)) driver.terminate();
+    for (const driver of this.#members()) driver.terminate();
     if (await this.#waitEmpty(1000)) return;
     // A runtime that never reports the end of a terminated socket: finish it here.
-    for (const driver of Array.from(this.#members)) driver.closed(1006, "Terminated at shutdown");
+    for (const driver of this.#members()) driver.closed(1006, "Terminated at shutdown");
   }
 
   #waitEmpty(timeoutMs: number): Promise<boolean> {
-    if (this.#members.size === 0) return Promise.resolve(true);
+    if (this.#open === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#emptied = undefined;

@@ -41,6 +41,8 @@ export interface NativePublisher {
 export interface Member extends Tickable {
   /** The connection's id, unique in the process. */
   readonly uuid: number;
+  /** Where its server's group keeps it (`group.ts`); -1 outside one. */
+  groupSlot: number;
   /** The handle the user's callbacks receive. */
   readonly handle: WebSocketConnection<unknown>;
   /** `"open"`, `"closing"` or `"closed"`. */
