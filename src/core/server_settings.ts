@@ -78,8 +78,18 @@ export function serverSettings(
     const value = own[name];
     Object.defineProperty(view, name, {
       enumerable: true,
-      get: value === undefined ? () => global[name] : () => value,
+      get: value === undefined ? liveGetter(global, name) : () => value,
     });
   }
   return Object.freeze(view);
+}
+
+// Reads the global setting live. The global settings' own getter (one property load,
+// `settings.ts`; it does not use `this`) rather than `global[name]`: a keyed read shared
+// by several names turns generic, and maxMsgSize is read for every incoming message.
+function liveGetter(global: Readonly<Settings>, name: keyof Settings): () => unknown {
+  const getter = global === globalSettings
+    ? Object.getOwnPropertyDescriptor(global, name)?.get
+    : undefined;
+  return getter ?? (() => global[name]);
 }

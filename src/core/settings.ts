@@ -122,7 +122,6 @@ export function validateSetting<K extends keyof Settings>(name: K, value: unknow
 
 type Listener = (name: keyof Settings) => void;
 const listeners = new Set<Listener>();
-const values: Settings = { ...DEFAULT_SETTINGS };
 
 /**
  * Calls `listener` after every change of a setting (adapters that push a limit down to
@@ -142,12 +141,17 @@ export function onSettingsChange(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
+// Each setting's value lives in a box of its own: the getters all come from one function,
+// so they share one feedback slot, and a box's `value` is one property load where
+// `values[name]` with eight names became a generic keyed lookup (maxMsgSize is read for
+// every incoming message).
 function accessor<K extends keyof Settings>(name: K): PropertyDescriptor {
+  const box = { value: DEFAULT_SETTINGS[name] as Settings[K] };
   return {
     enumerable: true,
-    get: () => values[name],
+    get: () => box.value,
     set: (value: unknown) => {
-      values[name] = validateSetting(name, value);
+      box.value = validateSetting(name, value);
       for (const listener of listeners) listener(name);
     },
   };
