@@ -45,7 +45,6 @@ const view = (b: Uint8Array, s: number, e: number): Uint8Array =>
  */
 export class FrameParser extends FrameReader {
   #message: MessageAssembler | null = null;
-  #held = (): boolean => this.sink.held?.() === true;
 
   /**
    * Creates a parser for one connection.
@@ -95,7 +94,10 @@ export class FrameParser extends FrameReader {
   protected override openStream(text: boolean, zip: boolean, to: MessageParts): void {
     const stream = this.stream = new StreamedParts(this.opts.isUtf8);
     this.msgLimit = stream.begin(text, this.opts.limits, to);
-    if (zip) this.unzip = this.inflater!.stream(stream, this.msgLimit, this.#held);
+    if (!zip) return;
+    // Made here, not per parser: a parser is made for each chunk read.
+    const sink = this.sink;
+    this.unzip = this.inflater!.stream(stream, this.msgLimit, () => sink.held?.() === true);
   }
 
   protected override streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void {
