@@ -153,12 +153,14 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
 
   /** Sends a message unless the connection is closing or over its outbound cap. */
   write(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
-    // Open with nothing queued (most writes): no cap to judge. Kept small and shallow
-    // (JavaScriptCore inlines functions of under 170 bytecode units, 5 calls deep), so
-    // that the whole write is inlined into the handler that writes.
-    if (!this.isOpen || this.transport.bufferedAmount > 0) {
-      return this.#writeChecked(data, isText, compress);
-    }
+    // Open and under the cap (most writes; replies held for the end of the turn count as
+    // buffered): what #admit would let through. Kept small and shallow (JavaScriptCore
+    // inlines functions of under 170 bytecode units, 5 calls deep), so that the whole
+    // write is inlined into the handler that writes.
+    const buffered = this.transport.bufferedAmount;
+    if (
+      !this.isOpen || (buffered > 0 && buffered + data.length > this.captured.maxBufferedBytes)
+    ) return this.#writeChecked(data, isText, compress);
     const result = this.transport.send(data, isText, compress);
     return result === "queued" ? this.#queued() : result;
   }
