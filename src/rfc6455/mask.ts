@@ -99,14 +99,28 @@ export function maskInto(
   phase: number,
 ): void {
   const shift = (phase & 3) << 3;
-  let k = shift === 0 ? key | 0 : (key << shift) | (key >>> (32 - shift));
+  const k = shift === 0 ? key | 0 : (key << shift) | (key >>> (32 - shift));
+  // Small payloads (most messages) take the byte loop alone: kept out of the larger
+  // paths so that this function stays small enough for the JIT to inline it into the
+  // parser, saving a call per frame.
+  if (end - start < WORD_THRESHOLD) return maskBytes(src, start, end, dst, at, k);
+  maskLarge(src, start, end, dst, at, k);
+}
+
+function maskLarge(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  at: number,
+  key: number,
+): void {
+  let k = key;
   if (end - start >= SIMD_THRESHOLD && simdMaskInto(src, start, end, dst, at, k)) return;
   let i = start, j = at;
   // Words need both sides at the same alignment: always so in place, and for moves by a
   // multiple of 4 (a client header is 4 bytes longer than ours, the masking key).
-  if (
-    end - i >= WORD_THRESHOLD && ((src.byteOffset + i - dst.byteOffset - j) & 3) === 0
-  ) {
+  if (((src.byteOffset + i - dst.byteOffset - j) & 3) === 0) {
     while (((src.byteOffset + i) & 3) !== 0) {
       dst[j++] = src[i++] ^ (k >>> 24);
       k = (k << 8) | (k >>> 24);
@@ -120,7 +134,20 @@ export function maskInto(
     i += words << 2;
     j += words << 2;
   }
+  maskBytes(src, i, end, dst, j, k);
+}
+
+// A byte at a time, four per round (the key's bytes in registers).
+function maskBytes(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  at: number,
+  k: number,
+): void {
   const b0 = k >>> 24, b1 = (k >>> 16) & 0xff, b2 = (k >>> 8) & 0xff, b3 = k & 0xff;
+  let i = start, j = at;
   for (; i + 4 <= end; i += 4, j += 4) {
     dst[j] = src[i] ^ b0;
     dst[j + 1] = src[i + 1] ^ b1;
