@@ -65,6 +65,11 @@ export abstract class FrameReader {
   #cursor = 0; // where the consumed bytes of the current chunk start
   #msgSize = 0;
   #resumeAt = HEAD1; // in WAIT: the state to go on in
+  // The chunk being parsed, its ArrayBuffer and offset: read once a chunk, since a typed
+  // array's `buffer` is a call that costs about what the view itself does.
+  #chunk: Uint8Array | null = null;
+  #chunkBuffer: ArrayBufferLike | null = null;
+  #chunkOffset = 0;
 
   /**
    * @param sink Where messages, control frames and errors go.
@@ -103,6 +108,32 @@ export abstract class FrameReader {
    * @param chunk The bytes received.
    */
   push(chunk: Uint8Array): void {
+    this.#chunk = chunk;
+    this.#chunkBuffer = chunk.buffer;
+    this.#chunkOffset = chunk.byteOffset;
+    this.#parse(chunk);
+    // Not kept: a parser waiting for the rest of a frame must not hold the chunk.
+    this.#chunk = this.#chunkBuffer = null;
+  }
+
+  /**
+   * A plain `Uint8Array` over `buf[start..end)`. Not `subarray`: on a Node.js Buffer (every
+   * chunk read) that makes another Buffer, through a subclass's constructor that costs
+   * over twice a `Uint8Array`'s, once per message.
+   *
+   * @param buf The chunk being parsed or a split frame's buffer.
+   * @param start Where the view starts.
+   * @param end Where it ends.
+   * @returns The view.
+   */
+  protected view(buf: Uint8Array, start: number, end: number): Uint8Array {
+    if (buf === this.#chunk) {
+      return new Uint8Array(this.#chunkBuffer!, this.#chunkOffset + start, end - start);
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset + start, end - start);
+  }
+
+  #parse(chunk: Uint8Array): void {
     const end = chunk.length;
     let pos = 0;
     this.#cursor = 0;

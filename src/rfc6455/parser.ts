@@ -27,13 +27,6 @@ const OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
 const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const pureDecode: Utf8Decode = (b, s, e) => textDecoder.decode(b.subarray(s, e));
 
-// A plain Uint8Array, not `subarray`: on a Node.js Buffer (every chunk read) that makes
-// another Buffer, whose constructor (a subclass's) costs over twice a Uint8Array's, once
-// per message. Messages are then the same type whether they came in one frame or were
-// joined from fragments (`message.ts`).
-const view = (b: Uint8Array, s: number, e: number): Uint8Array =>
-  new Uint8Array(b.buffer, b.byteOffset + s, e - s);
-
 /**
  * An incremental parser for the frames a client sends to a server.
  *
@@ -89,7 +82,7 @@ export class FrameParser extends FrameReader {
   ): void {
     if (this.opcode >= OP_CLOSE) this.#control(buf, start, end);
     else if (this.stream !== null) this.streamPart(buf, start, end, this.fin);
-    else if (this.compressed) this.#compressedPart(view(buf, start, end));
+    else if (this.compressed) this.#compressedPart(this.view(buf, start, end));
     else if (this.fin && this.fragments === 1) this.#single(buf, start, end, whole, room);
     else this.#fragment(buf, start, end, whole);
   }
@@ -107,7 +100,7 @@ export class FrameParser extends FrameReader {
   protected override streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void {
     const stream = this.stream!;
     if (last) this.stream = null, this.msgOpcode = 0;
-    if (this.unzip !== null) return this.#inflatePart(view(buf, start, end), last);
+    if (this.unzip !== null) return this.#inflatePart(this.view(buf, start, end), last);
     if (!stream.push(buf, start, end, last)) this.fail("invalid-utf8");
   }
 
@@ -135,7 +128,7 @@ export class FrameParser extends FrameReader {
   #single(buf: Uint8Array, start: number, end: number, whole: boolean, room: number): void {
     this.msgOpcode = 0;
     if (this.opcode === OP_BINARY) {
-      const data = view(buf, start, end);
+      const data = this.view(buf, start, end);
       if (room < 0) return this.sink.message(data, false);
       offerReply(data, buf, room, start);
       this.sink.message(data, false);
@@ -155,7 +148,7 @@ export class FrameParser extends FrameReader {
   #fragment(buf: Uint8Array, start: number, end: number, whole: boolean): void {
     const m = this.#assembler(), text = this.msgOpcode === OP_TEXT;
     if (text && whole && !m.check(buf, start, end)) return void this.fail("invalid-utf8");
-    m.append(view(buf, start, end));
+    m.append(this.view(buf, start, end));
     if (!this.fin) return;
     this.msgOpcode = 0;
     if (text && !m.textComplete()) return void this.fail("invalid-utf8");
@@ -188,8 +181,8 @@ export class FrameParser extends FrameReader {
   }
 
   #control(buf: Uint8Array, start: number, end: number): void {
-    if (this.opcode === OP_PING) this.sink.ping(view(buf, start, end));
-    else if (this.opcode === OP_PONG) this.sink.pong(view(buf, start, end));
+    if (this.opcode === OP_PING) this.sink.ping(this.view(buf, start, end));
+    else if (this.opcode === OP_PONG) this.sink.pong(this.view(buf, start, end));
     else this.#close(buf, start, end);
   }
 
