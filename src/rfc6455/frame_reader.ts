@@ -10,7 +10,7 @@
 
 import { WsxError, type WsxErrorCode } from "../errors.ts";
 import { headerLength } from "./encoder.ts";
-import { maskInto, readMaskKey } from "./mask.ts";
+import { maskInto, maskMove, movesByWords, readMaskKey } from "./mask.ts";
 import { type Inflater, rsvError } from "./deflate/inflater.ts";
 import type { StreamInflater } from "./deflate/stream_inflate.ts";
 import { type StreamedParts, streamFragmentCap } from "./stream.ts";
@@ -70,6 +70,7 @@ export abstract class FrameReader {
   #chunk: Uint8Array | null = null;
   #chunkBuffer: ArrayBufferLike | null = null;
   #chunkOffset = 0;
+  #chunkWords: Int32Array | null = null; // the chunk's ArrayBuffer as words (mask.ts), made on first use
 
   /**
    * @param sink Where messages, control frames and errors go.
@@ -113,7 +114,7 @@ export abstract class FrameReader {
     this.#chunkOffset = chunk.byteOffset;
     this.#parse(chunk);
     // Not kept: a parser waiting for the rest of a frame must not hold the chunk.
-    this.#chunk = this.#chunkBuffer = null;
+    this.#chunk = this.#chunkBuffer = this.#chunkWords = null;
   }
 
   /**
@@ -311,11 +312,20 @@ export abstract class FrameReader {
     if (this.#got > 0 || stop > end) return this.#partial(buf, pos, end);
     const room = this.#cursor, fits = pos - room >= headerLength(len);
     const at = fits ? room + headerLength(len) : pos;
-    maskInto(buf, pos, stop, buf, at, this.#key, 0);
+    if (movesByWords(len, pos - at)) maskMove(buf, this.#words(), pos, stop, at, this.#key);
+    else maskInto(buf, pos, stop, buf, at, this.#key, 0);
     this.#cursor = at + len;
     this.#state = HEAD1;
     this.frameDone(buf, at, at + len, true, fits ? room : -1);
     return stop;
+  }
+
+  // `buf` of #payload is the chunk being parsed.
+  #words(): Int32Array {
+    const words = this.#chunkWords;
+    if (words !== null) return words;
+    const buffer = this.#chunkBuffer!;
+    return this.#chunkWords = new Int32Array(buffer, 0, buffer.byteLength >> 2);
   }
 
   // A payload split across chunks is copied into its own buffer as it arrives, behind

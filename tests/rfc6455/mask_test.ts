@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mask, maskInto, readMaskKey } from "../../src/rfc6455/mask.ts";
+import { mask, maskInto, maskMove, movesByWords, readMaskKey } from "../../src/rfc6455/mask.ts";
 import { simdAvailable, simdMaskInto } from "../../src/rfc6455/simd.ts";
 
 function naive(buf: Uint8Array, start: number, end: number, key: number, phase: number): void {
@@ -88,4 +88,35 @@ test("The SIMD kernel loads where WebAssembly SIMD exists and matches a byte loo
   const dst = new Uint8Array(70_000);
   assert.equal(simdMaskInto(src, 0, 70_000, dst, 0, 0x37fa213d), true);
   assert.deepEqual(dst, want);
+});
+
+test("maskMove moves by whole words like a byte loop, at every alignment, on a view", () => {
+  const key = 0x9a3c5e71 | 0;
+  for (const size of [0, 1, 3, 4, 15, 16, 17, 31, 32, 33, 125, 126, 1023]) {
+    for (const viewAt of [0, 1, 2, 3]) {
+      for (const start of [20, 21, 22, 23]) {
+        for (const shift of [0, 4, 8]) {
+          const backing = new Uint8Array(size + 64).map((_, i) => (i * 31 + 7) & 255);
+          const chunk = backing.subarray(viewAt, viewAt + size + 40);
+          const want = chunk.slice(), after = chunk.slice(start + size);
+          naive(want, start, start + size, key, 0);
+          const words = new Int32Array(chunk.buffer, 0, chunk.buffer.byteLength >> 2);
+          maskMove(chunk, words, start, start + size, start - shift, key);
+          const label = `size ${size} view ${viewAt} start ${start} shift ${shift}`;
+          const got = chunk.subarray(start - shift, start - shift + size);
+          assert.deepEqual(got, want.subarray(start, start + size), label);
+          assert.deepEqual(chunk.subarray(start + size), after, `${label}: nothing after`);
+          assert.ok(backing.subarray(0, viewAt).every((b, i) => b === ((i * 31 + 7) & 255)));
+        }
+      }
+    }
+  }
+});
+
+test("movesByWords only for distances of whole words, between the byte loop and SIMD", () => {
+  assert.deepEqual(
+    [movesByWords(32, 4), movesByWords(32, 0), movesByWords(32, 6), movesByWords(8, 4)],
+    [true, true, false, false],
+  );
+  assert.equal(movesByWords(4096, 4), false);
 });
