@@ -18,7 +18,9 @@ import type { MessageParts } from "../core/transport.ts";
 import { defaultFragmentCap, type FrameSink, type ParserOptions } from "./types.ts";
 import { growFrame } from "./frame_buffer.ts";
 
-const HEAD1 = 0, HEAD2 = 1, EXT_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4, DONE = 5;
+// Typed as numbers, not literals: #parse compares the state again after each step.
+const HEAD1: number = 0, HEAD2: number = 1, EXT_LENGTH = 2, MASK_KEY: number = 3;
+const PAYLOAD: number = 4, DONE = 5;
 // A compressed stream's reader is behind: the rest of the chunk waits for `resume`.
 const WAIT = 6;
 // The opcodes of RFC 6455 section 5.2 (parser.ts names the ones it tells apart).
@@ -139,21 +141,26 @@ export abstract class FrameReader {
     let pos = 0;
     this.#cursor = 0;
     while (pos < end) {
+      // A frame whose header and payload lie in the chunk goes through its states in one
+      // round: each case falls through to the next when that is the state it left.
       switch (this.#state) {
         case HEAD1:
           pos = this.#head1(chunk, pos);
-          break;
+          if (pos >= end || this.#state !== HEAD2) break;
+        // falls through
         case HEAD2:
           pos = this.#head2(chunk, pos);
+          if (pos >= end || this.#state !== MASK_KEY) break;
+        // falls through
+        case MASK_KEY:
+          pos = this.#maskKey(chunk, pos, end);
+          if (pos >= end || this.#state !== PAYLOAD) break;
+        // falls through
+        case PAYLOAD:
+          pos = this.#payload(chunk, pos, end);
           break;
         case EXT_LENGTH:
           pos = this.#extLength(chunk, pos, end);
-          break;
-        case MASK_KEY:
-          pos = this.#maskKey(chunk, pos, end);
-          break;
-        case PAYLOAD:
-          pos = this.#payload(chunk, pos, end);
           break;
         case WAIT:
           return this.unzip?.keep(chunk.subarray(pos));
