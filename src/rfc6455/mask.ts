@@ -160,19 +160,40 @@ export function maskMove(
   at: number,
   key: number,
 ): void {
-  const offset = buf.byteOffset;
-  let i = start, j = at, k = key;
-  // Bytes up to the first aligned word; the key turns with them.
-  while (((offset + i) & 3) !== 0 && i < end) {
-    buf[j++] = buf[i++] ^ (k >>> 24);
-    k = (k << 8) | (k >>> 24);
+  if (end <= start) return;
+  const offset = buf.byteOffset, lane = (offset + start) & 3;
+  // The key turned so that the payload's first byte, in its lane, meets the key's first.
+  const k = lane === 0 ? key : (key >>> (lane << 3)) | (key << (32 - (lane << 3)));
+  const w = LITTLE_ENDIAN ? swapBytes(k) : k;
+  let from = (offset + start) >> 2, to = (offset + at) >> 2;
+  // The word holding the last byte; past the last whole word of the buffer, the tail
+  // goes a byte at a time.
+  let last = (offset + end - 1) >> 2, tail = end;
+  if (last >= words.length) last = words.length - 1, tail = ((last + 1) << 2) - offset;
+  // The first and last words are partial: the bytes outside the payload keep what the
+  // destination held (our header's room, the payload before), no byte loop.
+  const head = LITTLE_ENDIAN ? -1 << (lane << 3) : -1 >>> (lane << 3);
+  const endLane = (offset + tail) & 3;
+  const rest = endLane === 0
+    ? -1
+    : LITTLE_ENDIAN
+    ? ~(-1 << (endLane << 3))
+    : ~(-1 >>> (endLane << 3));
+  if (from === last) {
+    const m = head & rest;
+    words[to] = (words[to] & ~m) | ((words[from] ^ w) & m);
+  } else {
+    words[to] = (words[to] & ~head) | ((words[from] ^ w) & head);
+    // Forwards: a word is read before the write that may land on it (`at <= start`).
+    for (from++, to++; from < last; from++, to++) words[to] = words[from] ^ w;
+    words[to] = (words[to] & ~rest) | ((words[from] ^ w) & rest);
   }
-  const w = LITTLE_ENDIAN ? swapBytes(k) : k, n = (end - i) >> 2;
-  // Forwards: a word is read before the write that may land on it (`at <= start`).
-  let from = (offset + i) >> 2, to = (offset + j) >> 2;
-  for (const stop = from + n; from < stop; from++, to++) words[to] = words[from] ^ w;
-  i += n << 2;
-  if (i < end) maskBytes(buf, i, end, buf, j + (n << 2), k);
+  if (tail < end) maskBytes(buf, tail, end, buf, at + tail - start, rotate(key, tail - start));
+}
+
+function rotate(key: number, phase: number): number {
+  const shift = (phase & 3) << 3;
+  return shift === 0 ? key | 0 : (key << shift) | (key >>> (32 - shift));
 }
 
 function maskLarge(

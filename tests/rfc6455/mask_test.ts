@@ -106,9 +106,27 @@ test("maskMove moves by whole words like a byte loop, at every alignment, on a v
           const got = chunk.subarray(start - shift, start - shift + size);
           assert.deepEqual(got, want.subarray(start, start + size), label);
           assert.deepEqual(chunk.subarray(start + size), after, `${label}: nothing after`);
+          const before = want.subarray(0, start - shift);
+          assert.deepEqual(chunk.subarray(0, start - shift), before, `${label}: nothing before`);
           assert.ok(backing.subarray(0, viewAt).every((b, i) => b === ((i * 31 + 7) & 255)));
         }
       }
+    }
+  }
+});
+
+test("maskMove unmasks up to the end of a buffer whose length is not whole words", () => {
+  const key = 0x9a3c5e71 | 0;
+  for (const size of [16, 17, 18, 19, 33, 34, 35]) {
+    for (const start of [8, 9, 10, 11]) {
+      const chunk = new Uint8Array(start + size).map((_, i) => (i * 31 + 7) & 255);
+      const want = chunk.slice();
+      naive(want, start, start + size, key, 0);
+      const words = new Int32Array(chunk.buffer, 0, chunk.buffer.byteLength >> 2);
+      maskMove(chunk, words, start, start + size, start - 4, key);
+      const label = `size ${size} start ${start}`;
+      assert.deepEqual(chunk.subarray(start - 4, start - 4 + size), want.subarray(start), label);
+      assert.deepEqual(chunk.subarray(0, start - 4), want.subarray(0, start - 4), label);
     }
   }
 });
