@@ -101,6 +101,11 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
     }
   }
 
+  /** Whether {@linkcode ConnectionDriver.messageStart} can take a message: `onStream` is set. */
+  get streams(): boolean {
+    return this.#handlers.onStream !== undefined;
+  }
+
   /** A message starts (streaming transports): its stream, when `onStream` takes it. */
   messageStart(isText: boolean, length: number, fin: boolean, compressed: boolean): Inbound {
     const handlers = this.#handlers;

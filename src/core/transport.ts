@@ -219,6 +219,11 @@ export interface TransportEvents {
     fin: boolean,
     compressed: boolean,
   ): MessageParts | undefined;
+  /**
+   * Whether `messageStart` can ever take a message (the application handles `onStream`),
+   * fixed for the connection's life: when false, a transport need not offer each message.
+   */
+  readonly streams?: boolean;
   /** Any inbound frame arrived (data or control): the peer is alive. */
   heard(): void;
   /** A pong arrived. */

@@ -8,7 +8,7 @@
  */
 
 import type { Duplex } from "node:stream";
-import type { TransportEvents } from "../core/transport.ts";
+import type { MessageParts, TransportEvents } from "../core/transport.ts";
 import { ERRORS, WsxError, type WsxErrorCode } from "../errors.ts";
 import { CLOSE } from "../core/protocol/close_codes.ts";
 import { systemClock } from "../core/clock.ts";
@@ -228,8 +228,20 @@ export abstract class SocketLink {
 
   static #Sink = class Sink implements FrameSink {
     #ws: SocketLink;
+    // Absent unless the application takes streams: the parser then offers no message.
+    start: FrameSink["start"];
     constructor(ws: SocketLink) {
       this.#ws = ws;
+      this.start = ws.events.streams === false ? undefined : Sink.#start;
+    }
+    static #start(
+      this: Sink,
+      isText: boolean,
+      length: number,
+      fin: boolean,
+      compressed: boolean,
+    ): MessageParts | undefined {
+      return this.#ws.events.messageStart?.(isText, length, fin, compressed);
     }
     message(data: string | Uint8Array, isText: boolean): void {
       this.#ws.events.message(data, isText);
@@ -246,9 +258,6 @@ export abstract class SocketLink {
     }
     error(err: WsxError): void {
       this.#ws.#fail(err);
-    }
-    start(isText: boolean, length: number, fin: boolean, compressed: boolean) {
-      return this.#ws.events.messageStart?.(isText, length, fin, compressed);
     }
     held(): boolean {
       return this.#ws.paused;

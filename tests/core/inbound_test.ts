@@ -29,6 +29,13 @@ function open(handlers: WebSocketHandlers, streaming = true) {
 }
 
 describe("Message streams in the core", () => {
+  test("a driver says it takes streams only when onStream is set, and then offers none", () => {
+    const plain = open({ onMessage() {} }).driver;
+    assert.equal(plain.streams, false);
+    assert.equal(plain.messageStart(false, 10, true, false), undefined);
+    assert.equal(open({ onStream() {} }).driver.streams, true);
+  });
+
   test("reading pauses when the window is full and resumes as the reader catches up", async () => {
     let stream!: ReadableStream<Uint8Array>;
     const { driver, transport } = open({ onStream: (_ws, s) => void (stream = s) });
