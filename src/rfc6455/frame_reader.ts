@@ -275,14 +275,12 @@ export abstract class FrameReader {
   // The limit is checked here, before any payload byte is buffered.
   #lengthKnown(len: number, pos: number): number {
     if (this.opcode < OP_CLOSE) {
-      // The sink may take a message as a stream; a compressed one is inflated as it comes.
-      const text = this.opcode === OP_TEXT, first = this.opcode !== OP_CONTINUATION;
-      const zip = this.compressed, canStream = !zip || this.inflater!.streams;
-      const to = first && canStream && this.sink.start?.(text, len, this.fin, zip);
-      if (to) this.openStream(text, zip, to);
+      // A sink without `start` takes no streams: most, so nothing is offered to it.
+      if (this.sink.start !== undefined && this.opcode !== OP_CONTINUATION) this.#offer(len);
       const total = this.#msgSize + len;
-      const tooBig = this.stream !== null ? "stream-too-big" : "message-too-big";
-      if (!(total <= this.msgLimit)) return this.fail(tooBig);
+      if (!(total <= this.msgLimit)) {
+        return this.fail(this.stream !== null ? "stream-too-big" : "message-too-big");
+      }
       this.#msgSize = total;
     }
     this.#length = len;
@@ -291,6 +289,14 @@ export abstract class FrameReader {
     this.#key = 0;
     this.#state = MASK_KEY;
     return pos;
+  }
+
+  // The sink may take a message as a stream; a compressed one is inflated as it comes.
+  #offer(len: number): void {
+    const text = this.opcode === OP_TEXT, zip = this.compressed;
+    if (zip && !this.inflater!.streams) return;
+    const to = this.sink.start!(text, len, this.fin, zip);
+    if (to) this.openStream(text, zip, to);
   }
 
   #maskKey(buf: Uint8Array, pos: number, end: number): number {
