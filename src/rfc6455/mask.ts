@@ -101,8 +101,7 @@ export function maskInto(
   key: number,
   phase: number,
 ): void {
-  const shift = (phase & 3) << 3;
-  const k = shift === 0 ? key | 0 : (key << shift) | (key >>> (32 - shift));
+  const k = rotate(key, phase);
   // Small payloads (most messages) take the byte loop alone: kept out of the larger
   // paths so that this function stays small enough for the JIT to inline it into the
   // parser, saving a call per frame.
@@ -191,6 +190,7 @@ export function maskMove(
   if (tail < end) maskBytes(buf, tail, end, buf, at + tail - start, rotate(key, tail - start));
 }
 
+// The key as it stands `phase` bytes into the payload.
 function rotate(key: number, phase: number): number {
   const shift = (phase & 3) << 3;
   return shift === 0 ? key | 0 : (key << shift) | (key >>> (32 - shift));
