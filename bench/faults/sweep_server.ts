@@ -126,7 +126,9 @@ createInterface({ input: process.stdin }).on("line", (line: string) => {
   else if (command === "lag") {
     const stats = server.stats &&
       { open: server.stats.open, pingTimeouts: server.stats.pingTimeouts };
-    console.log(`lag ${JSON.stringify({ ...take(), stats })}`);
+    // On a line of its own: V8's --trace-gc writes to the same stdout, by parts.
+    const { timeOrigin } = performance;
+    console.log(`\nlag ${JSON.stringify({ ...take(), stats, timeOrigin })}`);
   }
 });
 process.stdin.on("end", () => process.exit(0));

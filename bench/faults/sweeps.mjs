@@ -11,6 +11,9 @@
 //   SWEEP_RUNS=3        runs of each, interleaved
 //   SWEEP_ONLY=heartbeat|closes   one scenario
 //   SWEEP_NODE_ARGS="--cpu-prof"  more flags for a Node.js server (say, --trace-gc)
+//   SWEEP_DENO_ARGS="--v8-flags=--trace-gc"  the same for a Deno server; Deno reports no
+//     collections to the server's probe, so with it the runner prints each run's holds
+//     (`holds` lines) and bench/faults/gc_holds.mjs matches them with the collections
 // Peers are raw TCP sockets that do the handshake by hand: they read and drop what
 // arrives and never answer a ping or a close frame. Bounded: every wait has a deadline.
 //
@@ -34,12 +37,13 @@ const CLOSE_TIMEOUT_MS = 5000;
 const RUNTIMES = (process.env.SWEEP_RUNTIMES ?? "node").split(",");
 const RUNS = Number(process.env.SWEEP_RUNS ?? 1);
 const nodeArgs = (process.env.SWEEP_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const denoArgs = (process.env.SWEEP_DENO_ARGS ?? "").split(" ").filter(Boolean);
 const only = process.env.SWEEP_ONLY;
 const bin = (name) => join(ROOT, "node_modules", ".bin", name);
 const SERVER = `${here}sweep_server.ts`;
 const COMMANDS = {
   node: () => [process.execPath, [...nodeArgs, "--import", "tsx", SERVER]],
-  deno: () => [bin("deno"), ["run", "-A", SERVER]],
+  deno: () => [bin("deno"), ["run", "-A", ...denoArgs, SERVER]],
   bun: () => [bin("bun"), ["run", SERVER]],
 };
 
@@ -60,6 +64,7 @@ function start(runtime) {
   let wake = () => {};
   createInterface({ input: child.stdout }).on("line", (line) => {
     // Anything else the server prints (say, `--trace-gc`) goes to stderr.
+    if (line === "") return; // the server starts its lines on a line of their own
     if (!/^(ready|lag) /.test(line)) return void console.error(line);
     lines.push(line);
     wake();
@@ -196,7 +201,8 @@ async function heartbeat(srv, port, runtime) {
   const pinged = span(peers.filter((p) => p.firstFrameAt).map((p) => p.firstFrameAt));
   const ended = span(gone.map((p) => p.endedAt));
   const windows = { ...(pinged && { pings: pinged }), ...(ended && { cuts: ended }) };
-  const { holds, stats } = await lag(srv);
+  const { holds, stats, timeOrigin } = await lag(srv);
+  if (denoArgs.length > 0) console.error(`holds ${JSON.stringify({ timeOrigin, holds, windows })}`);
   const { sweep, between } = sorted(holds, windows);
   return {
     quiet,
