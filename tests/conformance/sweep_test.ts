@@ -4,6 +4,7 @@ import { connect as tcp, type Socket } from "node:net";
 import {
   ask,
   connect,
+  denoNative,
   type Fixture,
   maskedFrame,
   newId,
@@ -127,6 +128,38 @@ describe(`sweeping ${HEADS} late request heads on ${target}`, { timeout: 90_000 
       assert.ok(tookMs < 20_000, `every peer was cut: ${summary}`);
       assert.ok(stats.pingTimeouts >= PEERS, summary);
       assert.ok(maxCpuMs <= MAX_LAG_MS, `the event loop stalled: ${summary}`);
+    } finally {
+      await fx.post("/settings", { timeout: 40, pongTimeout: 0 });
+    }
+  });
+
+  test("connections opened together are pinged between timeout and timeout + 1 s, spread over that second", async (t) => {
+    // The engine and Bun ping on the shared tick, in one sliced sweep; Deno's native server
+    // pings on a timer per connection, which wsx spreads over the second.
+    if (!denoNative) return t.skip("one sliced sweep of the shared tick here");
+    await fx.post("/settings", { timeout: 1, pongTimeout: 1 });
+    try {
+      const pinged = await Promise.all(Array.from({ length: 40 }, async () => {
+        const { socket, status } = await rawUpgrade(fx.port, "/ws/echo");
+        const opened = Date.now();
+        assert.equal(status, 101);
+        socket.on("error", () => {});
+        const first = await new Promise<number>((done) => {
+          socket.once("data", (chunk: Buffer) => done(chunk[0] === 0x89 ? Date.now() : -1));
+          socket.resume();
+        });
+        socket.destroy();
+        return { opened, first };
+      }));
+      const after = pinged.map((p) => p.first - p.opened);
+      const times = pinged.map((p) => p.first);
+      const summary = `pings after ${Math.min(...after)}-${Math.max(...after)} ms of silence, ` +
+        `spread over ${Math.max(...times) - Math.min(...times)} ms`;
+      t.diagnostic(summary);
+      for (const p of pinged) assert.notEqual(p.first, -1, "the first frame is a ping");
+      assert.ok(Math.min(...after) >= 950 && Math.max(...after) <= 2300, summary);
+      // 40 deadlines drawn over a second: all within 300 ms of each other is not chance.
+      assert.ok(Math.max(...times) - Math.min(...times) >= 300, summary);
     } finally {
       await fx.post("/settings", { timeout: 40, pongTimeout: 0 });
     }
