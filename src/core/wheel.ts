@@ -12,6 +12,7 @@
 
 import type { Clock } from "./clock.ts";
 import { reportError } from "./report.ts";
+import { type PaceOptions, SlicePace } from "./slice_pace.ts";
 
 /**
  * How a {@linkcode Wheel} ticks.
@@ -22,18 +23,12 @@ import { reportError } from "./report.ts";
  * const options: WheelOptions = { intervalMs: 1000, sliceMs: 1 };
  * ```
  */
-export interface WheelOptions {
+export interface WheelOptions extends PaceOptions {
   /** Milliseconds between beats. @default {1000} */
   readonly intervalMs?: number;
   /**
-   * The longest one slice of visits may run before the event loop gets a turn, in ms. A
-   * visit's aftermath (a destroyed socket's close callbacks) runs after its slice, so the
-   * default leaves room for it within the 5 ms a hold of the loop may take. @default {1}
-   */
-  readonly sliceMs?: number;
-  /**
-   * Runs the next slice after the event loop had a turn (`setImmediate` on Node.js).
-   * @default {(fn) => setTimeout(fn, 0)}
+   * Runs the next slice after the event loop had a turn.
+   * @default {setImmediate where the runtime has it (Node.js, Deno, Bun), else setTimeout 0}
    */
   readonly defer?: (fn: () => void) => void;
 }
@@ -55,7 +50,12 @@ export type Visit<T extends NonNullable<unknown>> = (item: T, now: number, wheel
 // as that beat, so that a beat is not missed for a millisecond.
 const EARLY_MS = 5;
 
-const deferByTimeout = (fn: () => void): void => void setTimeout(fn, 0);
+// An immediate runs right after the loop's pending I/O, with no timer's minimum delay:
+// the turn between slices is then the work left to the loop, which the pace measures.
+const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+const deferToLoop = typeof immediate === "function"
+  ? (fn: () => void): void => void immediate(fn)
+  : (fn: () => void): void => void setTimeout(fn, 0);
 
 /**
  * The wheel. Its timer runs while it holds items or is pinned (`pin`), unreferenced by
@@ -75,7 +75,7 @@ export class Wheel<T extends NonNullable<unknown>> {
   readonly #clock: Clock;
   readonly #visit: Visit<T>;
   readonly #intervalMs: number;
-  readonly #sliceMs: number;
+  readonly #pace: PaceOptions;
   readonly #defer: (fn: () => void) => void;
   // Items by the beat they fall due in.
   readonly #buckets = new Map<number, Set<T>>();
@@ -98,8 +98,8 @@ export class Wheel<T extends NonNullable<unknown>> {
     this.#clock = clock;
     this.#visit = visit;
     this.#intervalMs = options.intervalMs ?? 1000;
-    this.#sliceMs = options.sliceMs ?? 1;
-    this.#defer = options.defer ?? deferByTimeout;
+    this.#pace = { sliceMs: options.sliceMs, holdMs: options.holdMs };
+    this.#defer = options.defer ?? deferToLoop;
     this.#origin = this.#tickAt = clock.now();
   }
 
@@ -237,22 +237,25 @@ export class Wheel<T extends NonNullable<unknown>> {
     if (beat > this.#beat) this.#beat = beat;
   }
 
-  // Visits the buckets up to #beat in slices. Every 16 visits it lets the microtasks
-  // they queued run (the engine flushes the writes of a turn, pings included, in one
-  // microtask), so that the slice's budget covers that work too; past the budget, the
-  // event loop gets a turn before the next slice.
+  // Visits the buckets up to #beat in slices paced by `slice_pace.ts`. Every few visits
+  // it lets the microtasks they queued run (the engine flushes the writes of a turn,
+  // pings included, in one microtask), so that the slice's budget covers that work too;
+  // past the budget, the event loop gets a turn before the next slice.
   async #sweep(): Promise<void> {
     this.#sweeping = true;
     const clock = this.#clock;
-    let started = clock.now(), visited = 0;
+    const pace = new SlicePace(this.#pace);
+    let now = clock.now();
     try {
       for (let item = this.#next(); item !== undefined; item = this.#next()) {
-        this.#visitOne(item, started);
-        if ((++visited & 15) !== 0) continue;
+        this.#visitOne(item, now);
+        if (!pace.visited()) continue;
         await undefined;
-        if (clock.now() - started < this.#sliceMs) continue;
+        if (!pace.over()) continue;
+        pace.pause();
         await new Promise<void>((resolve) => this.#defer(resolve));
-        started = clock.now();
+        pace.resume();
+        now = clock.now();
       }
     } finally {
       this.#sweeping = false;
