@@ -5,6 +5,8 @@
  * @module
  */
 
+import { setLoopYield } from "./core/clock.ts";
+
 /**
  * A runtime wsx runs on.
  *
@@ -89,4 +91,13 @@ export function checkRuntimeVersion(globals: unknown = globalThis): void {
     const name = runtime === "deno" ? "Deno" : "Bun";
     throw new Error(`Cannot serve on ${name} ${version}: wsx needs ${name} ${floor} or later`);
   }
+}
+
+// The core's loop yield (`yieldLoop` in core/clock.ts), set for this runtime as soon as
+// any adapter loads: an immediate on Node.js and Bun (a turn after the pending I/O, no
+// timer's minimum delay); Deno keeps the core's timer, as a chain of its immediates
+// runs before any I/O.
+const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+if (typeof immediate === "function" && (globalThis as RuntimeGlobals).Deno === undefined) {
+  setLoopYield((fn) => void immediate(fn));
 }

@@ -71,9 +71,12 @@ export async function serveFloor(
     schedule(peer, peer.heardAt + (peer.pinged ? pongMs : timeoutMs));
   }, { intervalMs: 1000 });
   const schedule = (peer: Peer, time: number) => void heartbeat.scheduleAt(peer, time);
+  // As the engine's close timeouts (src/rfc6455/socket_link.ts): Deno runs a chain of
+  // immediates before any I/O, so a timer defers there.
+  const deno = typeof (globalThis as { Deno?: unknown }).Deno === "object";
   const closing = new Wheel(systemClock, (peer: Peer) => peer.socket.destroy(), {
     intervalMs: 500,
-    defer: setImmediate,
+    defer: deno ? (fn: () => void) => void setTimeout(fn, 0) : setImmediate,
   });
 
   const server = createServer((socket) => {

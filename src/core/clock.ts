@@ -43,3 +43,41 @@ export const systemClock: Clock = {
     return () => clearInterval(id as number);
   },
 };
+
+/**
+ * How the core yields the event loop for a turn in which pending I/O runs (a wheel's
+ * sweep between two slices). A timer by default, which lets I/O in on every runtime;
+ * an adapter that knows better sets it with {@linkcode setLoopYield}.
+ */
+let loopYield: (fn: () => void) => void = (fn) => void setTimeout(fn, 0);
+
+/**
+ * Runs `fn` after the event loop had a turn, its pending I/O included.
+ *
+ * @param fn What to run then.
+ * @example
+ * ```ts
+ * import { yieldLoop } from "./clock.ts";
+ * yieldLoop(() => console.log("the loop had a turn"));
+ * ```
+ */
+export function yieldLoop(fn: () => void): void {
+  loopYield(fn);
+}
+
+/**
+ * Sets how {@linkcode yieldLoop} yields, for the whole process. Node.js and Bun run an
+ * immediate in the loop's next turn, after its I/O, with no timer's minimum delay (and
+ * a zero timer there may run in the same turn as the one that set it, with no I/O
+ * between); Deno runs a chain of immediates before any I/O, so it keeps the timer.
+ *
+ * @param fn The yield, say `setImmediate`.
+ * @example
+ * ```ts
+ * import { setLoopYield } from "./clock.ts";
+ * setLoopYield((fn) => void setTimeout(fn, 0));
+ * ```
+ */
+export function setLoopYield(fn: (fn: () => void) => void): void {
+  loopYield = fn;
+}

@@ -14,13 +14,13 @@
  * @example
  * ```ts
  * import type { PaceOptions } from "./slice_pace.ts";
- * const options: PaceOptions = { sliceMs: 1, holdMs: 3 };
+ * const options: PaceOptions = { sliceMs: 1, holdMs: 2.5 };
  * ```
  */
 export interface PaceOptions {
   /** The longest one slice of visits may run. @default {1} */
   readonly sliceMs?: number;
-  /** The longest a slice and the work it leaves for the loop's next turn may run. @default {3} */
+  /** The longest a slice and the work it leaves for the loop's next turn may run. @default {2.5} */
   readonly holdMs?: number;
 }
 
@@ -28,27 +28,32 @@ export interface PaceOptions {
 // this often within a slice, so that the slice's budget covers them.
 const FLUSH_EVERY = 16;
 
-// A sweep's first slice is this short: what its visits leave for the loop is not known
-// before one turn has shown it.
-const FIRST_SLICE_VISITS = 8;
+// A sweep's first slice has this share of the slice budget: what its visits leave for the
+// loop is not known before one turn has shown it.
+const FIRST_SLICE_SHARE = 0.25;
 
 const clockMs = (): number => performance.now();
 
 /**
- * The pace of one sweep. The wheel calls {@linkcode SlicePace.visited} after each visit,
- * lets microtasks run when it returns `true`, asks {@linkcode SlicePace.over}, and if the
- * slice is over yields the loop between {@linkcode SlicePace.pause} and
- * {@linkcode SlicePace.resume}.
+ * The pace of a wheel's sweeps. At the start of a sweep the wheel calls
+ * {@linkcode SlicePace.begin}; after each visit {@linkcode SlicePace.visited}, letting
+ * microtasks run when it returns `true`, then {@linkcode SlicePace.over}; and when the
+ * slice is over it yields the loop between {@linkcode SlicePace.pause} and
+ * {@linkcode SlicePace.resume}. The shortest turn it has seen stands for what yielding
+ * costs by itself (a timer's minimum delay): only the time beyond it counts as aftermath.
  *
  * @example
  * ```ts
  * import { SlicePace } from "./slice_pace.ts";
- * const pace = new SlicePace({ sliceMs: 1, holdMs: 3 });
+ * const pace = new SlicePace({ sliceMs: 1, holdMs: 2.5 });
+ * const defer = (fn: () => void) => void setTimeout(fn, 0);
+ * const yieldLoop = () => new Promise<void>((resolve) => defer(resolve));
+ * pace.begin();
  * for (let i = 0; i < 100; i++) {
  *   // ...one visit...
  *   if (pace.visited() && pace.over()) {
  *     pace.pause();
- *     await new Promise((resolve) => setTimeout(resolve, 0));
+ *     await yieldLoop();
  *     pace.resume();
  *   }
  * }
@@ -57,16 +62,29 @@ const clockMs = (): number => performance.now();
 export class SlicePace {
   readonly #sliceMs: number;
   readonly #holdMs: number;
-  #started = clockMs();
+  #started = 0;
   #visits = 0;
-  #cap = FIRST_SLICE_VISITS;
+  #cap = Infinity;
+  #budgetMs: number;
   #pausedAt = 0;
   #sliceTook = 0;
+  // The shortest turn seen between two slices: what yielding costs with no aftermath
+  // (a timer's minimum delay, the loop's own work), not counted against the visits.
+  #quiet = Infinity;
 
   /** @param options The budgets. */
   constructor(options: PaceOptions = {}) {
     this.#sliceMs = options.sliceMs ?? 1;
-    this.#holdMs = Math.max(options.holdMs ?? 3, this.#sliceMs);
+    this.#holdMs = Math.max(options.holdMs ?? 2.5, this.#sliceMs);
+    this.#budgetMs = this.#sliceMs;
+  }
+
+  /** A sweep starts: its first slice is short, as what its visits leave is not known yet. */
+  begin(): void {
+    this.#visits = 0;
+    this.#cap = Infinity;
+    this.#budgetMs = this.#sliceMs * FIRST_SLICE_SHARE;
+    this.#started = clockMs();
   }
 
   /**
@@ -77,12 +95,12 @@ export class SlicePace {
   visited(): boolean {
     const visits = ++this.#visits;
     return visits % FLUSH_EVERY === 0 || visits >= this.#cap ||
-      clockMs() - this.#started >= this.#sliceMs;
+      clockMs() - this.#started >= this.#budgetMs;
   }
 
   /** Whether this slice has used its budget: time, or the visits its aftermath allows. */
   over(): boolean {
-    return this.#visits >= this.#cap || clockMs() - this.#started >= this.#sliceMs;
+    return this.#visits >= this.#cap || clockMs() - this.#started >= this.#budgetMs;
   }
 
   /** The slice ends: the loop gets a turn now. */
@@ -91,18 +109,24 @@ export class SlicePace {
     this.#sliceTook = this.#pausedAt - this.#started;
   }
 
-  /** The loop's turn is over: a new slice begins, with its visits capped by the last one's aftermath. */
+  /** The loop's turn is over: a new slice begins, its visits capped by the last one's aftermath. */
   resume(): void {
     const now = clockMs();
+    const gap = now - this.#pausedAt;
     const visits = this.#visits;
+    if (gap < this.#quiet) this.#quiet = gap;
     if (visits > 0) {
-      // What one visit cost, in its slice and in the turn after it (all of that turn,
-      // as the loop's other work cannot be told apart from the aftermath: the cap errs
-      // on the short side); the cap keeps both within the hold budget.
-      const perVisit = (this.#sliceTook + now - this.#pausedAt) / visits;
-      this.#cap = Math.max(1, Math.floor(this.#holdMs / perVisit));
+      // What one visit cost, in its slice and in the turn after it beyond a quiet turn
+      // (the loop's other work cannot be told apart from the aftermath: the cap errs on
+      // the short side). The cap at most doubles from one slice to the next, so that a
+      // turn whose aftermath hid within a timer's delay does not open the gates, and at
+      // most quarters, so that one turn the scheduler stretched does not stall the sweep.
+      const perVisit = (this.#sliceTook + Math.max(0, gap - this.#quiet)) / visits;
+      const fits = perVisit > 0 ? this.#holdMs / perVisit : Infinity;
+      this.#cap = Math.max(1, Math.floor(Math.min(Math.max(fits, visits / 4), visits * 2)));
     }
     this.#visits = 0;
+    this.#budgetMs = this.#sliceMs;
     this.#started = now;
   }
 }

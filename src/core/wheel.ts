@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Clock } from "./clock.ts";
+import { type Clock, yieldLoop } from "./clock.ts";
 import { reportError } from "./report.ts";
 import { type PaceOptions, SlicePace } from "./slice_pace.ts";
 
@@ -27,8 +27,8 @@ export interface WheelOptions extends PaceOptions {
   /** Milliseconds between beats. @default {1000} */
   readonly intervalMs?: number;
   /**
-   * Runs the next slice after the event loop had a turn.
-   * @default {setImmediate where the runtime has it (Node.js, Deno, Bun), else setTimeout 0}
+   * Runs the next slice after the event loop had a turn, its pending I/O included.
+   * @default {yieldLoop (clock.ts)}
    */
   readonly defer?: (fn: () => void) => void;
 }
@@ -50,13 +50,6 @@ export type Visit<T extends NonNullable<unknown>> = (item: T, now: number, wheel
 // as that beat, so that a beat is not missed for a millisecond.
 const EARLY_MS = 5;
 
-// An immediate runs right after the loop's pending I/O, with no timer's minimum delay:
-// the turn between slices is then the work left to the loop, which the pace measures.
-const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
-const deferToLoop = typeof immediate === "function"
-  ? (fn: () => void): void => void immediate(fn)
-  : (fn: () => void): void => void setTimeout(fn, 0);
-
 /**
  * The wheel. Its timer runs while it holds items or is pinned (`pin`), unreferenced by
  * the clock where the runtime allows it.
@@ -75,7 +68,7 @@ export class Wheel<T extends NonNullable<unknown>> {
   readonly #clock: Clock;
   readonly #visit: Visit<T>;
   readonly #intervalMs: number;
-  readonly #pace: PaceOptions;
+  readonly #pace: SlicePace;
   readonly #defer: (fn: () => void) => void;
   // Items by the beat they fall due in.
   readonly #buckets = new Map<number, Set<T>>();
@@ -98,8 +91,8 @@ export class Wheel<T extends NonNullable<unknown>> {
     this.#clock = clock;
     this.#visit = visit;
     this.#intervalMs = options.intervalMs ?? 1000;
-    this.#pace = { sliceMs: options.sliceMs, holdMs: options.holdMs };
-    this.#defer = options.defer ?? deferToLoop;
+    this.#pace = new SlicePace(options);
+    this.#defer = options.defer ?? yieldLoop;
     this.#origin = this.#tickAt = clock.now();
   }
 
@@ -121,6 +114,11 @@ export class Wheel<T extends NonNullable<unknown>> {
   /** Milliseconds between beats. */
   get intervalMs(): number {
     return this.#intervalMs;
+  }
+
+  /** Whether a sweep of the items due is under way (its slices yield the loop between them). */
+  get sweeping(): boolean {
+    return this.#sweeping;
   }
 
   /** How many items wait. */
@@ -244,12 +242,14 @@ export class Wheel<T extends NonNullable<unknown>> {
   async #sweep(): Promise<void> {
     this.#sweeping = true;
     const clock = this.#clock;
-    const pace = new SlicePace(this.#pace);
+    const pace = this.#pace;
     let now = clock.now();
+    pace.begin();
     try {
       for (let item = this.#next(); item !== undefined; item = this.#next()) {
         this.#visitOne(item, now);
-        if (!pace.visited()) continue;
+        // The last item due ends the sweep in this turn, with no slice to yield for.
+        if (!pace.visited() || !this.#hasDue()) continue;
         await undefined;
         if (!pace.over()) continue;
         pace.pause();
@@ -271,6 +271,15 @@ export class Wheel<T extends NonNullable<unknown>> {
     } catch (error) {
       reportError(error, "timer");
     }
+  }
+
+  // Whether an item waits in a bucket up to #beat, without taking it out.
+  #hasDue(): boolean {
+    for (let beat = this.#done + 1; beat <= this.#beat; beat++) {
+      const bucket = this.#buckets.get(beat);
+      if (bucket !== undefined && bucket.size > 0) return true;
+    }
+    return false;
   }
 
   // Takes the next item due out of its bucket; undefined once the buckets up to #beat

@@ -333,7 +333,6 @@ export abstract class SocketLink {
   // Close timeouts of every connection: one shared timer whose sweeps are sliced, so thousands of closes timing out together never stall the loop.
   static #closing = new Wheel<SocketLink>(systemClock, (ws) => ws.#closeTimedOut(), {
     intervalMs: CLOSE_SWEEP_MS,
-    defer: setImmediate,
   });
 
   #closeTimedOut(): void {

@@ -127,12 +127,13 @@ describe("Wheel", () => {
     // loop turn is counted from the work done in it, not timed: a loaded machine may
     // pause the process, and the runtime's own threads add CPU time, neither a hold.
     let visited = 0, aftermaths = 0, turnUs = 0, longestUs = 0;
+    // Slices yield with an immediate, as on Node.js: the turn between two is the loop's work.
     const wheel = new Wheel<number>(realClock, () => {
       visited++;
       spin(20);
       turnUs += 20;
       setImmediate(() => (spin(200), turnUs += 200, aftermaths++));
-    }, { intervalMs: 20, sliceMs: 1, holdMs: 3 });
+    }, { intervalMs: 20, sliceMs: 1, holdMs: 2.5, defer: setImmediate });
     const probe = setInterval(() => {
       longestUs = Math.max(longestUs, turnUs);
       turnUs = 0;
@@ -146,7 +147,7 @@ describe("Wheel", () => {
       clearInterval(probe);
     }
     assert.equal(visited, 600);
-    assert.ok(longestUs <= 4000, `one turn of the loop did ${longestUs / 1000} ms of work`);
+    assert.ok(longestUs <= 5000, `one turn of the loop did ${longestUs / 1000} ms of work`);
   });
 });
 
@@ -192,13 +193,14 @@ describe("Heartbeat visits only the connections that fall due", () => {
 
   test("a connection heard every second is visited once per timeout, not every second", async () => {
     const clock = new ManualClock();
-    const { drivers, reads } = openMany(100, 5, clock);
+    const { heartbeat, drivers, reads } = openMany(100, 5, clock);
     try {
       const before = reads.capabilities;
       for (let second = 0; second < 20; second++) {
         for (const driver of drivers) driver.heard();
         clock.advance(1);
-        await sleep(0); // a sweep of more than 16 goes on in microtasks
+        // A sweep's slices yield the loop between them: let it finish within the second.
+        while (heartbeat.sweeping) await sleep(1);
       }
       const visits = (reads.capabilities - before) / drivers.length;
       assert.ok(visits >= 3 && visits <= 5, `${visits} visits each in 20 s with timeout 5`);
