@@ -2,7 +2,7 @@
 // (the `hold` scenario of bench/run.mjs, for one server, with instruments):
 //
 //   node bench/profile_hold.mjs NAME [--conns 10000] [--concurrency 128] [--perf] [--cpu-prof]
-//     [--syscalls] [--spaces]
+//     [--syscalls] [--spaces] [--threads]
 //
 // NAME is a server of bench/lib/servers.mjs (e.g. bunEngine, bunNative, wsx). Prints
 // handshakes/s, server CPU per handshake, heap and RSS per held connection and, on Bun,
@@ -12,13 +12,15 @@
 // writes a CPU profile (Node.js, Bun) into bench/results/profiles/ when the server quits.
 // The memory split: heapPhysical (V8's pages in memory), brkRss (glibc's main arena) and
 // anonRss (anonymous mappings, V8's pages among them); --spaces adds each V8 space.
+// --threads splits the server's CPU per handshake by thread name (on Bun, JavaScriptCore
+// compiles the handshake path's code on "JITWorker" threads while the connections open).
 // --syscalls counts the server's system calls per handshake (`strace -c -f`, which
 // slows it: read the counts, not the rates). --idle S measures the memory again after S
 // more seconds of idle (and waits as long before the first measure): V8 gives back the young generation it grew during the burst only
 // once allocation has been low for about 5 s.
 
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildLoadgen } from "./lib/build.mjs";
 import { BENCH, track } from "./lib/children.mjs";
@@ -71,6 +73,33 @@ const syscallCount = (pid) => attach("strace", ["-c", "-f", "-p", String(pid)]);
 const LOOP_EVENTS = ["syscalls:sys_enter_epoll_pwait", "syscalls:sys_enter_write"];
 const loopCount = (pid) =>
   attach("perf", ["stat", "-x", ",", "-e", LOOP_EVENTS.join(","), "-p", String(pid)]);
+
+// CPU seconds by thread name (JavaScriptCore's JIT compiler threads are "JITWorker", its
+// collector's "HeapHelper"), from /proc: one-time compilation apart from the main thread.
+function threadTimes(pid) {
+  const times = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    times[name] = (times[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return times;
+}
+
+function threadsPer(before, after, open) {
+  const rows = Object.keys(after).map((name) => [name, after[name] - (before[name] ?? 0)])
+    .filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
+  return "server CPU per handshake by thread (/proc):\n" +
+    rows.map(([name, s]) => `  ${((s / open) * 1e6).toFixed(1).padStart(6)} us  ${name}`).join(
+      "\n",
+    );
+}
 
 function loopsPer(text, open) {
   const rows = text.split("\n").map((l) => l.split(",")).filter((c) => LOOP_EVENTS.includes(c[2]));
@@ -126,12 +155,14 @@ await server.mark();
 const perf = args.includes("--perf") ? await perfRecord(server.child.pid) : null;
 const syscalls = args.includes("--syscalls") ? await syscallCount(server.child.pid) : null;
 const loops = args.includes("--loops") ? await loopCount(server.child.pid) : null;
+const threads0 = args.includes("--threads") ? threadTimes(server.child.pid) : null;
 const cpu0 = server.cpuSeconds();
 const held = await holdConnections(binary, server.port, conns, 120_000, {
   raw: false,
   concurrency,
 });
 const cpu = server.cpuSeconds() - cpu0;
+const threads1 = threads0 && threadTimes(server.child.pid);
 await server.mark();
 await perf?.stop();
 const syscallText = await syscalls?.stop();
@@ -173,6 +204,7 @@ for (
     `  ${key.padEnd(12)} ${((after[key] - before[key]) / open).toFixed(0)} B/conn${later}`,
   );
 }
+if (threads1) console.log(threadsPer(threads0, threads1, open));
 if (typesBefore && typesAfter) {
   const diff = Object.keys(typesAfter).map((
     t,
