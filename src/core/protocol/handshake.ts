@@ -58,6 +58,8 @@ export type UpgradeCheck =
 // 16 random bytes in base64: 22 significant characters and "==" (RFC 6455 section 4.1).
 const KEY = /^[A-Za-z0-9+/]{22}==$/;
 
+const NONE_OFFERED: readonly string[] = Object.freeze([]);
+
 function refuse(status: number, reason: string, headers: HeaderList = []): UpgradeCheck {
   return { ok: false, status, reason, headers };
 }
@@ -108,9 +110,13 @@ export function checkUpgrade(method: string, header: HeaderGetter): UpgradeCheck
     ]]);
   }
   const offered = header("sec-websocket-protocol");
-  const protocols = offered === null ? [] : listElements(offered);
-  if (!protocols.every((p) => TOKEN.test(p))) {
-    return refuse(400, "Invalid Sec-WebSocket-Protocol header: expected tokens");
+  // Most requests offer no subprotocol: one shared empty list, no closure per request.
+  if (offered === null) return { ok: true, key, protocols: NONE_OFFERED };
+  const protocols = listElements(offered);
+  for (const protocol of protocols) {
+    if (!TOKEN.test(protocol)) {
+      return refuse(400, "Invalid Sec-WebSocket-Protocol header: expected tokens");
+    }
   }
   return { ok: true, key, protocols };
 }

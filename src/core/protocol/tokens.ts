@@ -126,15 +126,26 @@ export function listElements(value: string): string[] {
  */
 export function listsToken(value: string | null, token: string): boolean {
   if (value === null) return false;
-  // The usual value is the token alone ("websocket", "Upgrade"): one comparison. (A
-  // value as long as the token holds no other element, and no space to trim.)
-  if (value.length === token.length) return value === token || value.toLowerCase() === token;
-  // Read on every handshake: element by element, without building the list.
+  // Read on every handshake: element by element, compared in place (no list, no
+  // lower-cased copy). The usual value is the token alone ("websocket", "Upgrade").
   for (let i = 0; i <= value.length;) {
     let j = value.indexOf(",", i);
     if (j < 0) j = value.length;
-    if (trimOws(value, i, j).toLowerCase() === token) return true;
+    let end = j;
+    while (i < end && isOws(value.charCodeAt(i))) i++;
+    while (end > i && isOws(value.charCodeAt(end - 1))) end--;
+    if (end - i === token.length && sameLetters(value, i, token)) return true;
     i = j + 1;
   }
   return false;
+}
+
+// Whether value[at, at + token.length) is `token` (lower case) in any case: ASCII letters
+// folded. Header values arrive as Latin-1, where no other character lower-cases to ASCII.
+function sameLetters(value: string, at: number, token: string): boolean {
+  for (let k = 0; k < token.length; k++) {
+    const c = value.charCodeAt(at + k);
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== token.charCodeAt(k)) return false;
+  }
+  return true;
 }

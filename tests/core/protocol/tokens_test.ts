@@ -36,4 +36,12 @@ test("lists are split on commas, trimmed of OWS, empty elements dropped", () => 
   assert.equal(listsToken("keep-alive,\tUPGRADE ,x", "upgrade"), true);
   assert.equal(listsToken("upgrades", "upgrade"), false);
   assert.equal(listsToken(null, "upgrade"), false);
+  assert.equal(listsToken("Upgrade", "upgrade"), true);
+  assert.equal(listsToken("WebSocket", "websocket"), true);
+  assert.equal(listsToken(" upgrade,", "upgrade"), true);
+  assert.equal(listsToken("upgrad", "upgrade"), false);
+  assert.equal(listsToken("up grade", "upgrade"), false);
+  assert.equal(listsToken("upgrad\u00c9", "upgrade"), false);
+  assert.equal(listsToken("", "upgrade"), false);
+  assert.equal(listsToken(",,", "upgrade"), false);
 });
