@@ -251,6 +251,18 @@ const HANDLER_NAMES = [
   "streamWhen",
 ] as const;
 
+const notHandler = (handler: unknown): boolean =>
+  handler !== undefined && typeof handler !== "function";
+
+function badHandler<U>(settings: UpgradeSettings<U>): void {
+  for (const name of HANDLER_NAMES) {
+    const handler = settings[name];
+    if (notHandler(handler)) {
+      throw new TypeError(`Invalid "${name}": expected a function, got ${typeof handler}`);
+    }
+  }
+}
+
 function choose<U>(request: Request, settings: UpgradeSettings<U>): string | undefined {
   const wanted = settings.protocol;
   // Most servers speak no subprotocol: the offer is not even read.
@@ -284,12 +296,15 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
   if (typeof settings !== "object" || settings === null) {
     throw new TypeError("Invalid upgrade settings: expected an object with handlers");
   }
-  for (const name of HANDLER_NAMES) {
-    const handler = settings[name];
-    if (handler !== undefined && typeof handler !== "function") {
-      throw new TypeError(`Invalid "${name}": expected a function, got ${typeof handler}`);
-    }
-  }
+  // Read one by one rather than in a loop over their names: this runs for every
+  // handshake, and on Bun a fresh server compiles it (JavaScriptCore's JIT) while its
+  // first thousands of connections open; the loop runs only to name a bad handler.
+  if (
+    notHandler(settings.onOpen) || notHandler(settings.onMessage) ||
+    notHandler(settings.onShutdown) || notHandler(settings.onClose) ||
+    notHandler(settings.onDrain) || notHandler(settings.onStream) ||
+    notHandler(settings.streamWhen)
+  ) badHandler(settings);
   return {
     handlers: settings,
     udata: settings.udata as U,

@@ -98,12 +98,14 @@ export function checkUpgrade(method: string, header: HeaderGetter): UpgradeCheck
     return refuse(400, 'Invalid Connection header: expected "upgrade"');
   }
   const rawKey = header("sec-websocket-key");
-  const key = rawKey === null ? "" : trimOws(rawKey);
+  // A key of 24 characters has no whitespace to trim and pass KEY (the usual request):
+  // the trimming runs only when the length is off.
+  const key = rawKey === null ? "" : rawKey.length === 24 ? rawKey : trimOws(rawKey);
   if (key.length !== 24 || !KEY.test(key)) {
     return refuse(400, "Invalid Sec-WebSocket-Key header: expected 16 bytes in base64");
   }
   const version = header("sec-websocket-version");
-  if (version === null || trimOws(version) !== "13") {
+  if (version !== "13" && (version === null || trimOws(version) !== "13")) {
     return refuse(426, 'Unsupported Sec-WebSocket-Version: expected "13"', [[
       "Sec-WebSocket-Version",
       "13",

@@ -126,8 +126,10 @@ export function listElements(value: string): string[] {
  */
 export function listsToken(value: string | null, token: string): boolean {
   if (value === null) return false;
-  // Read on every handshake: element by element, compared in place (no list, no
-  // lower-cased copy). The usual value is the token alone ("websocket", "Upgrade").
+  // Read on every handshake. The usual value is the token alone ("websocket", "Upgrade"):
+  // one comparison, and the loop below (compiled only once it runs) stays cold.
+  if (value.length === token.length && sameLetters(value, 0, token)) return true;
+  // Element by element, compared in place (no list, no lower-cased copy).
   for (let i = 0; i <= value.length;) {
     let j = value.indexOf(",", i);
     if (j < 0) j = value.length;
