@@ -196,7 +196,12 @@ class BunUpgrader implements Upgrader {
       protocol: plan.protocol,
       secure: plan.secure,
     });
-    if (!this.#server.upgrade(request, { data: driver, headers: headersFor(request, plan) })) {
+    // Most upgrades add no header and pick no subprotocol: headersFor is not called.
+    const headers = plan.protocol === undefined && plan.headers.length === 0 &&
+        !request.headers.has("sec-websocket-protocol")
+      ? undefined
+      : headersFor(request, plan);
+    if (!this.#server.upgrade(request, { data: driver, headers })) {
       this.group.stats.refusedUpgrades++;
       return refusalResponse(REFUSALS.upgradeFailed);
     }

@@ -9,7 +9,15 @@
 import type { TransportEvents, WriteResult } from "./transport.ts";
 import { ERRORS, type WsxErrorCode } from "../errors.ts";
 import { createHandle, type WebSocketConnection } from "./connection.ts";
-import { CLOSED, CLOSING, DRAIN_WANTED, OPEN, OPENING, WARNED } from "./driver_base.ts";
+import {
+  CHECKS_SIZE,
+  CLOSED,
+  CLOSING,
+  DRAIN_WANTED,
+  OPEN,
+  OPENING,
+  WARNED,
+} from "./driver_base.ts";
 import { TopicDriver } from "./driver_topics.ts";
 import { type DriverInit, newRare } from "./driver_state.ts";
 import type { WebSocketHandlers } from "../types.ts";
@@ -82,13 +90,12 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
   message(data: string | Uint8Array, isText: boolean): void {
     this.heard();
     if (this.state !== OPEN) return;
-    const caps = this.transport.capabilities;
-    if (!caps.enforcesMaxMsgSize && exceedsLimit(data, this.captured.group.settings.maxMsgSize)) {
-      return this.fail("message-too-big");
-    }
+    if (
+      this.flags & CHECKS_SIZE && exceedsLimit(data, this.captured.group.settings.maxMsgSize)
+    ) return this.fail("message-too-big");
     // A streaming transport offered the message to streamWhen at its start already.
     if (this.rare !== null || this.#handlers.onStream) {
-      return this.#deliverRare(data, isText, caps.streaming);
+      return this.#deliverRare(data, isText, this.transport.capabilities.streaming);
     }
     // The common case calls onMessage itself, not through #onMessage: JavaScriptCore
     // inlines calls 5 deep at most, and the handler's write to the socket is 4 deep here.

@@ -35,6 +35,8 @@ export const DRAIN_WANTED = 4;
 export const SECURE = 8;
 /** onShutdown ran. */
 export const WARNED = 16;
+/** The core checks each message against `maxMsgSize` (the transport does not). */
+export const CHECKS_SIZE = 32;
 
 /**
  * The shared state of a connection driver. The fields the layers above read on every
@@ -111,6 +113,9 @@ export abstract class DriverBase<U = unknown> implements Member {
   /** Attaches the runtime side. */
   bind(transport: Transport): void {
     this.transport = transport;
+    // Read once here, not from the transport's capabilities for every message.
+    if (transport.capabilities.enforcesMaxMsgSize) this.flags &= ~CHECKS_SIZE;
+    else this.flags |= CHECKS_SIZE;
   }
 
   /** `"open"`, `"closing"` or `"closed"` (`"open"` also while opening). */

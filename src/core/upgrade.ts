@@ -311,7 +311,8 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
     headers: settings.headers === undefined && settings.cookies === undefined
       ? NO_HEADERS
       : headerPairs(settings.headers, settings.cookies),
-    protocol: choose(request, settings),
+    // Calls that would only return at once are not made (see the handlers above).
+    protocol: settings.protocol === undefined ? undefined : choose(request, settings),
     perMessageDeflate: settings.perMessageDeflate === undefined
       ? undefined
       : resolveDeflate(settings.perMessageDeflate),
@@ -346,7 +347,9 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
   }
   const plan = planUpgrade(request, settings);
   const group = upgrader.group;
-  const refused = checkUpgradeRequest(request) ?? checkOrigin(request, group.allowedOrigins) ??
+  const allowed = group.allowedOrigins;
+  const refused = checkUpgradeRequest(request) ??
+    (allowed === undefined ? undefined : checkOrigin(request, allowed)) ??
     (group.accepting ? undefined : refusalResponse(REFUSALS.shuttingDown));
   if (refused) {
     group.stats.refusedUpgrades++;

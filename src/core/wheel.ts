@@ -186,7 +186,8 @@ export class Wheel<T extends NonNullable<unknown>> {
   /** Keeps the timer running without items (beats go on for those who read them). */
   pin(): void {
     this.#pins++;
-    this.#start();
+    // Every connection pins at open: no call while the timer runs.
+    if (this.#stop === undefined) this.#start();
   }
 
   /** Undoes one {@linkcode Wheel.pin}. */
