@@ -181,11 +181,13 @@ export function websocketHandler(
 
 class BunUpgrader implements Upgrader {
   readonly group: ServerGroup;
+  readonly secure: boolean | undefined;
   readonly #server: BunServer;
 
-  constructor(group: ServerGroup, server: BunServer) {
+  constructor(group: ServerGroup, server: BunServer, secure: boolean | undefined) {
     this.group = group;
     this.#server = server;
+    this.secure = secure;
   }
 
   accept<U>(request: Request, plan: UpgradePlan<U>): Response {
@@ -222,14 +224,15 @@ function headersFor<U>(request: Request, plan: UpgradePlan<U>): Headers | undefi
   return headers;
 }
 
-// The upgrader for requests of a Bun server, with the group of its connections.
-function upgraderFor(server: unknown, group: ServerGroup): Upgrader {
+// The upgrader for requests of a Bun server, with the group of its connections; `secure`
+// when wsx started the server (and so knows whether it runs TLS).
+function upgraderFor(server: unknown, group: ServerGroup, secure?: boolean): Upgrader {
   const bunServer = server as BunServer;
   // Topics use Bun's native pub/sub: one publish per server reaches every subscriber.
   group.publishNative = (topic, data, isText) => {
     bunServer.publish(topic, isText ? asText(data) : asBytes(data));
   };
-  return new BunUpgrader(group, bunServer);
+  return new BunUpgrader(group, bunServer, secure);
 }
 
 /**
@@ -299,7 +302,7 @@ const NATIVE: ServerRuntime = {
       ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
     });
     group.raw = server;
-    bound.upgrader = upgraderFor(server, group);
+    bound.upgrader = upgraderFor(server, group, tls !== undefined);
     // A change of the global settings reaches the servers that follow them.
     const stopSync = onSettingsChange((name) => {
       if (name === "maxMsgSize" || name === "perMessageDeflate") {

@@ -49,6 +49,12 @@ export interface UpgradePlan<U> {
 export interface Upgrader {
   /** The server the request arrived on. */
   readonly group: ServerGroup;
+  /**
+   * Whether every request it receives came over TLS, where the adapter knows (it runs the
+   * server): the plan then takes it instead of reading the request's URL, which Bun
+   * builds anew on every read.
+   */
+  readonly secure?: boolean;
   /** Completes the upgrade; returns what the request handler must return. */
   accept<U>(request: Request, plan: UpgradePlan<U>): Response;
   /**
@@ -285,6 +291,8 @@ function choose<U>(request: Request, settings: UpgradeSettings<U>): string | und
  * @typeParam U The type of the user data.
  * @param request The request.
  * @param settings The upgrade settings.
+ * @param secure Whether the request came over TLS, when the adapter knows; else its URL
+ * says.
  * @returns The plan.
  * @throws {TypeError} Naming the setting that is wrong.
  * @example
@@ -292,7 +300,11 @@ function choose<U>(request: Request, settings: UpgradeSettings<U>): string | und
  * import { planUpgrade } from "./upgrade.ts";
  * ```
  */
-export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): UpgradePlan<U> {
+export function planUpgrade<U>(
+  request: Request,
+  settings: UpgradeSettings<U>,
+  secure?: boolean,
+): UpgradePlan<U> {
   if (typeof settings !== "object" || settings === null) {
     throw new TypeError("Invalid upgrade settings: expected an object with handlers");
   }
@@ -316,7 +328,7 @@ export function planUpgrade<U>(request: Request, settings: UpgradeSettings<U>): 
     perMessageDeflate: settings.perMessageDeflate === undefined
       ? undefined
       : resolveDeflate(settings.perMessageDeflate),
-    secure: request.url.startsWith("https:"),
+    secure: secure ?? request.url.startsWith("https:"),
   };
 }
 
@@ -345,7 +357,7 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
       "Cannot upgrade: the request did not come from a wsx server (use serve() from @wsx/wsx/deno, @wsx/wsx/bun or @wsx/wsx/node)",
     );
   }
-  const plan = planUpgrade(request, settings);
+  const plan = planUpgrade(request, settings, upgrader.secure);
   const group = upgrader.group;
   const allowed = group.allowedOrigins;
   const refused = checkUpgradeRequest(request) ??
