@@ -8,7 +8,7 @@ import { setErrorReporter } from "../../src/core/report.ts";
 import { Websocket } from "../../src/core/websocket.ts";
 import { resetSettings, settings } from "../../src/core/settings.ts";
 import type { WebSocketHandlers } from "../../src/types.ts";
-import { ManualClock, RecordingTransport } from "./_fakes.ts";
+import { FULL, ManualClock, RecordingTransport } from "./_fakes.ts";
 
 const made: ConnectionDriver<unknown>[] = [];
 
@@ -59,6 +59,27 @@ describe("connection driver", () => {
     driver.closed(1009, ""); // the transport finishes the close
     assert.equal(driver.group.stats.oversize, 1);
     assert.equal(driver.group.stats.closedByCode[1009], 1);
+  });
+
+  test("a transport that enforces maxMsgSize itself gets no second check from the core", () => {
+    settings.maxMsgSize = 4;
+    const got: unknown[] = [];
+    const transport = new RecordingTransport({ ...FULL, enforcesMaxMsgSize: true });
+    const driver = new ConnectionDriver<number>({
+      handlers: { onMessage: (_w, d) => void got.push(d) },
+      udata: 0,
+      group: new ServerGroup(null),
+      heartbeat: new Heartbeat(new ManualClock()),
+    });
+    made.push(driver as ConnectionDriver<unknown>);
+    driver.bind(transport);
+    driver.open();
+    // The engine refuses what is over the limit before the message is whole: what reaches
+    // the driver was within the setting when it arrived (a lowered setting applies next).
+    driver.message("abcdef", true);
+    assert.deepEqual(got, ["abcdef"]);
+    assert.deepEqual(transport.log, []);
+    assert.equal(driver.group.stats.oversize, 0);
   });
 
   test("a throwing handler is reported and closes that connection with 1011", () => {
