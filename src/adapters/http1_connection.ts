@@ -1,0 +1,380 @@
+/**
+ * One HTTP/1.1 connection served by wsx itself (RFC 9112), over any byte socket: heads
+ * read strictly (`http1_head.ts`), bodies framed (`http1_framing.ts`,
+ * `http1_chunked.ts`) and streamed to the handler's `Request`, responses written in the
+ * order the requests came (`http1_response.ts`), kept alive between requests. A
+ * pipelined request waits, unparsed, until the response before it is written; a
+ * WebSocket upgrade is handed to the caller with the bytes that followed its head.
+ *
+ * @module
+ */
+
+import { listsToken } from "../core/protocol/tokens.ts";
+import type { Refusal } from "../core/protocol/responses.ts";
+import { ChunkedDecoder } from "./http1_chunked.ts";
+import { requestFraming } from "./http1_framing.ts";
+import { HeadScanner, readHead, type RequestHead } from "./http1_head.ts";
+import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
+import type { Http1Options } from "./http1_options.ts";
+import { HTTP1_REFUSALS as R, latin1, refusalBytes } from "./http1_refusals.ts";
+import { buildRequest, headerValue, RequestBody, requestUrl } from "./http1_request.ts";
+import { type Exchange, type ResponseSink, writeResponse } from "./http1_response.ts";
+
+/**
+ * The socket a connection writes to; the binding feeds the connection's
+ * {@linkcode Http1Connection.received}, `drained`, `ended` and `closed` from its events.
+ *
+ * @example
+ * ```ts ignore
+ * import type { Http1Socket } from "./http1_connection.ts";
+ * const socket: Http1Socket = netSocket; // node:net's Socket fits as it is
+ * ```
+ */
+export interface Http1Socket {
+  /** Writes bytes; `false` when they were buffered and `drained` will follow. */
+  write(bytes: Uint8Array): boolean;
+  /** Sends FIN once everything written is flushed. */
+  end(): void;
+  /** Closes at once. */
+  destroy(): void;
+  /** Stops reading. */
+  pause(): void;
+  /** Reads again. */
+  resume(): void;
+}
+
+const EMPTY = new Uint8Array(0);
+const CONTINUE = latin1("HTTP/1.1 100 Continue\r\n\r\n");
+// How long an ended connection waits for the client to close its side.
+const LINGER_MS = 10_000;
+
+function append(buffer: Uint8Array, chunk: Uint8Array): Uint8Array {
+  // Copied: a runtime may reuse the memory of the chunks it hands out.
+  const out = new Uint8Array(buffer.length + chunk.length);
+  out.set(buffer);
+  out.set(chunk, buffer.length);
+  return out;
+}
+
+/**
+ * Serves HTTP/1.1 on one socket.
+ *
+ * @example
+ * ```ts ignore
+ * import { Http1Connection } from "./http1_connection.ts";
+ * const connection = new Http1Connection(socket, { handler: () => new Response("hi") });
+ * socket.on("data", (chunk) => connection.received(chunk));
+ * ```
+ */
+export class Http1Connection {
+  readonly #socket: Http1Socket;
+  readonly #settings: Http1Settings;
+  #buffer: Uint8Array = EMPTY;
+  #scanner = new HeadScanner();
+  #state: "head" | "body" | "done" = "head";
+  #closed = false;
+  #peerEnded = false;
+  #responding = false;
+  #remaining = 0;
+  #decoder: ChunkedDecoder | undefined;
+  #body: RequestBody | undefined;
+  #sink: { wrote: boolean } | undefined;
+  #abort: AbortController | undefined;
+  #continue: "none" | "pending" | "sent" = "none";
+  #bodyPaused = false;
+  #queuePaused = false;
+  #paused = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerIdle = false;
+  #drains: (() => void)[] = [];
+
+  /**
+   * @param socket The socket.
+   * @param options The handler and limits (resolved once per server with
+   * {@linkcode resolveHttp1Options}, or here when given raw).
+   */
+  constructor(socket: Http1Socket, options: Http1Settings | Http1Options) {
+    this.#socket = socket;
+    this.#settings = Object.isFrozen(options)
+      ? options as Http1Settings
+      : resolveHttp1Options(options);
+    this.#arm(false);
+  }
+
+  /**
+   * Bytes from the socket.
+   *
+   * @param chunk The bytes (copied when kept).
+   */
+  received(chunk: Uint8Array): void {
+    if (this.#state === "done" || chunk.length === 0) return;
+    this.#buffer = append(this.#buffer, chunk);
+    this.#pump();
+  }
+
+  /** The socket can take more bytes. */
+  drained(): void {
+    const drains = this.#drains;
+    this.#drains = [];
+    for (const resolve of drains) resolve();
+  }
+
+  /** The client sent FIN: what it sent is answered, then the connection ends. */
+  ended(): void {
+    this.#peerEnded = true;
+    if (this.#state === "body") {
+      this.#body?.fail(new Error("Request body incomplete: the client ended the connection"));
+      this.#body = undefined;
+      this.#state = this.#responding ? "head" : "done";
+      if (!this.#responding) return this.#finish();
+    }
+    this.#pump();
+  }
+
+  /** The socket closed: the request's body fails, its signal aborts, writes stop. */
+  closed(): void {
+    this.#closed = true;
+    this.#state = "done";
+    this.#clearTimer();
+    this.#body?.fail(new Error("Request body incomplete: the connection closed"));
+    this.#abort?.abort();
+    this.drained();
+  }
+
+  #pump(): void {
+    while (this.#state !== "done") {
+      if (this.#state === "body") {
+        if (!this.#readBody()) return;
+        continue;
+      }
+      if (this.#responding) return this.#holdPipelined();
+      if (this.#buffer.length === 0) return void (this.#peerEnded && this.#finish());
+      if (this.#timerIdle) this.#arm(false);
+      const { maxHeadBytes, maxHeaders } = this.#settings;
+      const read = readHead(this.#buffer, this.#scanner, maxHeadBytes, maxHeaders);
+      if (read === 0) return void (this.#peerEnded && this.#finish());
+      if ("status" in read) return this.#refuse(read);
+      this.#buffer = this.#buffer.subarray(read.length);
+      this.#scanner.reset();
+      this.#start(read.head);
+    }
+  }
+
+  // Returns whether the body is complete.
+  #readBody(): boolean {
+    const buffer = this.#buffer;
+    if (this.#decoder !== undefined) {
+      const end = this.#decoder.feed(buffer, 0, (data) => this.#deliver(data));
+      if (typeof end !== "number") {
+        this.#refuse(end);
+        return false;
+      }
+      this.#buffer = buffer.subarray(end);
+      if (!this.#decoder.done) return false;
+    } else {
+      const n = Math.min(this.#remaining, buffer.length);
+      if (n > 0) this.#deliver(buffer.subarray(0, n));
+      this.#remaining -= n;
+      this.#buffer = buffer.subarray(n);
+      if (this.#remaining > 0) return false;
+    }
+    this.#body?.close();
+    this.#body = this.#decoder = undefined;
+    this.#state = "head";
+    return true;
+  }
+
+  #deliver(data: Uint8Array): void {
+    if (this.#body !== undefined && !this.#body.push(data)) this.#setPaused("body", true);
+  }
+
+  // A pipelined request waits for the response before it; its bytes are held, up to a
+  // head's worth.
+  #holdPipelined(): void {
+    if (this.#buffer.length > this.#settings.maxHeadBytes) this.#setPaused("queue", true);
+  }
+
+  #start(head: RequestHead): void {
+    this.#clearTimer();
+    const framing = requestFraming(head);
+    if ("status" in framing) return this.#refuse(framing);
+    const connection = headerValue(head, "connection");
+    const keepAlive = head.minor === 1
+      ? !listsToken(connection, "close")
+      : listsToken(connection, "keep-alive");
+    // RFC 9110 section 10.1.1: 100-continue is the only expectation; HTTP/1.0 has none.
+    const expect = head.minor === 1 ? headerValue(head, "expect") : null;
+    if (expect !== null && expect.toLowerCase() !== "100-continue") {
+      return this.#refuse(R.expectationFailed);
+    }
+    if (this.#settings.onUpgrade !== undefined && isWebSocketUpgrade(head, connection)) {
+      return this.#upgrade(head);
+    }
+    const url = requestUrl(head, this.#settings.secure);
+    if (url === undefined) return this.#refuse(R.badRequestLine);
+    this.#body = undefined;
+    if (framing.kind !== "none") {
+      this.#state = "body";
+      this.#remaining = framing.kind === "length" ? framing.length : 0;
+      this.#decoder = framing.kind === "chunked"
+        ? new ChunkedDecoder(this.#settings.maxHeadBytes)
+        : undefined;
+      // A web Request holds no body for GET or HEAD: theirs is read and dropped.
+      if (head.method !== "GET" && head.method !== "HEAD") this.#body = this.#newBody();
+      this.#continue = expect !== null ? "pending" : "none";
+    }
+    this.#abort = new AbortController();
+    let request: Request;
+    try {
+      request = buildRequest(head, url, this.#body, this.#abort.signal);
+    } catch {
+      return this.#refuse(R.badRequestLine);
+    }
+    void this.#respond(request, { method: head.method, minor: head.minor, keepAlive });
+  }
+
+  #newBody(): RequestBody {
+    return new RequestBody({
+      resume: () => this.#setPaused("body", false),
+      firstRead: () => {
+        if (this.#continue !== "pending" || this.#sink?.wrote !== false) return;
+        this.#continue = "sent";
+        this.#write(CONTINUE);
+      },
+      cancelled: () => {
+        this.#body = undefined;
+        this.#setPaused("body", false);
+      },
+    });
+  }
+
+  async #respond(request: Request, exchange: Exchange): Promise<void> {
+    this.#responding = true;
+    const sink = this.#newSink();
+    this.#sink = sink;
+    let keepAlive = false;
+    try {
+      const response = await this.#settings.handler(request);
+      if (!(response instanceof Response)) {
+        throw new TypeError("Cannot answer request: the handler did not return a Response");
+      }
+      if (sink.closed) return void await response.body?.cancel().catch(() => {});
+      keepAlive = await writeResponse(response, exchange, sink);
+    } catch (error) {
+      if (sink.closed) return;
+      this.#settings.onError(error);
+      // Once the head is out, the only way to tell the client the body is cut is to cut.
+      if (sink.wrote) return this.#socket.destroy();
+      return this.#finish(refusalBytes(R.handlerFailed));
+    }
+    this.#responded(keepAlive);
+  }
+
+  #newSink(): ResponseSink & { wrote: boolean } {
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    const sink = {
+      wrote: false,
+      write(bytes: Uint8Array): Promise<void> | undefined {
+        if (this.closed) return;
+        sink.wrote = true;
+        return self.#write(bytes);
+      },
+      get closed(): boolean {
+        return self.#closed || self.#state === "done" || self.#sink !== sink;
+      },
+    };
+    return sink;
+  }
+
+  #responded(keepAlive: boolean): void {
+    this.#responding = false;
+    this.#sink = undefined;
+    this.#abort = undefined;
+    // A client that was never told to continue may or may not send its body: the next
+    // request's start cannot be found (RFC 9110 section 10.1.1).
+    if (this.#continue === "pending" && this.#state === "body") keepAlive = false;
+    this.#continue = "none";
+    if (!keepAlive) return this.#finish();
+    // What the handler left unread of the body is read and dropped.
+    this.#body = undefined;
+    this.#setPaused("body", false);
+    this.#setPaused("queue", false);
+    if (this.#state === "head") this.#arm(this.#buffer.length === 0);
+    this.#pump();
+  }
+
+  #upgrade(head: RequestHead): void {
+    this.#state = "done";
+    this.#clearTimer();
+    const rest = this.#buffer;
+    this.#buffer = EMPTY;
+    this.#settings.onUpgrade?.(head, rest);
+  }
+
+  #refuse(refusal: Refusal): void {
+    this.#body?.fail(new Error(`Request refused: ${refusal.reason}`));
+    this.#body = undefined;
+    if (this.#sink?.wrote) return void this.#destroy();
+    this.#finish(refusalBytes(refusal));
+  }
+
+  // The last bytes, then FIN; what the client still sends is read and dropped, so its
+  // FIN is seen, and the socket is destroyed if the client never closes.
+  #finish(bytes?: Uint8Array): void {
+    this.#state = "done";
+    this.#sink = undefined;
+    this.#clearTimer();
+    if (this.#closed) return;
+    if (bytes !== undefined) this.#write(bytes);
+    this.#socket.end();
+    this.#bodyPaused = this.#queuePaused = false;
+    this.#setPaused("body", false);
+    this.#timer = setTimeout(() => this.#destroy(), LINGER_MS);
+  }
+
+  #destroy(): void {
+    this.#state = "done";
+    if (!this.#closed) this.#socket.destroy();
+  }
+
+  #write(bytes: Uint8Array): Promise<void> | undefined {
+    if (this.#closed || this.#socket.write(bytes)) return;
+    return new Promise((resolve) => this.#drains.push(resolve));
+  }
+
+  #setPaused(reason: "body" | "queue", paused: boolean): void {
+    if (reason === "body") this.#bodyPaused = paused;
+    else this.#queuePaused = paused;
+    const want = this.#bodyPaused || this.#queuePaused;
+    if (want === this.#paused || this.#closed) return;
+    this.#paused = want;
+    if (want) this.#socket.pause();
+    else this.#socket.resume();
+  }
+
+  #arm(idle: boolean): void {
+    this.#clearTimer();
+    this.#timerIdle = idle;
+    const { idleTimeoutMs, headTimeoutMs } = this.#settings;
+    this.#timer = setTimeout(() => this.#timedOut(), idle ? idleTimeoutMs : headTimeoutMs);
+  }
+
+  #timedOut(): void {
+    this.#timer = undefined;
+    if (this.#state !== "head" || this.#responding) return;
+    // A head begun and not finished is told why; an idle connection just ends.
+    if (this.#buffer.length > 0 && !this.#timerIdle) this.#refuse(R.headTimeout);
+    else this.#finish();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function isWebSocketUpgrade(head: RequestHead, connection: string | null): boolean {
+  return head.method === "GET" && listsToken(connection, "upgrade") &&
+    listsToken(headerValue(head, "upgrade"), "websocket");
+}

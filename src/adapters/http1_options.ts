@@ -1,0 +1,107 @@
+/**
+ * The options of wsx's HTTP/1.1 connections, resolved once: defaults, validation,
+ * frozen.
+ *
+ * @module
+ */
+
+import type { RequestHead } from "./http1_head.ts";
+
+/**
+ * The handler of plain requests; its response is written back in order.
+ *
+ * @example
+ * ```ts
+ * import type { Http1Handler } from "./http1_options.ts";
+ * const hello: Http1Handler = () => new Response("hello");
+ * ```
+ */
+export type Http1Handler = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The options of an HTTP/1.1 connection.
+ *
+ * @example
+ * ```ts
+ * import type { Http1Options } from "./http1_options.ts";
+ * const options: Http1Options = { handler: () => new Response("hi"), idleTimeoutMs: 5000 };
+ * ```
+ */
+export interface Http1Options {
+  /** Answers each plain request. */
+  readonly handler: Http1Handler;
+  /**
+   * Takes a WebSocket upgrade request (`Upgrade: websocket`, `Connection: upgrade`, GET)
+   * and the bytes received after its head; the connection then reads and writes nothing
+   * more. Without it, such a request goes to `handler` like any other.
+   */
+  readonly onUpgrade?: (head: RequestHead, rest: Uint8Array) => void;
+  /** Told of a handler that threw or rejected (answered with 500). @default {console.error} */
+  readonly onError?: (error: unknown) => void;
+  /** Whether the connection is TLS (for the request's URL). @default {false} */
+  readonly secure?: boolean;
+  /** The longest request head, blank line included; longer is answered 431. @default {16384} */
+  readonly maxHeadBytes?: number;
+  /** The most header fields in a head; more is answered 431. @default {100} */
+  readonly maxHeaders?: number;
+  /** How long a kept-alive connection may wait for its next request. @default {5000} */
+  readonly idleTimeoutMs?: number;
+  /** How long a request head may take to arrive; longer is answered 408. @default {10000} */
+  readonly headTimeoutMs?: number;
+}
+
+/**
+ * {@linkcode Http1Options} with every default filled in.
+ *
+ * @example
+ * ```ts
+ * import { resolveHttp1Options } from "./http1_options.ts";
+ * resolveHttp1Options({ handler: () => new Response() }).maxHeaders; // 100
+ * ```
+ */
+export type Http1Settings =
+  & Required<Omit<Http1Options, "onUpgrade">>
+  & Pick<
+    Http1Options,
+    "onUpgrade"
+  >;
+
+function positive(options: Http1Options, name: keyof Http1Options, fallback: number): number {
+  const value = options[name] ?? fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`Invalid "${name}": expected a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Resolves and checks the options once.
+ *
+ * @param options The options.
+ * @returns The settings, frozen.
+ * @throws {TypeError} When `handler`, `onUpgrade` or `onError` is not a function.
+ * @throws {RangeError} When a limit or timeout is not a positive integer.
+ * @example
+ * ```ts
+ * import { resolveHttp1Options } from "./http1_options.ts";
+ * resolveHttp1Options({ handler: () => new Response(), idleTimeoutMs: 1000 });
+ * ```
+ */
+export function resolveHttp1Options(options: Http1Options): Http1Settings {
+  for (const name of ["handler", "onUpgrade", "onError"] as const) {
+    const value = options[name];
+    if (typeof value !== "function" && (name === "handler" || value !== undefined)) {
+      throw new TypeError(`Invalid "${name}": expected a function, got ${typeof value}`);
+    }
+  }
+  return Object.freeze({
+    handler: options.handler,
+    onUpgrade: options.onUpgrade,
+    onError: options.onError ?? ((error: unknown) => console.error(error)),
+    secure: options.secure === true,
+    maxHeadBytes: positive(options, "maxHeadBytes", 16 * 1024),
+    maxHeaders: positive(options, "maxHeaders", 100),
+    idleTimeoutMs: positive(options, "idleTimeoutMs", 5000),
+    headTimeoutMs: positive(options, "headTimeoutMs", 10_000),
+  });
+}
