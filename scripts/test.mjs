@@ -67,12 +67,14 @@ const phases = [
   },
   {
     group: "unit",
-    name: "core, RFC 6455 engine, Node adapter parts and scripts unit tests (node:test)",
+    name:
+      "core, RFC 6455 engine, Node adapter parts, HTTP/1.1 server and scripts unit tests (node:test)",
     cmd: nodeTest(
       [
         ...files("tests/core"),
         ...files("tests/core/protocol"),
         ...files("tests/adapters"),
+        ...files("tests/http1"),
         ...files("tests/rfc6455"),
         ...files("tests/rfc6455/deflate"),
         ...files("tests/scripts"),
@@ -131,6 +133,19 @@ const phases = [
     parse: "deno",
   },
   { group: "bun", name: "Bun's WebSocket client (bun test)", cmd: [bun, ["test"]], parse: "bun" },
+  // The HTTP/1.1 server's tests (node:test) under the other runtimes' own runners.
+  {
+    group: "deno",
+    name: "HTTP/1.1 server over node:net on Deno (deno test)",
+    cmd: [deno, ["test", "-A", "tests/http1/"]],
+    parse: "deno",
+  },
+  {
+    group: "bun",
+    name: "HTTP/1.1 server over node:net on Bun (bun test)",
+    cmd: [bun, ["test", "./tests/http1/"]],
+    parse: "bun",
+  },
 ];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");

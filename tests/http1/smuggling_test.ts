@@ -9,8 +9,11 @@ import { parseResponses, raw, type Running, startHttp1, startNodeHttp } from "./
 const H = "Host: a\r\n";
 const post = (fields: string, body = "") => `POST / HTTP/1.1\r\n${H}${fields}\r\n${body}`;
 
-// [name, request, status both servers answer]
-const SHARED: [string, string, number][] = [
+// The runtime these tests run on: its node:http is the peer.
+const RUNTIME = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+
+// [name, request, status both servers answer, runtimes whose node:http answers otherwise]
+const SHARED: [string, string, number, string[]?][] = [
   [
     "Content-Length with Transfer-Encoding",
     post("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"),
@@ -26,7 +29,15 @@ const SHARED: [string, string, number][] = [
     post("Content-Length: 3\r\nContent-Length: 4\r\n", "abcd"),
     400,
   ],
-  ["two Content-Length that agree", post("Content-Length: 3\r\nContent-Length: 3\r\n", "abc"), 400],
+  // RFC 9110 section 8.6 lets a server take or refuse it; Bun's node:http takes it.
+  [
+    "two Content-Length that agree",
+    post("Content-Length: 3\r\nContent-Length: 3\r\n", "abc"),
+    400,
+    [
+      "bun",
+    ],
+  ],
   ["a Content-Length list", post("Content-Length: 3, 3\r\n", "abc"), 400],
   ["a Content-Length that is not a number", post("Content-Length: 3x\r\n", "abc"), 400],
   ["a negative Content-Length", post("Content-Length: -1\r\n", "abc"), 400],
@@ -104,10 +115,12 @@ describe("HTTP/1.1 request framing and smuggling defences", () => {
     await node.close();
   });
 
-  for (const [name, request, status] of SHARED) {
+  for (const [name, request, status, differs] of SHARED) {
     test(`wsx and node:http both answer ${status} to ${name}`, async () => {
       const [ours, theirs] = await Promise.all([raw(wsx.port, request), raw(node.port, request)]);
-      assert.equal(parseResponses(theirs.text, true)[0]?.status, status, "node:http");
+      if (!differs?.includes(RUNTIME)) {
+        assert.equal(parseResponses(theirs.text, true)[0]?.status, status, "node:http");
+      }
       const answer = parseResponses(ours.text, true);
       assert.equal(answer[0]?.status, status, ours.text.slice(0, 200));
       assert.equal(answer.length, 1, "exactly one response");
