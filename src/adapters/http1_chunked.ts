@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Refusal } from "../core/protocol/responses.ts";
 import { HTTP1_REFUSALS as R } from "./http1_refusals.ts";
+import type { Refusal } from "./http1_refusals.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -61,7 +61,11 @@ export class ChunkedDecoder {
   #trailerBytes = 0;
   readonly #maxTrailerBytes: number;
 
-  /** @param maxTrailerBytes The most bytes of trailer fields taken. */
+  /**
+   * A decoder at the start of a body.
+   *
+   * @param maxTrailerBytes The most bytes of trailer fields taken.
+   */
   constructor(maxTrailerBytes: number) {
     this.#maxTrailerBytes = maxTrailerBytes;
   }

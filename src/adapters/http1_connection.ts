@@ -10,13 +10,13 @@
  */
 
 import { listsToken } from "../core/protocol/tokens.ts";
-import type { Refusal } from "../core/protocol/responses.ts";
 import { ChunkedDecoder } from "./http1_chunked.ts";
 import { requestFraming } from "./http1_framing.ts";
 import { HeadScanner, readHead, type RequestHead } from "./http1_head.ts";
 import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
 import type { Http1Options } from "./http1_options.ts";
 import { HTTP1_REFUSALS as R, latin1, refusalBytes } from "./http1_refusals.ts";
+import type { Refusal } from "./http1_refusals.ts";
 import { buildRequest, headerValue, RequestBody, requestUrl } from "./http1_request.ts";
 import { type Exchange, type ResponseSink, writeResponse } from "./http1_response.ts";
 
@@ -89,6 +89,8 @@ export class Http1Connection {
   #drains: (() => void)[] = [];
 
   /**
+   * Serves the socket from now on: its head timeout starts.
+   *
    * @param socket The socket.
    * @param options The handler and limits (resolved once per server with
    * {@linkcode resolveHttp1Options}, or here when given raw).

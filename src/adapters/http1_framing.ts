@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { Refusal } from "../core/protocol/responses.ts";
 import { listElements } from "../core/protocol/tokens.ts";
 import { HTTP1_REFUSALS as R } from "./http1_refusals.ts";
+import type { Refusal } from "./http1_refusals.ts";
 import type { RequestHead } from "./http1_head.ts";
 
 /**

@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { Refusal } from "../core/protocol/responses.ts";
 import { TOKEN, trimOws } from "../core/protocol/tokens.ts";
 import { fromLatin1, HTTP1_REFUSALS as R } from "./http1_refusals.ts";
+import type { Refusal } from "./http1_refusals.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;

@@ -9,6 +9,9 @@
 
 import type { Refusal } from "../core/protocol/responses.ts";
 
+export type { Refusal };
+export type { HeaderList } from "../core/protocol/handshake.ts";
+
 // Reason phrases (RFC 9110 section 15). Only informative, but "501 Error" misleads.
 const PHRASES: Readonly<Record<number, string>> = {
   100: "Continue",

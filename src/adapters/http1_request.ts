@@ -32,6 +32,8 @@ export class RequestBody {
   #ended = false;
 
   /**
+   * An empty body, open.
+   *
    * @param hooks `resume`: the handler reads again after a push returned `false`;
    * `firstRead`: the handler asked for the body for the first time (when an
    * `Expect: 100-continue` is answered); `cancelled`: the handler gave the body up.
