@@ -10,43 +10,19 @@
  */
 
 import { listsToken } from "../core/protocol/tokens.ts";
-import { ChunkedDecoder } from "./http1_chunked.ts";
-import { requestFraming } from "./http1_framing.ts";
+import { BodyReader } from "./http1_body_reader.ts";
+import { type Framing, requestFraming } from "./http1_framing.ts";
 import { HeadScanner, readHead, type RequestHead } from "./http1_head.ts";
 import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
 import type { Http1Options } from "./http1_options.ts";
 import { HTTP1_REFUSALS as R, latin1, refusalBytes } from "./http1_refusals.ts";
 import type { Refusal } from "./http1_refusals.ts";
-import { buildRequest, headerValue, RequestBody, requestUrl } from "./http1_request.ts";
+import { buildRequest, headerValue, requestUrl } from "./http1_request.ts";
 import { type Exchange, type ResponseSink, writeResponse } from "./http1_response.ts";
-
-/**
- * The socket a connection writes to; the binding feeds the connection's
- * {@linkcode Http1Connection.received}, `drained`, `ended` and `closed` from its events.
- *
- * @example
- * ```ts ignore
- * import type { Http1Socket } from "./http1_connection.ts";
- * const socket: Http1Socket = netSocket; // node:net's Socket fits as it is
- * ```
- */
-export interface Http1Socket {
-  /** Writes bytes; `false` when they were buffered and `drained` will follow. */
-  write(bytes: Uint8Array): boolean;
-  /** Sends FIN once everything written is flushed. */
-  end(): void;
-  /** Closes at once. */
-  destroy(): void;
-  /** Stops reading. */
-  pause(): void;
-  /** Reads again. */
-  resume(): void;
-}
+import { type Http1Socket, Wire } from "./http1_wire.ts";
 
 const EMPTY = new Uint8Array(0);
 const CONTINUE = latin1("HTTP/1.1 100 Continue\r\n\r\n");
-// How long an ended connection waits for the client to close its side.
-const LINGER_MS = 10_000;
 
 function append(buffer: Uint8Array, chunk: Uint8Array): Uint8Array {
   // Copied: a runtime may reuse the memory of the chunks it hands out.
@@ -67,26 +43,18 @@ function append(buffer: Uint8Array, chunk: Uint8Array): Uint8Array {
  * ```
  */
 export class Http1Connection {
-  readonly #socket: Http1Socket;
+  readonly #wire: Wire;
   readonly #settings: Http1Settings;
   #buffer: Uint8Array = EMPTY;
   #scanner = new HeadScanner();
   #state: "head" | "body" | "done" = "head";
-  #closed = false;
   #peerEnded = false;
   #responding = false;
-  #remaining = 0;
-  #decoder: ChunkedDecoder | undefined;
-  #body: RequestBody | undefined;
+  #reader: BodyReader | undefined;
   #sink: { wrote: boolean } | undefined;
   #abort: AbortController | undefined;
   #continue: "none" | "pending" | "sent" = "none";
-  #bodyPaused = false;
-  #queuePaused = false;
-  #paused = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #timerIdle = false;
-  #drains: (() => void)[] = [];
 
   /**
    * Serves the socket from now on: its head timeout starts.
@@ -96,7 +64,7 @@ export class Http1Connection {
    * {@linkcode resolveHttp1Options}, or here when given raw).
    */
   constructor(socket: Http1Socket, options: Http1Settings | Http1Options) {
-    this.#socket = socket;
+    this.#wire = new Wire(socket);
     this.#settings = Object.isFrozen(options)
       ? options as Http1Settings
       : resolveHttp1Options(options);
@@ -116,17 +84,16 @@ export class Http1Connection {
 
   /** The socket can take more bytes. */
   drained(): void {
-    const drains = this.#drains;
-    this.#drains = [];
-    for (const resolve of drains) resolve();
+    this.#wire.drained();
   }
 
   /** The client sent FIN: what it sent is answered, then the connection ends. */
   ended(): void {
     this.#peerEnded = true;
     if (this.#state === "body") {
-      this.#body?.fail(new Error("Request body incomplete: the client ended the connection"));
-      this.#body = undefined;
+      this.#reader?.fail(new Error("Request body incomplete: the client ended the connection"));
+      this.#reader = undefined;
+      this.#buffer = EMPTY;
       this.#state = this.#responding ? "head" : "done";
       if (!this.#responding) return this.#finish();
     }
@@ -135,12 +102,10 @@ export class Http1Connection {
 
   /** The socket closed: the request's body fails, its signal aborts, writes stop. */
   closed(): void {
-    this.#closed = true;
     this.#state = "done";
-    this.#clearTimer();
-    this.#body?.fail(new Error("Request body incomplete: the connection closed"));
+    this.#wire.closed();
+    this.#reader?.fail(new Error("Request body incomplete: the connection closed"));
     this.#abort?.abort();
-    this.drained();
   }
 
   #pump(): void {
@@ -164,40 +129,27 @@ export class Http1Connection {
 
   // Returns whether the body is complete.
   #readBody(): boolean {
-    const buffer = this.#buffer;
-    if (this.#decoder !== undefined) {
-      const end = this.#decoder.feed(buffer, 0, (data) => this.#deliver(data));
-      if (typeof end !== "number") {
-        this.#refuse(end);
-        return false;
-      }
-      this.#buffer = buffer.subarray(end);
-      if (!this.#decoder.done) return false;
-    } else {
-      const n = Math.min(this.#remaining, buffer.length);
-      if (n > 0) this.#deliver(buffer.subarray(0, n));
-      this.#remaining -= n;
-      this.#buffer = buffer.subarray(n);
-      if (this.#remaining > 0) return false;
+    const reader = this.#reader as BodyReader;
+    const used = reader.read(this.#buffer);
+    if (typeof used !== "number") {
+      this.#refuse(used);
+      return false;
     }
-    this.#body?.close();
-    this.#body = this.#decoder = undefined;
+    this.#buffer = this.#buffer.subarray(used);
+    if (!reader.done) return false;
+    this.#reader = undefined;
     this.#state = "head";
     return true;
-  }
-
-  #deliver(data: Uint8Array): void {
-    if (this.#body !== undefined && !this.#body.push(data)) this.#setPaused("body", true);
   }
 
   // A pipelined request waits for the response before it; its bytes are held, up to a
   // head's worth.
   #holdPipelined(): void {
-    if (this.#buffer.length > this.#settings.maxHeadBytes) this.#setPaused("queue", true);
+    if (this.#buffer.length > this.#settings.maxHeadBytes) this.#wire.pause("queue", true);
   }
 
   #start(head: RequestHead): void {
-    this.#clearTimer();
+    this.#wire.clearTimer();
     const framing = requestFraming(head);
     if ("status" in framing) return this.#refuse(framing);
     const connection = headerValue(head, "connection");
@@ -214,38 +166,32 @@ export class Http1Connection {
     }
     const url = requestUrl(head, this.#settings.secure);
     if (url === undefined) return this.#refuse(R.badRequestLine);
-    this.#body = undefined;
+    this.#reader = undefined;
     if (framing.kind !== "none") {
       this.#state = "body";
-      this.#remaining = framing.kind === "length" ? framing.length : 0;
-      this.#decoder = framing.kind === "chunked"
-        ? new ChunkedDecoder(this.#settings.maxHeadBytes)
-        : undefined;
       // A web Request holds no body for GET or HEAD: theirs is read and dropped.
-      if (head.method !== "GET" && head.method !== "HEAD") this.#body = this.#newBody();
+      const keep = head.method !== "GET" && head.method !== "HEAD";
+      this.#reader = this.#newReader(framing, keep);
       this.#continue = expect !== null ? "pending" : "none";
     }
     this.#abort = new AbortController();
     let request: Request;
     try {
-      request = buildRequest(head, url, this.#body, this.#abort.signal);
+      request = buildRequest(head, url, this.#reader?.body, this.#abort.signal);
     } catch {
       return this.#refuse(R.badRequestLine);
     }
     void this.#respond(request, { method: head.method, minor: head.minor, keepAlive });
   }
 
-  #newBody(): RequestBody {
-    return new RequestBody({
-      resume: () => this.#setPaused("body", false),
+  #newReader(framing: Framing, keep: boolean): BodyReader {
+    return new BodyReader(framing, keep, this.#settings.maxHeadBytes, {
+      pause: (paused) => this.#wire.pause("body", paused),
       firstRead: () => {
+        // Once the final response has begun, a 100 would land inside it.
         if (this.#continue !== "pending" || this.#sink?.wrote !== false) return;
         this.#continue = "sent";
-        this.#write(CONTINUE);
-      },
-      cancelled: () => {
-        this.#body = undefined;
-        this.#setPaused("body", false);
+        this.#wire.write(CONTINUE);
       },
     });
   }
@@ -266,7 +212,7 @@ export class Http1Connection {
       if (sink.closed) return;
       this.#settings.onError(error);
       // Once the head is out, the only way to tell the client the body is cut is to cut.
-      if (sink.wrote) return this.#socket.destroy();
+      if (sink.wrote) return this.#destroy();
       return this.#finish(refusalBytes(R.handlerFailed));
     }
     this.#responded(keepAlive);
@@ -280,10 +226,10 @@ export class Http1Connection {
       write(bytes: Uint8Array): Promise<void> | undefined {
         if (this.closed) return;
         sink.wrote = true;
-        return self.#write(bytes);
+        return self.#wire.write(bytes);
       },
       get closed(): boolean {
-        return self.#closed || self.#state === "done" || self.#sink !== sink;
+        return self.#wire.isClosed || self.#state === "done" || self.#sink !== sink;
       },
     };
     return sink;
@@ -299,80 +245,49 @@ export class Http1Connection {
     this.#continue = "none";
     if (!keepAlive) return this.#finish();
     // What the handler left unread of the body is read and dropped.
-    this.#body = undefined;
-    this.#setPaused("body", false);
-    this.#setPaused("queue", false);
+    this.#reader?.drop();
+    this.#wire.pause("queue", false);
     if (this.#state === "head") this.#arm(this.#buffer.length === 0);
     this.#pump();
   }
 
   #upgrade(head: RequestHead): void {
     this.#state = "done";
-    this.#clearTimer();
+    this.#wire.clearTimer();
     const rest = this.#buffer;
     this.#buffer = EMPTY;
     this.#settings.onUpgrade?.(head, rest);
   }
 
   #refuse(refusal: Refusal): void {
-    this.#body?.fail(new Error(`Request refused: ${refusal.reason}`));
-    this.#body = undefined;
+    this.#reader?.fail(new Error(`Request refused: ${refusal.reason}`));
+    this.#reader = undefined;
     if (this.#sink?.wrote) return void this.#destroy();
     this.#finish(refusalBytes(refusal));
   }
 
-  // The last bytes, then FIN; what the client still sends is read and dropped, so its
-  // FIN is seen, and the socket is destroyed if the client never closes.
   #finish(bytes?: Uint8Array): void {
     this.#state = "done";
     this.#sink = undefined;
-    this.#clearTimer();
-    if (this.#closed) return;
-    if (bytes !== undefined) this.#write(bytes);
-    this.#socket.end();
-    this.#bodyPaused = this.#queuePaused = false;
-    this.#setPaused("body", false);
-    this.#timer = setTimeout(() => this.#destroy(), LINGER_MS);
+    this.#wire.end(bytes);
   }
 
   #destroy(): void {
     this.#state = "done";
-    if (!this.#closed) this.#socket.destroy();
-  }
-
-  #write(bytes: Uint8Array): Promise<void> | undefined {
-    if (this.#closed || this.#socket.write(bytes)) return;
-    return new Promise((resolve) => this.#drains.push(resolve));
-  }
-
-  #setPaused(reason: "body" | "queue", paused: boolean): void {
-    if (reason === "body") this.#bodyPaused = paused;
-    else this.#queuePaused = paused;
-    const want = this.#bodyPaused || this.#queuePaused;
-    if (want === this.#paused || this.#closed) return;
-    this.#paused = want;
-    if (want) this.#socket.pause();
-    else this.#socket.resume();
+    this.#wire.destroy();
   }
 
   #arm(idle: boolean): void {
-    this.#clearTimer();
     this.#timerIdle = idle;
     const { idleTimeoutMs, headTimeoutMs } = this.#settings;
-    this.#timer = setTimeout(() => this.#timedOut(), idle ? idleTimeoutMs : headTimeoutMs);
+    this.#wire.timer(idle ? idleTimeoutMs : headTimeoutMs, () => this.#timedOut());
   }
 
   #timedOut(): void {
-    this.#timer = undefined;
     if (this.#state !== "head" || this.#responding) return;
     // A head begun and not finished is told why; an idle connection just ends.
     if (this.#buffer.length > 0 && !this.#timerIdle) this.#refuse(R.headTimeout);
     else this.#finish();
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
   }
 }
 
