@@ -13,7 +13,7 @@ import { listsToken } from "../core/protocol/tokens.ts";
 import { BodyReader } from "./http1_body_reader.ts";
 import { type Framing, requestFraming } from "./http1_framing.ts";
 import { HeadScanner, readHead, type RequestHead } from "./http1_head.ts";
-import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
+import { type Http1Settings, http1Settings } from "./http1_options.ts";
 import type { Http1Options } from "./http1_options.ts";
 import { HTTP1_REFUSALS as R, latin1, refusalBytes } from "./http1_refusals.ts";
 import type { Refusal } from "./http1_refusals.ts";
@@ -61,13 +61,11 @@ export class Http1Connection {
    *
    * @param socket The socket.
    * @param options The handler and limits (resolved once per server with
-   * {@linkcode resolveHttp1Options}, or here when given raw).
+   * `resolveHttp1Options`, or here when given raw).
    */
   constructor(socket: Http1Socket, options: Http1Settings | Http1Options) {
     this.#wire = new Wire(socket);
-    this.#settings = Object.isFrozen(options)
-      ? options as Http1Settings
-      : resolveHttp1Options(options);
+    this.#settings = http1Settings(options);
     this.#arm(false);
   }
 
@@ -256,6 +254,7 @@ export class Http1Connection {
     this.#wire.clearTimer();
     const rest = this.#buffer;
     this.#buffer = EMPTY;
+    this.#wire.detach();
     this.#settings.onUpgrade?.(head, rest);
   }
 

@@ -7,7 +7,7 @@
 
 import type { Socket } from "node:net";
 import { Http1Connection } from "./http1_connection.ts";
-import { type Http1Options, type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
+import { type Http1Options, type Http1Settings, http1Settings } from "./http1_options.ts";
 
 /**
  * Serves HTTP/1.1 on a `node:net` socket. A WebSocket upgrade (with `onUpgrade`) gets
@@ -30,30 +30,22 @@ export function serveHttp1Socket(
   socket: Socket,
   options: Http1Settings | Http1Options,
 ): Http1Connection {
-  const settings = Object.isFrozen(options) ? options : resolveHttp1Options(options);
-  const onUpgrade = settings.onUpgrade;
   const connection: Http1Connection = new Http1Connection({
     write: (bytes) => socket.write(bytes),
     end: () => void socket.end(),
     destroy: () => void socket.destroy(),
     pause: () => void socket.pause(),
     resume: () => void socket.resume(),
-  }, {
-    ...settings,
-    onUpgrade: onUpgrade && ((head, rest) => {
-      detach();
-      onUpgrade(head, rest);
-    }),
-  });
+    detach: () => {
+      socket.off("data", data).off("drain", drain).off("end", end).off("close", close);
+      socket.off("error", error);
+    },
+  }, http1Settings(options));
   const data = (chunk: Uint8Array) => connection.received(chunk);
   const drain = () => connection.drained();
   const end = () => connection.ended();
   const close = () => connection.closed();
   const error = () => socket.destroy();
-  const detach = () => {
-    socket.off("data", data).off("drain", drain).off("end", end).off("close", close);
-    socket.off("error", error);
-  };
   socket.on("data", data).on("drain", drain).on("end", end).on("close", close);
   socket.on("error", error);
   return connection;

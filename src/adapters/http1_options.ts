@@ -74,6 +74,9 @@ function positive(options: Http1Options, name: keyof Http1Options, fallback: num
   return value;
 }
 
+// The settings this module resolved: passed on as they are.
+const RESOLVED = new WeakSet<Http1Settings>();
+
 /**
  * Resolves and checks the options once.
  *
@@ -94,7 +97,7 @@ export function resolveHttp1Options(options: Http1Options): Http1Settings {
       throw new TypeError(`Invalid "${name}": expected a function, got ${typeof value}`);
     }
   }
-  return Object.freeze({
+  const settings: Http1Settings = Object.freeze({
     handler: options.handler,
     onUpgrade: options.onUpgrade,
     onError: options.onError ?? ((error: unknown) => console.error(error)),
@@ -104,4 +107,24 @@ export function resolveHttp1Options(options: Http1Options): Http1Settings {
     idleTimeoutMs: positive(options, "idleTimeoutMs", 5000),
     headTimeoutMs: positive(options, "headTimeoutMs", 10_000),
   });
+  RESOLVED.add(settings);
+  return settings;
+}
+
+/**
+ * Settings as they are when {@linkcode resolveHttp1Options} made them, else resolved now.
+ *
+ * @param options Settings or raw options.
+ * @returns The settings.
+ * @example
+ * ```ts
+ * import { http1Settings, resolveHttp1Options } from "./http1_options.ts";
+ * const settings = resolveHttp1Options({ handler: () => new Response() });
+ * console.log(http1Settings(settings) === settings); // true
+ * ```
+ */
+export function http1Settings(options: Http1Settings | Http1Options): Http1Settings {
+  return RESOLVED.has(options as Http1Settings)
+    ? options as Http1Settings
+    : resolveHttp1Options(options);
 }

@@ -35,6 +35,11 @@ export interface Http1Socket {
   pause(): void;
   /** Reads again. */
   resume(): void;
+  /**
+   * Stops feeding the connection: a WebSocket upgrade takes the socket over. Reading
+   * stays as it is (the new owner resumes it).
+   */
+  detach?(): void;
 }
 
 /**
@@ -153,6 +158,12 @@ export class Wire {
     this.#paused.clear();
     this.pause("body", false);
     this.timer(LINGER_MS, () => this.destroy());
+  }
+
+  /** Hands the socket over: the timer stops, the socket stops feeding the connection. */
+  detach(): void {
+    this.clearTimer();
+    this.#socket.detach?.();
   }
 
   /** Closes at once. */
