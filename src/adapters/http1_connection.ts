@@ -208,7 +208,7 @@ export class Http1Connection {
       keepAlive = await writeResponse(response, exchange, sink);
     } catch (error) {
       if (sink.closed) return;
-      this.#settings.onError(error);
+      this.#report(error);
       // Once the head is out, the only way to tell the client the body is cut is to cut.
       if (sink.wrote) return this.#destroy();
       return this.#finish(refusalBytes(R.handlerFailed));
@@ -255,7 +255,12 @@ export class Http1Connection {
     const rest = this.#buffer;
     this.#buffer = EMPTY;
     this.#wire.detach();
-    this.#settings.onUpgrade?.(head, rest);
+    try {
+      this.#settings.onUpgrade?.(head, rest);
+    } catch (error) {
+      this.#report(error);
+      this.#wire.destroy();
+    }
   }
 
   #refuse(refusal: Refusal): void {
@@ -263,6 +268,15 @@ export class Http1Connection {
     this.#reader = undefined;
     if (this.#sink?.wrote) return void this.#destroy();
     this.#finish(refusalBytes(refusal));
+  }
+
+  // A failing error callback must not turn into an unhandled rejection.
+  #report(error: unknown): void {
+    try {
+      this.#settings.onError(error);
+    } catch {
+      // Nothing more to tell.
+    }
   }
 
   #finish(bytes?: Uint8Array): void {

@@ -315,6 +315,18 @@ describe("HTTP/1.1 connection: responses", () => {
     }
   });
 
+  test("an onError that throws does not stop the 500 or crash the process", async () => {
+    const server = await startHttp1({
+      handler: () => Promise.reject(new Error("boom")),
+      onError: () => {
+        throw new Error("the error callback fails too");
+      },
+    });
+    const out = await raw(server.port, GET("/"));
+    assert.equal(parseResponses(out.text, true)[0]?.status, 500);
+    await server.close();
+  });
+
   test("a response whose body is not its Content-Length cuts the connection", async () => {
     const server = await startHttp1({
       handler: () => new Response("abc", { headers: { "content-length": "10" } }),
