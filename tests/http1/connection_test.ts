@@ -231,10 +231,19 @@ describe("HTTP/1.1 connection: responses", () => {
   const header = (r: { headers: [string, string][] }, name: string) =>
     r.headers.filter(([n]) => n === name).map(([, v]) => v);
 
-  test("a string body is sent with its Content-Length", async () => {
-    const { parsed } = await answer(() => new Response("héllo"));
-    assert.deepEqual(header(parsed, "content-length"), ["6"]);
-    assert.equal(parsed.chunked, false);
+  test("a body given as a string, bytes or a Blob is sent with its Content-Length", async () => {
+    for (
+      const [make, length] of [
+        [() => new Response("héllo"), "6"],
+        [() => new Response(new Uint8Array(7)), "7"],
+        [() => new Response(new Blob(["abc"])), "3"],
+        [() => Response.json({ a: 1 }), "7"],
+      ] as const
+    ) {
+      const { parsed } = await answer(make);
+      assert.deepEqual(header(parsed, "content-length"), [length]);
+      assert.equal(parsed.chunked, false);
+    }
   });
 
   test("a streamed body of unknown length is chunked on HTTP/1.1", async () => {
