@@ -98,7 +98,10 @@ export class Http1Connection {
     this.#pump();
   }
 
-  /** The socket closed: the request's body fails, its signal aborts, writes stop. */
+  /**
+   * The socket closed: the request's body fails, its signal aborts (with
+   * `abortOnDisconnect`), writes stop.
+   */
   closed(): void {
     this.#state = "done";
     this.#wire.closed();
@@ -172,10 +175,10 @@ export class Http1Connection {
       this.#reader = this.#newReader(framing, keep);
       this.#continue = expect !== null ? "pending" : "none";
     }
-    this.#abort = new AbortController();
+    this.#abort = this.#settings.abortOnDisconnect ? new AbortController() : undefined;
     let request: Request;
     try {
-      request = buildRequest(head, url, this.#reader?.body, this.#abort.signal);
+      request = buildRequest(head, url, this.#reader?.body, this.#abort?.signal);
     } catch {
       return this.#refuse(R.badRequestLine);
     }

@@ -148,7 +148,7 @@ export function headerValue(head: RequestHead, name: string): string | null {
  * @param head The head.
  * @param url Its URL ({@linkcode requestUrl}).
  * @param body Its body, or `undefined` when it has none.
- * @param signal Aborted when the client disconnects.
+ * @param signal Aborted when the client disconnects, if the server asks for it.
  * @returns The request.
  * @example
  * ```ts
@@ -161,12 +161,13 @@ export function buildRequest(
   head: RequestHead,
   url: string,
   body: RequestBody | undefined,
-  signal: AbortSignal,
+  signal?: AbortSignal,
 ): Request {
   const headers = new Headers();
   const raw = head.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-  const init: RequestInit & { duplex?: "half" } = { method: head.method, headers, signal };
+  const init: RequestInit & { duplex?: "half" } = { method: head.method, headers };
+  if (signal !== undefined) init.signal = signal;
   if (body !== undefined) {
     init.body = body.stream;
     // A streamed request body (https://fetch.spec.whatwg.org/#dom-requestinit-duplex).

@@ -195,6 +195,26 @@ describe("HTTP/1.1 connection: request bodies", () => {
     await server.close();
   });
 
+  test("with abortOnDisconnect, a request's signal aborts when its client goes", async () => {
+    const aborted = resolvers<boolean>();
+    const server = await startHttp1({
+      abortOnDisconnect: true,
+      handler: (request) =>
+        new Promise((resolve) => {
+          request.signal.addEventListener("abort", () => {
+            aborted.resolve(true);
+            resolve(new Response("late"));
+          });
+        }),
+    });
+    // A reset: a FIN alone is a client that still waits for its answer.
+    const socket = connect(server.port, "127.0.0.1", () => socket.write(GET("/")));
+    await sleep(50);
+    socket.resetAndDestroy();
+    assert.equal(await aborted.promise, true);
+    await server.close();
+  });
+
   test("a client that disconnects mid-body fails the handler's read, not the server", async () => {
     let failure: unknown;
     const seen = resolvers<void>();
