@@ -7,7 +7,8 @@
 // where requests per second do not. Rounds alternate the servers.
 // Usage: node --import tsx bench/http1/cpu.ts [requests=20000] [rounds=3]
 //        HTTP1_BENCH_PROF=wsx writes that child's CPU profile to bench/results/profiles/
-//        (the children run on the same runtime as this script: `npx bun bench/http1/cpu.ts`)
+//        (the children run on the same runtime as this script: `npx bun bench/http1/cpu.ts`;
+//        on Bun, Bun.serve is measured too)
 import { spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { createServer as createHttpServer } from "node:http";
@@ -18,7 +19,26 @@ import { resolveHttp1Options } from "../../src/adapters/http1_options.ts";
 
 const role = process.env.HTTP1_BENCH_ROLE;
 
+interface BunServeApi {
+  serve(options: { port: number; hostname: string; fetch: () => Response }): { port: number };
+}
+
 function child(kind: string): void {
+  if (kind === "Bun.serve") {
+    // Bun's native HTTP server (uWebSockets in C++), the peer of a Bun.listen binding.
+    const bun = (globalThis as unknown as { Bun: BunServeApi }).Bun;
+    const { port } = bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => new Response("hello"),
+    });
+    process.stdout.write(`port ${port}\n`);
+    return void process.stdin.on("data", (chunk: Buffer) => {
+      if (chunk.toString() === "q") process.exit(0);
+      const { user, system } = process.cpuUsage();
+      process.stdout.write(`cpu ${user + system}\n`);
+    });
+  }
   const server = kind === "wsx"
     ? (() => {
       const settings = resolveHttp1Options({ handler: () => new Response("hello") });
@@ -115,12 +135,16 @@ else {
     const wsx = await measure("wsx", requests);
     const fetchLike = await measure("node:http+fetch", requests);
     const node = await measure("node:http", requests);
+    const native = process.versions.bun ? await measure("Bun.serve", requests) : undefined;
+    const bunServe = native === undefined
+      ? ""
+      : `, Bun.serve ${native.toFixed(1)} (wsx ${(wsx / native).toFixed(2)}x)`;
     console.log(
       `round ${round}: wsx ${wsx.toFixed(1)}, node:http with Request/Response ${
         fetchLike.toFixed(1)
       } (wsx ${(wsx / fetchLike).toFixed(2)}x), plain node:http ${node.toFixed(1)} (wsx ${
         (wsx / node).toFixed(2)
-      }x)`,
+      }x)${bunServe}`,
     );
   }
 }
