@@ -87,7 +87,19 @@ export interface RawResult {
   readonly closed: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A plain GET head with `fields` (each ending in CRLF). */
+export const GET = (path: string, fields = ""): string =>
+  `GET ${path} HTTP/1.1\r\nHost: a\r\n${fields}\r\n`;
+
+/** Waits `ms`. */
+export const sleep = (ms: number): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
+
+/** Promise.withResolvers, which Node.js 20 lacks. */
+export function resolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => resolve = r);
+  return { promise, resolve };
+}
 
 /** Sends `parts` in order on a new connection and collects the answer. */
 export function raw(
