@@ -97,7 +97,8 @@ export class Wire {
    * @returns A promise that settles once the socket drained, when it must be awaited.
    */
   write(bytes: Uint8Array): Promise<void> | undefined {
-    if (this.#closed || this.#socket.write(bytes)) return;
+    // Nothing goes after the last bytes (a late 100 Continue, say).
+    if (this.#closed || this.#ending || this.#socket.write(bytes)) return;
     return new Promise((resolve) => this.#drains.push(resolve));
   }
 
@@ -152,8 +153,8 @@ export class Wire {
    */
   end(bytes?: Uint8Array): void {
     if (this.#closed || this.#ending) return;
-    this.#ending = true;
     if (bytes !== undefined) this.write(bytes);
+    this.#ending = true;
     this.#socket.end();
     this.#paused.clear();
     this.pause("body", false);
