@@ -9,7 +9,6 @@
  * @module
  */
 
-import { listsToken } from "../core/protocol/tokens.ts";
 import { BodyReader } from "./http1_body_reader.ts";
 import { type Framing, requestFraming } from "./http1_framing.ts";
 import { HeadScanner, readHead, type RequestHead } from "./http1_head.ts";
@@ -17,7 +16,7 @@ import { type Http1Settings, http1Settings } from "./http1_options.ts";
 import type { Http1Options } from "./http1_options.ts";
 import { HTTP1_REFUSALS as R, latin1, refusalBytes } from "./http1_refusals.ts";
 import type { Refusal } from "./http1_refusals.ts";
-import { buildRequest, headerValue, requestUrl } from "./http1_request.ts";
+import { buildRequest, requestIntent, requestUrl } from "./http1_request.ts";
 import { type Exchange, type ResponseSink, writeResponse } from "./http1_response.ts";
 import { type Http1Socket, Wire } from "./http1_wire.ts";
 
@@ -153,18 +152,12 @@ export class Http1Connection {
     this.#wire.clearTimer();
     const framing = requestFraming(head);
     if ("status" in framing) return this.#refuse(framing);
-    const connection = headerValue(head, "connection");
-    const keepAlive = head.minor === 1
-      ? !listsToken(connection, "close")
-      : listsToken(connection, "keep-alive");
-    // RFC 9110 section 10.1.1: 100-continue is the only expectation; HTTP/1.0 has none.
-    const expect = head.minor === 1 ? headerValue(head, "expect") : null;
+    const { keepAlive, expect, webSocket } = requestIntent(head);
+    // RFC 9110 section 10.1.1: 100-continue is the only expectation.
     if (expect !== null && expect.toLowerCase() !== "100-continue") {
       return this.#refuse(R.expectationFailed);
     }
-    if (this.#settings.onUpgrade !== undefined && isWebSocketUpgrade(head, connection)) {
-      return this.#upgrade(head);
-    }
+    if (webSocket && this.#settings.onUpgrade !== undefined) return this.#upgrade(head);
     const url = requestUrl(head, this.#settings.secure);
     if (url === undefined) return this.#refuse(R.badRequestLine);
     this.#reader = undefined;
@@ -305,9 +298,4 @@ export class Http1Connection {
     if (this.#buffer.length > 0 && !this.#timerIdle) this.#refuse(R.headTimeout);
     else this.#finish();
   }
-}
-
-function isWebSocketUpgrade(head: RequestHead, connection: string | null): boolean {
-  return head.method === "GET" && listsToken(connection, "upgrade") &&
-    listsToken(headerValue(head, "upgrade"), "websocket");
 }

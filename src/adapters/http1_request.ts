@@ -6,6 +6,7 @@
  * @module
  */
 
+import { listsToken } from "../core/protocol/tokens.ts";
 import type { RequestHead } from "./http1_head.ts";
 
 // What a body may hold unread before the socket is paused.
@@ -174,4 +175,46 @@ export function buildRequest(
     init.duplex = "half";
   }
   return new Request(url, init);
+}
+
+/**
+ * What a request asks of the connection, beyond its body.
+ *
+ * @example
+ * ```ts
+ * import { requestIntent } from "./http1_request.ts";
+ * requestIntent({ method: "GET", target: "/", minor: 0, rawHeaders: [] }).keepAlive; // false
+ * ```
+ */
+export interface RequestIntent {
+  /** Whether the connection may stay open after the response, as far as the request goes. */
+  readonly keepAlive: boolean;
+  /** The `Expect` field of an HTTP/1.1 request (HTTP/1.0 has none), or `null`. */
+  readonly expect: string | null;
+  /** Whether it asks for a WebSocket (GET, `Upgrade: websocket`, `Connection: upgrade`). */
+  readonly webSocket: boolean;
+}
+
+/**
+ * Reads a request's intent from its head (RFC 9112 section 9.3, RFC 9110 section 10.1.1).
+ *
+ * @param head The head.
+ * @returns The intent.
+ * @example
+ * ```ts
+ * import { requestIntent } from "./http1_request.ts";
+ * const head = { method: "GET", target: "/", minor: 1 as const, rawHeaders: ["Host", "x"] };
+ * requestIntent(head).keepAlive; // true
+ * ```
+ */
+export function requestIntent(head: RequestHead): RequestIntent {
+  const connection = headerValue(head, "connection");
+  return {
+    keepAlive: head.minor === 1
+      ? !listsToken(connection, "close")
+      : listsToken(connection, "keep-alive"),
+    expect: head.minor === 1 ? headerValue(head, "expect") : null,
+    webSocket: head.method === "GET" && listsToken(connection, "upgrade") &&
+      listsToken(headerValue(head, "upgrade"), "websocket"),
+  };
 }
