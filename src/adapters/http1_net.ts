@@ -5,10 +5,43 @@
  * @module
  */
 
-import type { Socket } from "node:net";
 import process from "node:process";
 import { Http1Connection } from "./http1_connection.ts";
 import { type Http1Options, type Http1Settings, http1Settings } from "./http1_options.ts";
+
+/**
+ * The part of a `node:net` socket the binding uses: a `Socket` fits, and so does any
+ * socket shaped like one (`bun_listen_socket.ts`'s `ListenSocket` on `Bun.listen`).
+ *
+ * @example
+ * ```ts
+ * import type { NetLikeSocket } from "./http1_net.ts";
+ * import type { Socket } from "node:net";
+ * const fits = (socket: Socket): NetLikeSocket => socket;
+ * ```
+ */
+export interface NetLikeSocket {
+  /** Writes bytes; `false` when buffered past the high-water mark (`drain` follows). */
+  write(bytes: Uint8Array): boolean;
+  /** Sends FIN after what is written. */
+  end(): unknown;
+  /** Closes at once. */
+  destroy(): unknown;
+  /** Stops `data` events. */
+  pause(): unknown;
+  /** Resumes `data` events. */
+  resume(): unknown;
+  /** Holds writes until `uncork`. */
+  cork(): void;
+  /** Sends what `cork` held. */
+  uncork(): void;
+  /** Adds a listener of `data`, `drain`, `end`, `close` or `error`. */
+  // deno-lint-ignore no-explicit-any
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  /** Removes a listener. */
+  // deno-lint-ignore no-explicit-any
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
+}
 
 /**
  * Serves HTTP/1.1 on a `node:net` socket. A WebSocket upgrade (with `onUpgrade`) gets
@@ -28,7 +61,7 @@ import { type Http1Options, type Http1Settings, http1Settings } from "./http1_op
  * ```
  */
 export function serveHttp1Socket(
-  socket: Socket,
+  socket: NetLikeSocket,
   options: Http1Settings | Http1Options,
 ): Http1Connection {
   let corked = false;
@@ -52,8 +85,7 @@ export function serveHttp1Socket(
     pause: () => void socket.pause(),
     resume: () => void socket.resume(),
     detach: () => {
-      socket.off("data", data).off("drain", drain).off("end", end).off("close", close);
-      socket.off("error", error);
+      for (const [event, listener] of listeners) socket.removeListener(event, listener);
     },
   }, http1Settings(options));
   const data = (chunk: Uint8Array) => connection.received(chunk);
@@ -61,7 +93,13 @@ export function serveHttp1Socket(
   const end = () => connection.ended();
   const close = () => connection.closed();
   const error = () => socket.destroy();
-  socket.on("data", data).on("drain", drain).on("end", end).on("close", close);
-  socket.on("error", error);
+  const listeners = [
+    ["data", data],
+    ["drain", drain],
+    ["end", end],
+    ["close", close],
+    ["error", error],
+  ] as const;
+  for (const [event, listener] of listeners) socket.on(event, listener);
   return connection;
 }
