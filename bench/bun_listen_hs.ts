@@ -1,0 +1,91 @@
+// The JavaScript cost of one handshake on the Bun.listen binding, without the kernel:
+// `Bun.listen` is replaced by a stand-in that hands back its socket handlers, and
+// stub sockets (writes taken whole) open, send the bench's upgrade head and are held.
+// Prints the best of 7 batches: us of CPU per handshake and JSC heap per held
+// connection. Alternate it between worktrees for an A/B that holds under load:
+//   npx bun bench/bun_listen_hs.ts /tmp/base && npx bun bench/bun_listen_hs.ts .
+// (the argument is the worktree whose src/ is measured; default: this one).
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const root = pathToFileURL(resolve(process.argv[2] ?? ".") + "/").href;
+const N = Number(process.argv[3] ?? 10_000), BATCHES = 7;
+
+// A stand-in for Bun's socket: every write taken whole. A class, so that each holds
+// one small object (its methods are shared).
+class Stub {
+  data: unknown = undefined;
+  write(b: Uint8Array | string): number {
+    written += b.length;
+    return b.length;
+  }
+  end(): void {}
+  terminate(): void {}
+  pause(): void {}
+  resume(): void {}
+  setNoDelay(): boolean {
+    return true;
+  }
+}
+let written = 0;
+type Handlers = Record<string, (socket: Stub, arg?: unknown) => void>;
+const bun = (globalThis as unknown as { Bun: Record<string, unknown> }).Bun;
+let handlers: Handlers | undefined;
+bun.listen = (options: { socket: Handlers }) => {
+  handlers = options.socket;
+  return { port: 1, hostname: "127.0.0.1", stop() {} };
+};
+const { serveListen } = await import(root + "src/adapters/bun_listen.ts");
+const { Websocket } = await import(root + "mod.ts");
+Websocket.timeout = 0;
+let opened = 0;
+const echo = {
+  onOpen: () => void opened++,
+  onMessage: (ws: { write(d: unknown, t: boolean): void }, d: unknown, t: boolean) =>
+    ws.write(d, t),
+};
+await serveListen({
+  port: 0,
+  hostname: "127.0.0.1",
+  onRequest: (req: Request) => Websocket.upgrade(req, echo),
+});
+const h = handlers!;
+const head = Buffer.from(
+  "GET / HTTP/1.1\r\nHost: 127.0.0.1:40000\r\nUpgrade: websocket\r\n" +
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+    "Sec-WebSocket-Version: 13\r\n\r\n",
+  "latin1",
+);
+function heap(): number {
+  Bun.gc(true);
+  Bun.gc(true);
+  return process.memoryUsage().heapUsed;
+}
+let bestCpu = Infinity, bestHeap = Infinity;
+for (let b = 0; b < BATCHES; b++) {
+  const sockets: Stub[] = new Array(N);
+  const heap0 = heap();
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < N; i++) {
+    const s = sockets[i] = new Stub();
+    h.open(s);
+    h.data(s, head);
+  }
+  await new Promise((r) => setTimeout(r, 0));
+  const cpu = process.cpuUsage(cpu0);
+  const held = heap() - heap0;
+  // Each stub and its array slot are the harness's (about 40 B): not subtracted.
+  bestCpu = Math.min(bestCpu, (cpu.user + cpu.system) / N);
+  bestHeap = Math.min(bestHeap, held / N);
+  if (process.env.DEBUG) console.log(heap0, held / N, (cpu.user + cpu.system) / N);
+  for (const s of sockets) h.close(s);
+  sockets.length = 0;
+  await new Promise((r) => setTimeout(r, 0));
+}
+if (opened !== N * BATCHES) throw new Error(`${opened} opened, expected ${N * BATCHES}`);
+console.log(
+  `${root}: ${bestCpu.toFixed(2)} us CPU per handshake, ${
+    bestHeap.toFixed(0)
+  } B heap per held connection (best of ${BATCHES} x ${N})`,
+);
+process.exit(0);
