@@ -92,6 +92,13 @@ export const SERVERS = Object.freeze({
     file: join(process.env.BENCH_BASE ?? ROOT, "bench/servers/wsx.ts"),
     env: { WSX_TRANSPORT: "engine" },
   },
+  // The engine on Bun.listen in another checkout (BENCH_BASE), for before/after.
+  bunListenBase: {
+    runtime: "bun",
+    label: "wsx Bun engine on Bun.listen (BENCH_BASE)",
+    file: join(process.env.BENCH_BASE ?? ROOT, "bench/servers/wsx.ts"),
+    env: { WSX_TRANSPORT: "listen" },
+  },
 });
 
 export const SERVER_NAMES = Object.freeze(Object.keys(SERVERS));
@@ -115,6 +122,8 @@ export const PAIRS = Object.freeze([
   ["bunEngine", "bunBase"],
   ["bunListen", "bunNative"],
   ["bunListen", "bunEngine"],
+  ["bunListen", "bunListenBase"],
+  ["bunListenBase", "bunNative"],
   ["bunBase", "bunNative"],
   ["bunWsx", "bunNative"],
   ["bunWsx", "bunWsxBase"],

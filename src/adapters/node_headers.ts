@@ -103,6 +103,11 @@ class LazyHeaders {
   static full(lazy: LazyHeaders): Headers {
     return lazy.#full ??= headersFrom(lazy.#raw);
   }
+
+  // Whether these are lazy headers that still answer from the head alone.
+  static untouched(headers: object): boolean {
+    return #full in headers && headers.#full === undefined;
+  }
 }
 
 // undici's Headers keeps its state in private fields (Node.js 20 and later): nothing on
@@ -143,4 +148,24 @@ const LAZY_WORKS = (() => {
  */
 export function lazyHeaders(raw: readonly string[], fields?: HeadFields): Headers {
   return LAZY_WORKS ? new LazyHeaders(raw, fields) as unknown as Headers : headersFrom(raw);
+}
+
+/**
+ * Whether `headers` are lazy headers from {@linkcode lazyHeaders} that still answer from
+ * the request head alone: nothing changed them (any call but `get` and `has` makes the
+ * full `Headers`, which may then differ).
+ *
+ * @param headers A request's headers.
+ * @returns `true` for untouched lazy headers.
+ * @example
+ * ```ts
+ * import { lazyHeaders, untouchedHeaders } from "./node_headers.ts";
+ * const headers = lazyHeaders(["Host", "x"]);
+ * console.log(untouchedHeaders(headers)); // true (where undici takes lazy headers)
+ * headers.set("x-a", "1");
+ * console.log(untouchedHeaders(headers)); // false
+ * ```
+ */
+export function untouchedHeaders(headers: Headers): boolean {
+  return LazyHeaders.untouched(headers);
 }

@@ -17,7 +17,7 @@
  */
 
 import type { Duplex } from "node:stream";
-import { headersFrom, lazyHeaders } from "./node_headers.ts";
+import { headersFrom, lazyHeaders, untouchedHeaders } from "./node_headers.ts";
 import { forwardToFull } from "./node_lazy.ts";
 import type { HeadFields } from "./node_head_parser.ts";
 
@@ -99,6 +99,13 @@ class LazyRequest {
     if (!(#pending in request)) return false;
     request.#pending = UPGRADED;
     return true;
+  }
+
+  // The head's fields of a lazy request whose headers nobody changed; else undefined.
+  static fields(request: object): HeadFields | undefined {
+    if (!(#pending in request)) return undefined;
+    const headers = request.#headers;
+    return headers === undefined || untouchedHeaders(headers) ? request.#fields : undefined;
   }
 
   // Whether a lazy request was marked upgraded.
@@ -318,4 +325,21 @@ export function markUpgraded(request: Request): boolean {
  */
 export function markedUpgraded(request: Request): boolean {
   return LazyRequest.marked(request);
+}
+
+/**
+ * The handshake's fields as the head parser picked them out, for a request from
+ * {@linkcode lazyRequest} whose headers still answer from its head alone: they are then
+ * what `request.headers.get` returns for them, without a `Headers` object.
+ *
+ * @param request A request.
+ * @returns The fields, or undefined (another request, no fields, or headers changed).
+ * @example
+ * ```ts
+ * import { headFields } from "./node_request.ts";
+ * headFields(new Request("http://x/")); // undefined
+ * ```
+ */
+export function headFields(request: Request): HeadFields | undefined {
+  return LazyRequest.fields(request);
 }

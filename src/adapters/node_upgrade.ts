@@ -26,12 +26,16 @@ import {
 import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
 import { acceptKey } from "../rfc6455/accept_key.ts";
 import { refusalResponse, REFUSALS } from "../core/protocol/responses.ts";
+import { isValidKey } from "../core/protocol/handshake.ts";
+import { listsToken } from "../core/protocol/tokens.ts";
 import { NodeWebSocket, type NodeWebSocketOptions } from "../rfc6455/socket.ts";
 import type { HeadFields } from "./node_head_parser.ts";
 import type { HeadTimeouts } from "./node_head_timeout.ts";
 import { writeRawResponse } from "./node_http.ts";
+import { detectRuntime } from "../runtime.ts";
 import { lazyEmptyResponse } from "./node_lazy.ts";
 import {
+  headFields,
   isEncrypted,
   lazyRequest,
   markedUpgraded,
@@ -57,6 +61,12 @@ const oneShotHash = (nodeCrypto as { hash?: OneShotHash }).hash;
 const sha1Base64 = oneShotHash !== undefined
   ? (input: string) => oneShotHash("sha1", input, "base64")
   : (input: string) => nodeCrypto.createHash("sha1").update(input).digest("base64");
+// The accept value: SHA-1 in JavaScript on V8 (Node.js, Deno), where a call into the
+// native hash costs more than the hash; Bun's native one-shot hash is cheaper than the
+// JavaScript one, and needs no JIT to warm up (bench/README.md, branch bunhs).
+const acceptFor: (key: string) => string = detectRuntime() === "bun" && oneShotHash !== undefined
+  ? (key) => acceptValue(key, sha1Base64)
+  : (key) => acceptKey(key) ?? acceptValue(key, sha1Base64);
 
 /**
  * The Node.js side of `upgrade()`: answers the 101 on the request's socket and starts
@@ -100,7 +110,11 @@ export class NodeUpgrader implements Upgrader {
       markUpgraded(request);
       return upgradedResponse();
     }
-    const key = request.headers.get("sec-websocket-key")!.trim();
+    // The head parser's fields when the headers are untouched: no Headers object.
+    const fields = headFields(request);
+    const key = typeof fields?.key === "string"
+      ? fields.key
+      : request.headers.get("sec-websocket-key")!.trim();
     const driver = new ConnectionDriver<U>({
       handlers: plan.handlers,
       udata: plan.udata,
@@ -110,7 +124,9 @@ export class NodeUpgrader implements Upgrader {
     });
     // permessage-deflate (RFC 7692): the upgrade's choice, else the setting.
     const deflate = agreeDeflate(
-      request.headers.get("sec-websocket-extensions"),
+      fields !== undefined && fields.extensions !== undefined
+        ? fields.extensions
+        : request.headers.get("sec-websocket-extensions"),
       plan.perMessageDeflate !== undefined
         ? plan.perMessageDeflate
         : deflateConfigOf(this.group.settings.perMessageDeflate),
@@ -119,7 +135,7 @@ export class NodeUpgrader implements Upgrader {
       ? plan.headers
       : [...plan.headers, ["Sec-WebSocket-Extensions", deflate.header] as [string, string]];
     const engine = new NodeWebSocket(socket, head, driver, this.#options, deflate?.session);
-    const accept = acceptKey(key) ?? acceptValue(key, sha1Base64);
+    const accept = acceptFor(key);
     engine.greet(buildAcceptResponse(accept, plan.protocol ?? null, headers));
     driver.bind(engine);
     driver.open();
@@ -127,6 +143,20 @@ export class NodeUpgrader implements Upgrader {
     // Marked on the request (a lazy one): core's WeakSet of upgraded requests is spared.
     markUpgraded(request);
     return upgradedResponse(lazyEmptyResponse());
+  }
+
+  /**
+   * Whether wsx's head parser found the request a valid upgrade (RFC 6455 section 4.2.1:
+   * `Upgrade: websocket`, `Connection: upgrade`, a valid key, version 13, no subprotocol
+   * offer to check) and its headers are untouched: `upgrade()` skips its own check.
+   * Anything else (a field sent twice, an offer) is checked by `upgrade()` as usual.
+   */
+  checked(request: Request): boolean {
+    const fields = headFields(request);
+    if (fields === undefined) return false;
+    const { upgrade, key, version, protocol } = fields;
+    return typeof upgrade === "string" && listsToken(upgrade, "websocket") &&
+      typeof key === "string" && isValidKey(key) && version === "13" && protocol === null;
   }
 
   /** Whether `accept` marked the request as upgraded (a lazy request: most of them). */

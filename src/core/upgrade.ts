@@ -63,6 +63,13 @@ export interface Upgrader {
    * adapter asks its own mark before {@linkcode wasUpgraded}.
    */
   remembers?(request: Request): boolean;
+  /**
+   * Whether the adapter's own head parser already found this request a valid WebSocket
+   * upgrade (what {@linkcode checkUpgradeRequest} checks) and nothing changed its headers
+   * since: `upgrade()` then does not check them again. Adapters that cannot tell leave it
+   * out, or answer `false`.
+   */
+  checked?(request: Request): boolean;
 }
 
 const bound = new WeakMap<Request, Upgrader>();
@@ -360,9 +367,10 @@ export function upgrade<U = unknown>(request: Request, settings: UpgradeSettings
   const plan = planUpgrade(request, settings, upgrader.secure);
   const group = upgrader.group;
   const allowed = group.allowedOrigins;
-  const refused = checkUpgradeRequest(request) ??
-    (allowed === undefined ? undefined : checkOrigin(request, allowed)) ??
-    (group.accepting ? undefined : refusalResponse(REFUSALS.shuttingDown));
+  const refused =
+    (upgrader.checked?.(request) === true ? undefined : checkUpgradeRequest(request)) ??
+      (allowed === undefined ? undefined : checkOrigin(request, allowed)) ??
+      (group.accepting ? undefined : refusalResponse(REFUSALS.shuttingDown));
   if (refused) {
     group.stats.refusedUpgrades++;
     return refused;

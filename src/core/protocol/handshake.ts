@@ -60,6 +60,22 @@ const KEY = /^[A-Za-z0-9+/]{22}==$/;
 
 const NONE_OFFERED: readonly string[] = Object.freeze([]);
 
+/**
+ * Whether a `Sec-WebSocket-Key` value, trimmed, is 16 bytes in base64, as
+ * {@linkcode checkUpgrade} asks.
+ *
+ * @param key The value, without surrounding whitespace.
+ * @returns `true` for a valid key.
+ * @example
+ * ```ts
+ * import { isValidKey } from "./handshake.ts";
+ * console.log(isValidKey("dGhlIHNhbXBsZSBub25jZQ==")); // true
+ * ```
+ */
+export function isValidKey(key: string): boolean {
+  return key.length === 24 && KEY.test(key);
+}
+
 function refuse(status: number, reason: string, headers: HeaderList = []): UpgradeCheck {
   return { ok: false, status, reason, headers };
 }
@@ -101,7 +117,7 @@ export function checkUpgrade(method: string, header: HeaderGetter): UpgradeCheck
   // A key of 24 characters has no whitespace to trim and pass KEY (the usual request):
   // the trimming runs only when the length is off.
   const key = rawKey === null ? "" : rawKey.length === 24 ? rawKey : trimOws(rawKey);
-  if (key.length !== 24 || !KEY.test(key)) {
+  if (!isValidKey(key)) {
     return refuse(400, "Invalid Sec-WebSocket-Key header: expected 16 bytes in base64");
   }
   const version = header("sec-websocket-version");
