@@ -19,7 +19,7 @@ import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { type BunSocketHandlers, type BunTcpSocket, ListenSocket } from "./bun_listen_socket.ts";
 import { MAX_FAST_HEAD, parseUpgradeHead } from "./node_head_parser.ts";
-import { HeadTimeouts } from "./node_head_timeout.ts";
+import { HeadQueue } from "./bun_listen_heads.ts";
 import { endThenDestroy } from "./node_http.ts";
 import { type Fetch, handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
 
@@ -45,37 +45,32 @@ const NOT_IMPLEMENTED = "HTTP/1.1 501 Not Implemented\r\n" +
 const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
 const EMPTY = new Uint8Array(0);
 
-interface Route {
-  readonly upgrader: NodeUpgrader;
-  readonly fetch: Fetch;
-  readonly heads: HeadTimeouts;
-}
-
 function destroySelf(this: ListenSocket): void {
   this.destroy();
 }
 
 // A connection's first chunk: a whole plain upgrade head goes to the engine.
-function onFirstChunk(this: ListenSocket, chunk: Uint8Array): void {
-  const route = this.route as Route;
-  this.route = undefined;
-  this.removeListener("data", onFirstChunk);
+function firstChunk(
+  upgrader: NodeUpgrader,
+  fetch: Fetch,
+  socket: ListenSocket,
+  chunk: Uint8Array,
+): void {
+  socket.awaitingHead = false;
   const end = Math.min(chunk.length, MAX_FAST_HEAD);
   const text = (chunk as Buffer).toString("latin1", 0, end);
   const head = parseUpgradeHead(text);
   if (head === undefined) {
-    route.heads.done(this as never);
     const tooLarge = chunk.length > MAX_FAST_HEAD && !text.includes("\r\n\r\n");
-    return endThenDestroy(this as never, tooLarge ? HEAD_TOO_LARGE : NOT_IMPLEMENTED);
+    return endThenDestroy(socket as never, tooLarge ? HEAD_TOO_LARGE : NOT_IMPLEMENTED);
   }
   // What follows the head waits until the engine reads it.
-  this.pause();
-  route.heads.done(this as never);
+  socket.pause();
   const { method, target, rawHeaders, fields } = head;
   handleUpgrade(
-    route.upgrader,
-    route.fetch,
-    this as never,
+    upgrader,
+    fetch,
+    socket as never,
     method,
     target,
     rawHeaders,
@@ -106,8 +101,14 @@ const LISTEN: ServerRuntime = {
   listen({ options, port, reusePort, group, onRequest }) {
     const { tls, handshakeTimeoutMs } = options;
     const secure = tls !== undefined;
-    const heads = new HeadTimeouts(handshakeTimeoutMs, secure);
-    const route: Route = { upgrader: new NodeUpgrader(group), fetch: onRequest, heads };
+    const heads = new HeadQueue(handshakeTimeoutMs);
+    const upgrader = new NodeUpgrader(group);
+    // The server's first-chunk listener: it knows the server, so no connection carries
+    // a reference to it.
+    function onFirstChunk(this: ListenSocket, chunk: Uint8Array): void {
+      this.removeListener("data", onFirstChunk);
+      firstChunk(upgrader, onRequest, this, chunk);
+    }
     const listener = bunListen().listen({
       hostname: options.hostname,
       port,
@@ -118,10 +119,9 @@ const LISTEN: ServerRuntime = {
         open(raw) {
           const socket = new ListenSocket(raw, secure);
           raw.data = socket;
-          socket.route = route;
           socket.on("error", destroySelf);
           socket.on("data", onFirstChunk);
-          heads.waiting(socket as never);
+          heads.waiting(socket);
         },
       },
     });

@@ -33,9 +33,10 @@ export type Listener = (this: never, ...args: any[]) => void;
 export type Listeners = Listener | Listener[] | undefined;
 
 /**
- * `on`, `once`, `removeListener`, `listenerCount` and `emit`. The engine's four events
- * (`data`, `drain`, `close`, `error`) are fields, with no object per connection for them;
- * the rare others are kept by name.
+ * `on`, `once`, `removeListener`, `listenerCount` and `emit`. The three events every
+ * connection listens to (`data`, `close`, `error`) are fields, with no object per
+ * connection for them; the rare others (`drain` once a write was refused, `end`,
+ * `finish`) are kept by name.
  *
  * @example
  * ```ts
@@ -48,7 +49,6 @@ export type Listeners = Listener | Listener[] | undefined;
 export class SocketEvents {
   /** The `data` listeners: a field of its own, read for every chunk. */
   protected dataListeners: Listeners = undefined;
-  #drain: Listeners = undefined;
   #close: Listeners = undefined;
   #error: Listeners = undefined;
   #other: Record<string, Listeners> | null = null;
@@ -57,8 +57,6 @@ export class SocketEvents {
     switch (event) {
       case "data":
         return this.dataListeners;
-      case "drain":
-        return this.#drain;
       case "close":
         return this.#close;
       case "error":
@@ -71,8 +69,6 @@ export class SocketEvents {
     switch (event) {
       case "data":
         return void (this.dataListeners = listeners);
-      case "drain":
-        return void (this.#drain = listeners);
       case "close":
         return void (this.#close = listeners);
       case "error":

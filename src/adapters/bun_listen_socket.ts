@@ -14,6 +14,8 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
+import { kEngine } from "../rfc6455/socket_link.ts";
 import { SocketEvents } from "./bun_listen_events.ts";
 
 /**
@@ -27,8 +29,8 @@ import { SocketEvents } from "./bun_listen_events.ts";
 export interface BunTcpSocket {
   /** The per-connection data: the {@linkcode ListenSocket}. */
   data: ListenSocket | undefined;
-  /** Writes what the kernel takes now; returns that byte count (-1 when closed). */
-  write(data: Uint8Array): number;
+  /** Writes what the kernel takes now (a string as UTF-8); returns that byte count (-1 when closed). */
+  write(data: Uint8Array | string): number;
   /** Half-closes after what was written (FIN). */
   end(): void;
   /** Closes at once. */
@@ -75,10 +77,29 @@ const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN =
 const BUN_PAUSED = 64;
 // A write answered false: `drain` is due once everything queued is written.
 const NEED_DRAIN = 128;
+// A TLS connection (`encrypted`).
+const ENCRYPTED = 256;
+// The connection waits for its request head (the listener's head timeouts read it).
+const AWAITING_HEAD = 512;
 // Node.js's default writableHighWaterMark from Node.js 22 on: corked writes up to this many
 // bytes answer true; more asks the engine to wait for `drain`, as a Node.js socket would.
 // Also the largest gather copied into one write; larger ones go out part by part.
 const HIGH_WATER = 65536;
+
+// What a connection needs only while Bun takes less than it writes, while writes are
+// corked, or while chunks wait for a paused reader: made on first use, so that an idle
+// connection holds none of it.
+class Buffers {
+  // Bytes Bun did not take yet, in order (the first may be the rest of a partial write).
+  queue: Uint8Array[] | null = null;
+  queued = 0;
+  // Writes gathered between cork and uncork.
+  corked: Uint8Array[] | null = null;
+  corkedSize = 0;
+  corks = 0;
+  // Chunks read while paused or before anyone listens to `data`.
+  inbox: Uint8Array[] | null = null;
+}
 
 /**
  * A `Bun.listen` socket as the engine's `Duplex`.
@@ -99,25 +120,11 @@ const HIGH_WATER = 65536;
  * ```
  */
 export class ListenSocket extends SocketEvents {
-  /** Whether the connection is TLS (`tls.TLSSocket#encrypted`). */
-  readonly encrypted: boolean;
-  /**
-   * What the listener routes the connection's first chunk with, until it is read: a
-   * field declared here, not a property added later (which would give every connection
-   * out-of-line property storage).
-   */
-  route: unknown = undefined;
+  /** The engine that reads this socket: declared, so that every connection has it in line. */
+  [kEngine]: unknown = undefined;
   readonly #socket: BunTcpSocket;
   #flags = 0;
-  // Bytes Bun did not take yet, in order (the first may be the rest of a partial write).
-  #queue: Uint8Array[] | null = null;
-  #queued = 0;
-  // Writes gathered between cork and uncork.
-  #corked: Uint8Array[] | null = null;
-  #corkedSize = 0;
-  #corks = 0;
-  // Chunks read while paused or before anyone listens to `data`.
-  #inbox: Uint8Array[] | null = null;
+  #io: Buffers | null = null;
 
   /**
    * @param socket Bun's socket.
@@ -126,7 +133,20 @@ export class ListenSocket extends SocketEvents {
   constructor(socket: BunTcpSocket, encrypted: boolean) {
     super();
     this.#socket = socket;
-    this.encrypted = encrypted;
+    if (encrypted) this.#flags = ENCRYPTED;
+  }
+
+  /** Whether the connection is TLS (`tls.TLSSocket#encrypted`). */
+  get encrypted(): boolean {
+    return (this.#flags & ENCRYPTED) !== 0;
+  }
+
+  /** Whether the connection still waits for its request head (set by the listener). */
+  get awaitingHead(): boolean {
+    return (this.#flags & AWAITING_HEAD) !== 0;
+  }
+  set awaitingHead(on: boolean) {
+    this.#flags = on ? this.#flags | AWAITING_HEAD : this.#flags & ~AWAITING_HEAD;
   }
 
   /** Whether it was destroyed. */
@@ -141,7 +161,8 @@ export class ListenSocket extends SocketEvents {
 
   /** Bytes written and not taken by the kernel yet. */
   get writableLength(): number {
-    return this.#queued + this.#corkedSize;
+    const io = this.#io;
+    return io === null ? 0 : io.queued + io.corkedSize;
   }
 
   /** Whether the socket stays open after the peer's FIN. Off: the FIN ends our side too. */
@@ -164,21 +185,36 @@ export class ListenSocket extends SocketEvents {
   /** Writes one chunk; `false` when it waits for `drain`. */
   write(chunk: Uint8Array | string): boolean {
     if ((this.#flags & (ENDING | DESTROYED)) !== 0) return false;
-    const bytes = typeof chunk === "string" ? ENCODER.encode(chunk) : chunk;
-    if (this.#corked !== null) {
-      this.#corked.push(bytes);
-      this.#corkedSize += bytes.length;
-      if (this.#queued + this.#corkedSize < HIGH_WATER) return true;
+    const io = this.#io;
+    if (typeof chunk === "string") {
+      // Bun writes a string itself (the 101, most of all): no encoded copy.
+      if (io === null || (io.queue === null && io.corked === null)) return this.#sendText(chunk);
+      chunk = ENCODER.encode(chunk);
+    }
+    if (io !== null && io.corked !== null) {
+      io.corked.push(chunk);
+      io.corkedSize += chunk.length;
+      if (io.queued + io.corkedSize < HIGH_WATER) return true;
       this.#flags |= NEED_DRAIN;
       return false;
     }
-    return this.#send(bytes);
+    return this.#send(chunk);
+  }
+
+  #sendText(text: string): boolean {
+    const sent = this.#socket.write(text);
+    // -1: closed; Bun's close handler follows.
+    if (sent < 0) return false;
+    // Bun counts UTF-8 bytes: as many as characters for the ASCII a 101 is made of.
+    if (sent === text.length && sent === Buffer.byteLength(text)) return true;
+    return this.#keep(ENCODER.encode(text), sent);
   }
 
   #send(bytes: Uint8Array): boolean {
-    if (this.#queue !== null) {
-      this.#queue.push(bytes);
-      this.#queued += bytes.length;
+    const io = this.#io;
+    if (io !== null && io.queue !== null) {
+      io.queue.push(bytes);
+      io.queued += bytes.length;
       this.#flags |= NEED_DRAIN;
       return false;
     }
@@ -186,24 +222,32 @@ export class ListenSocket extends SocketEvents {
     if (sent >= bytes.length) return true;
     // -1: closed; Bun's close handler follows.
     if (sent < 0) return false;
-    this.#queue = [bytes.subarray(sent)];
-    this.#queued = bytes.length - sent;
+    return this.#keep(bytes, sent);
+  }
+
+  // Keeps what Bun did not take of `bytes` for its `drain`.
+  #keep(bytes: Uint8Array, sent: number): boolean {
+    const io = this.#io ??= new Buffers();
+    io.queue = [bytes.subarray(sent)];
+    io.queued = bytes.length - sent;
     this.#flags |= NEED_DRAIN;
     return false;
   }
 
   /** Gathers writes until {@linkcode ListenSocket.uncork}. */
   cork(): void {
-    this.#corks++;
-    this.#corked ??= [];
+    const io = this.#io ??= new Buffers();
+    io.corks++;
+    io.corked ??= [];
   }
 
   /** Writes what was gathered, in one write. */
   uncork(): void {
-    if (this.#corks === 0 || --this.#corks > 0) return;
-    const parts = this.#corked!, size = this.#corkedSize;
-    this.#corked = null;
-    this.#corkedSize = 0;
+    const io = this.#io;
+    if (io === null || io.corks === 0 || --io.corks > 0) return;
+    const parts = io.corked!, size = io.corkedSize;
+    io.corked = null;
+    io.corkedSize = 0;
     if (parts.length === 0 || (this.#flags & DESTROYED) !== 0) return;
     if (parts.length === 1 || size > HIGH_WATER) {
       for (const part of parts) this.#send(part);
@@ -218,13 +262,13 @@ export class ListenSocket extends SocketEvents {
     }
     // A write answered false but Bun took everything: `drain` follows at once, as on
     // Node.js (asynchronously).
-    if (this.#queue === null && (this.#flags & NEED_DRAIN) !== 0) {
+    if (io.queue === null && (this.#flags & NEED_DRAIN) !== 0) {
       queueMicrotask(() => this.#drainIfDue());
     }
   }
 
   #drainIfDue(): void {
-    if (this.#queue !== null || (this.#flags & (NEED_DRAIN | DESTROYED)) !== NEED_DRAIN) return;
+    if (this.#io?.queue || (this.#flags & (NEED_DRAIN | DESTROYED)) !== NEED_DRAIN) return;
     this.#flags &= ~NEED_DRAIN;
     this.emit("drain");
   }
@@ -234,12 +278,13 @@ export class ListenSocket extends SocketEvents {
     if ((this.#flags & (ENDING | DESTROYED)) !== 0) return this;
     if (chunk !== undefined) this.write(chunk);
     // Corked writes go out first.
-    if (this.#corks > 0) {
-      this.#corks = 1;
+    const io = this.#io;
+    if (io !== null && io.corks > 0) {
+      io.corks = 1;
       this.uncork();
     }
     this.#flags |= ENDING;
-    if (this.#queue === null) this.#finish();
+    if (!this.#io?.queue) this.#finish();
     return this;
   }
 
@@ -260,8 +305,7 @@ export class ListenSocket extends SocketEvents {
   destroy(): this {
     if ((this.#flags & DESTROYED) !== 0) return this;
     this.#flags |= DESTROYED;
-    this.#queue = this.#inbox = this.#corked = null;
-    this.#queued = this.#corkedSize = 0;
+    this.#io = null;
     this.#socket.terminate();
     queueMicrotask(() => this.closed());
     return this;
@@ -279,13 +323,15 @@ export class ListenSocket extends SocketEvents {
       this.#socket.resume();
     }
     this.#flags &= ~(PAUSED | BUN_PAUSED);
-    const inbox = this.#inbox;
-    this.#inbox = null;
+    const io = this.#io;
+    const inbox = io === null ? null : io.inbox;
+    if (inbox === null) return this;
+    io!.inbox = null;
     // Flowing again: held chunks go to `data` (dropped with no listener, as on Node.js).
-    if (inbox !== null && this.dataListeners !== undefined) {
+    if (this.dataListeners !== undefined) {
       for (let i = 0; i < inbox.length; i++) {
         if ((this.#flags & PAUSED) !== 0) {
-          this.#inbox = inbox.slice(i);
+          if (this.#io !== null) this.#io.inbox = inbox.slice(i);
           break;
         }
         this.emit("data", inbox[i]);
@@ -310,7 +356,9 @@ export class ListenSocket extends SocketEvents {
       else if (data !== undefined) this.emit("data", chunk);
       return;
     }
-    (this.#inbox ??= []).push(chunk);
+    if ((this.#flags & DESTROYED) !== 0) return;
+    const io = this.#io ??= new Buffers();
+    (io.inbox ??= []).push(chunk);
     if ((this.#flags & BUN_PAUSED) === 0) {
       this.#flags |= BUN_PAUSED;
       this.#socket.pause();
@@ -319,10 +367,11 @@ export class ListenSocket extends SocketEvents {
 
   /** Bun's socket can take more: the queue goes out, then `drain`. */
   drained(): void {
-    const queue = this.#queue;
+    const io = this.#io;
+    const queue = io === null ? null : io.queue;
     if (queue === null) return;
-    this.#queue = null;
-    this.#queued = 0;
+    io!.queue = null;
+    io!.queued = 0;
     for (let i = 0; i < queue.length; i++) {
       if (!this.#send(queue[i])) {
         for (let j = i + 1; j < queue.length; j++) this.#send(queue[j]);
@@ -343,8 +392,7 @@ export class ListenSocket extends SocketEvents {
   closed(): void {
     if ((this.#flags & CLOSED) !== 0) return;
     this.#flags |= CLOSED | DESTROYED;
-    this.#queue = this.#inbox = null;
-    this.#queued = 0;
+    this.#io = null;
     this.emit("close", false);
   }
 

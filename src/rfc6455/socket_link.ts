@@ -29,9 +29,21 @@ const ERROR_GRACE_MS = 1000;
 // close timeout (plus the sweep's own slices).
 const CLOSE_SWEEP_MS = 500;
 
-// The engine rides on its socket so one set of listener functions serves every
-// connection: no closures per connection.
-const kEngine: unique symbol = Symbol("wsx.rfc6455.engine");
+/**
+ * The key the engine rides on its socket under, so that one set of listener functions
+ * serves every connection (no closures per connection). A socket class of wsx's own
+ * declares it as a field (`bun_listen_socket.ts`): a property added later would take
+ * storage out of line in every connection.
+ *
+ * @example
+ * ```ts
+ * import { kEngine } from "./socket_link.ts";
+ * class OwnSocket {
+ *   [kEngine]: unknown = undefined;
+ * }
+ * ```
+ */
+export const kEngine: unique symbol = Symbol("wsx.rfc6455.engine");
 type OwnedSocket = Duplex & { [kEngine]?: SocketLink; setNoDelay?(noDelay?: boolean): unknown };
 
 // The engine whose incoming chunk is being parsed: an outbox it creates meanwhile is
