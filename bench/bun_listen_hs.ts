@@ -101,7 +101,13 @@ for (let b = 0; b < BATCHES; b++) {
   }
   bestCpu = Math.min(bestCpu, (cpu.user + cpu.system) / N);
   if (b === 0) firstHeap = held / N;
-  if (process.env.DEBUG) console.log(heap0, held / N, (cpu.user + cpu.system) / N);
+  if (process.env.DEBUG) {
+    console.log(
+      `batch ${b}: ${((cpu.user + cpu.system) / N).toFixed(2)} us, JIT ${
+        (jit / N).toFixed(2)
+      } us, heap ${(held / N).toFixed(0)} B`,
+    );
+  }
   for (const s of sockets) h.close(s);
   sockets.length = 0;
   await new Promise((r) => setTimeout(r, 600));

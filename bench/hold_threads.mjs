@@ -3,8 +3,10 @@
 // threads, the garbage collector's, the rest. On Bun a fresh server also pays for its
 // JIT compiling the handshake path during the burst, which a profile of the main
 // thread does not show:
-//   node bench/hold_threads.mjs NAME [NAME...] [--rounds 3]
-// (servers of bench/lib/servers.mjs, run in turn, round by round).
+//   node bench/hold_threads.mjs NAME [NAME...] [--rounds 3] [--warm N]
+// (servers of bench/lib/servers.mjs, run in turn, round by round). --warm N opens and
+// releases 10,000 connections N times first, then measures the next 10,000 on the same
+// server: what a server that has run a while pays (its JIT done).
 import { readdirSync, readFileSync } from "node:fs";
 import { buildLoadgen } from "./lib/build.mjs";
 import { holdConnections, ServerProcess } from "./lib/procs.mjs";
@@ -12,6 +14,8 @@ import { holdConnections, ServerProcess } from "./lib/procs.mjs";
 const args = process.argv.slice(2);
 const at = args.indexOf("--rounds");
 const rounds = at < 0 ? 3 : Number(args.splice(at, 2)[1]);
+const warmAt = args.indexOf("--warm");
+const warm = warmAt < 0 ? 0 : Number(args.splice(warmAt, 2)[1]);
 const names = args;
 const TICK_US = 1e6 / 100; // USER_HZ
 
@@ -40,6 +44,14 @@ const { binary } = buildLoadgen();
 for (let r = 0; r < rounds; r++) {
   for (const name of names) {
     const server = await ServerProcess.start(name);
+    for (let w = 0; w < warm; w++) {
+      const first = await holdConnections(binary, server.port, 10_000, 120_000, {
+        raw: false,
+        concurrency: 128,
+      });
+      await first.release();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
     await server.waitQuiet();
     const pid = server.child.pid, before = threads(pid);
     const held = await holdConnections(binary, server.port, 10_000, 120_000, {
@@ -51,7 +63,7 @@ for (let r = 0; r < rounds; r++) {
     const groups = ["main", "jit", "gc", "other"];
     const total = groups.reduce((sum, g) => sum + Number(per(g)), 0).toFixed(1);
     console.log(
-      `${name.padEnd(14)} us/handshake: total ${total}, ` +
+      `${name.padEnd(14)} ${warm ? `after ${warm}x10,000 ` : ""}us/handshake: total ${total}, ` +
         groups.map((g) => `${g} ${per(g)}`).join(", "),
     );
     await held.release();
