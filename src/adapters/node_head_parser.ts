@@ -14,7 +14,7 @@
  * @module
  */
 
-import { listsToken, trimOws } from "../core/protocol/tokens.ts";
+import { listsToken } from "../core/protocol/tokens.ts";
 
 /**
  * The longest head taken without `node:http`, terminator included (Node.js refuses heads
@@ -183,7 +183,10 @@ export function parseUpgradeHead(
     // Every line is `name:value` (FIELD_LINES), and a name has no ":".
     const colon = text.indexOf(":", start);
     const name = text.slice(start, colon);
-    const value = trimOws(text, colon + 1, lineEnd);
+    // FIELD_LINES let only visible ASCII, space and tab through, so the native trim()
+    // removes exactly the optional whitespace (spaces and tabs) and nothing else: one call
+    // instead of a loop per end, which a fresh server runs in its slowest tiers first.
+    const value = text.slice(colon + 1, lineEnd).trim();
     switch (fieldName(name)) {
       case "upgrade":
         upgrade = true;
