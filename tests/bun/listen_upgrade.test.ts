@@ -170,3 +170,35 @@ test("a handler that upgrades after an await gets the 101, and messages go throu
   expect(echoed).toBe("late");
   ws.close();
 });
+
+test("late heads are cut with a 408 while a connection whose head came in time stays open", async () => {
+  const own = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    handshakeTimeoutMs: 1000,
+    onRequest: (request) =>
+      Websocket.upgrade(request, { onMessage: (ws, data, isText) => ws.write(data, isText) }),
+  });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${own.port}/`);
+    await new Promise((resolve) => ws.onopen = resolve);
+    // Three that never send a head, opened after the WebSocket: behind it in the queue.
+    const silent = [1, 2, 3].map(() =>
+      new Promise<string>((resolve, reject) => {
+        let got = "";
+        const socket = connect(own.port, "127.0.0.1");
+        socket.on("data", (chunk) => got += chunk.toString("latin1"));
+        socket.on("close", () => resolve(got));
+        socket.on("error", reject);
+      })
+    );
+    for (const reply of await Promise.all(silent)) expect(reply).toStartWith("HTTP/1.1 408 ");
+    await Bun.sleep(300);
+    const echoed = new Promise((resolve) => ws.onmessage = (event) => resolve(event.data));
+    ws.send("still here");
+    expect(await echoed).toBe("still here");
+    ws.close();
+  } finally {
+    await own.shutdown({ timeoutMs: 500 });
+  }
+});
