@@ -16,35 +16,22 @@
 
 import { Buffer } from "node:buffer";
 import { kEngine } from "../rfc6455/socket_link.ts";
+import type { BunHandlers, BunSocket } from "./bun_listen_api.ts";
 import { SocketEvents } from "./bun_listen_events.ts";
 
 /**
- * The part of a socket of `Bun.listen` wsx uses.
+ * A socket of `Bun.listen` whose data is its {@linkcode ListenSocket}.
  *
  * @example
  * ```ts
  * import type { BunTcpSocket } from "./bun_listen_socket.ts";
  * ```
  */
-export interface BunTcpSocket {
-  /** The per-connection data: the {@linkcode ListenSocket}. */
-  data: ListenSocket | undefined;
-  /** Writes what the kernel takes now (a string as UTF-8); returns that byte count (-1 when closed). */
-  write(data: Uint8Array | string): number;
-  /** Half-closes after what was written (FIN). */
-  end(): void;
-  /** Closes at once. */
-  terminate(): void;
-  /** Stops reading. */
-  pause(): void;
-  /** Reads again. */
-  resume(): void;
-  /** Sets `TCP_NODELAY`. */
-  setNoDelay(noDelay?: boolean): boolean;
-}
+export type BunTcpSocket = BunSocket<ListenSocket>;
 
 /**
- * The `socket` handlers of a `Bun.listen` server, as wsx sets them.
+ * The `socket` handlers of a `Bun.listen` server whose sockets carry a
+ * {@linkcode ListenSocket}.
  *
  * @example
  * ```ts
@@ -54,20 +41,7 @@ export interface BunTcpSocket {
  * };
  * ```
  */
-export interface BunSocketHandlers {
-  /** A connection was accepted. */
-  open(socket: BunTcpSocket): void;
-  /** Bytes arrived. */
-  data(socket: BunTcpSocket, chunk: Uint8Array): void;
-  /** The kernel takes writes again. */
-  drain(socket: BunTcpSocket): void;
-  /** The peer half-closed (FIN). */
-  end(socket: BunTcpSocket): void;
-  /** The connection is gone. */
-  close(socket: BunTcpSocket): void;
-  /** The connection failed. */
-  error(socket: BunTcpSocket, error: Error): void;
-}
+export type BunSocketHandlers = BunHandlers<ListenSocket>;
 
 const ENCODER = new TextEncoder();
 const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN = 32;
