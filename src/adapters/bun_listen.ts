@@ -45,10 +45,6 @@ const NOT_IMPLEMENTED = "HTTP/1.1 501 Not Implemented\r\n" +
 const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
 const EMPTY = new Uint8Array(0);
 
-function destroySelf(this: ListenSocket): void {
-  this.destroy();
-}
-
 // A connection's first chunk: a whole plain upgrade head goes to the engine.
 function firstChunk(
   upgrader: NodeUpgrader,
@@ -87,8 +83,10 @@ function bunListen(): BunListenApi {
   return bun;
 }
 
+// Bun's handlers but `open` and `data` (the listener's own). With no `error` listener a
+// `ListenSocket` destroys itself on an error, as a `node:net` socket would with one that
+// destroys it; the engine adds its own once it reads the socket.
 const HANDLERS = {
-  data: (socket: BunTcpSocket, chunk: Uint8Array) => socket.data?.received(chunk),
   drain: (socket: BunTcpSocket) => socket.data?.drained(),
   end: (socket: BunTcpSocket) => socket.data?.ended(),
   close: (socket: BunTcpSocket) => socket.data?.closed(),
@@ -103,12 +101,6 @@ const LISTEN: ServerRuntime = {
     const secure = tls !== undefined;
     const heads = new HeadQueue(handshakeTimeoutMs);
     const upgrader = new NodeUpgrader(group);
-    // The server's first-chunk listener: it knows the server, so no connection carries
-    // a reference to it.
-    function onFirstChunk(this: ListenSocket, chunk: Uint8Array): void {
-      this.removeListener("data", onFirstChunk);
-      firstChunk(upgrader, onRequest, this, chunk);
-    }
     const listener = bunListen().listen({
       hostname: options.hostname,
       port,
@@ -119,9 +111,15 @@ const LISTEN: ServerRuntime = {
         open(raw) {
           const socket = new ListenSocket(raw, secure);
           raw.data = socket;
-          socket.on("error", destroySelf);
-          socket.on("data", onFirstChunk);
           heads.waiting(socket);
+        },
+        // A connection's first chunk goes to the upgrade path, the rest to its socket: no
+        // listener to add and remove per connection, and no reference to the server in it.
+        data(raw, chunk) {
+          const socket = raw.data;
+          if (socket === undefined) return;
+          if (socket.awaitingHead) firstChunk(upgrader, onRequest, socket, chunk);
+          else socket.received(chunk);
         },
       },
     });
