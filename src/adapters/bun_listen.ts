@@ -2,25 +2,28 @@
  * wsx's engine on Bun's own TCP sockets (`Bun.listen`), with no `node:net` or
  * `node:http` object per connection: each connection is Bun's native socket and one
  * {@linkcode ListenSocket}. A prototype (issue 14, target 4), reached only through
- * {@linkcode serveListen}: it answers complete, plain upgrade heads that arrive in a
- * connection's first chunk (`node_head_parser.ts`, as the fast path on Node.js) and
- * refuses every other request with a 501, since wsx does not serve plain HTTP/1.1
- * itself yet. `serve()` on Bun does not use it.
+ * {@linkcode serveListen}: a complete, plain upgrade head that arrives in a connection's
+ * first chunk takes the fast path (`node_head_parser.ts`, as on Node.js); every other
+ * connection is served by wsx's own HTTP/1.1 server (`http1_*.ts`), whose WebSocket
+ * upgrades take the same upgrade path. `serve()` on Bun does not use it.
  *
  * @module
  */
 
 import type { Buffer } from "node:buffer";
+import type { Duplex } from "node:stream";
 import process from "node:process";
 import { runServer, type ServerRuntime, type SignalApi } from "../core/lifecycle.ts";
 import { checkServeOptions, type ServeOptions, type WsxServer } from "../core/server.ts";
 import { certChain } from "../core/tls.ts";
-import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
+import { reportError } from "../core/report.ts";
+import { callBound } from "../core/upgrade.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { type BunSocketHandlers, type BunTcpSocket, ListenSocket } from "./bun_listen_socket.ts";
 import { MAX_FAST_HEAD, parseUpgradeHead } from "./node_head_parser.ts";
 import { HeadQueue } from "./bun_listen_heads.ts";
-import { endThenDestroy } from "./node_http.ts";
+import { serveHttp1Socket } from "./http1_net.ts";
+import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
 import { type Fetch, handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
 
 interface BunListener {
@@ -39,16 +42,14 @@ interface BunListenApi {
   }): BunListener;
 }
 
-const NOT_IMPLEMENTED = "HTTP/1.1 501 Not Implemented\r\n" +
-  "content-type: text/plain\r\ncontent-length: 52\r\nconnection: close\r\n\r\n" +
-  "Only WebSocket upgrades are served on this transport";
-const HEAD_TOO_LARGE = rawRefusal(REFUSALS.headTooLarge);
 const EMPTY = new Uint8Array(0);
 
-// A connection's first chunk: a whole plain upgrade head goes to the engine.
+// A connection's first chunk: a whole plain upgrade head goes to the engine; anything
+// else (a plain request, a head split across reads) to the HTTP/1.1 server.
 function firstChunk(
   upgrader: NodeUpgrader,
   fetch: Fetch,
+  http: Http1Settings,
   socket: ListenSocket,
   chunk: Uint8Array,
 ): void {
@@ -56,10 +57,7 @@ function firstChunk(
   const end = Math.min(chunk.length, MAX_FAST_HEAD);
   const text = (chunk as Buffer).toString("latin1", 0, end);
   const head = parseUpgradeHead(text);
-  if (head === undefined) {
-    const tooLarge = chunk.length > MAX_FAST_HEAD && !text.includes("\r\n\r\n");
-    return endThenDestroy(socket as never, tooLarge ? HEAD_TOO_LARGE : NOT_IMPLEMENTED);
-  }
+  if (head === undefined) return serveHttp1Socket(socket, http).received(chunk);
   // What follows the head waits until the engine reads it.
   socket.pause();
   const { method, target, rawHeaders, fields } = head;
@@ -101,6 +99,16 @@ const LISTEN: ServerRuntime = {
     const secure = tls !== undefined;
     const heads = new HeadQueue(handshakeTimeoutMs);
     const upgrader = new NodeUpgrader(group);
+    // Plain requests, and upgrades whose head did not come whole in the first chunk.
+    const http = resolveHttp1Options({
+      // Bound to the server's upgrader, so that `upgrade()` answers a plain request (426).
+      handler: (request) => callBound(request, upgrader, onRequest),
+      secure,
+      headTimeoutMs: handshakeTimeoutMs,
+      onError: (error) => reportError(error, "request"),
+      onUpgrade: ({ method, target, rawHeaders }, rest, socket) =>
+        handleUpgrade(upgrader, onRequest, socket as Duplex, method, target, rawHeaders, rest),
+    });
     const listener = bunListen().listen({
       hostname: options.hostname,
       port,
@@ -118,7 +126,7 @@ const LISTEN: ServerRuntime = {
         data(raw, chunk) {
           const socket = raw.data;
           if (socket === undefined) return;
-          if (socket.awaitingHead) firstChunk(upgrader, onRequest, socket, chunk);
+          if (socket.awaitingHead) firstChunk(upgrader, onRequest, http, socket, chunk);
           else socket.received(chunk);
         },
       },

@@ -250,9 +250,9 @@ export class Http1Connection {
     this.#wire.clearTimer();
     const rest = this.#buffer;
     this.#buffer = EMPTY;
-    this.#wire.detach();
+    const socket = this.#wire.detach();
     try {
-      this.#settings.onUpgrade?.(head, rest);
+      this.#settings.onUpgrade?.(head, rest, socket);
     } catch (error) {
       this.#report(error);
       this.#wire.destroy();

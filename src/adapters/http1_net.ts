@@ -86,6 +86,7 @@ export function serveHttp1Socket(
     resume: () => void socket.resume(),
     detach: () => {
       for (const [event, listener] of listeners) socket.removeListener(event, listener);
+      return socket;
     },
   }, http1Settings(options));
   const data = (chunk: Uint8Array) => connection.received(chunk);

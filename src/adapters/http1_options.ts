@@ -32,10 +32,12 @@ export interface Http1Options {
   readonly handler: Http1Handler;
   /**
    * Takes a WebSocket upgrade request (`Upgrade: websocket`, `Connection: upgrade`, GET)
-   * and the bytes received after its head; the connection then reads and writes nothing
-   * more. Without it, such a request goes to `handler` like any other.
+   * the bytes received after its head, and the runtime's socket (what the binding's
+   * `detach` returned: the `node:net` socket for `serveHttp1Socket`); the connection then
+   * reads and writes nothing more. Without it, such a request goes to `handler` like any
+   * other.
    */
-  readonly onUpgrade?: (head: RequestHead, rest: Uint8Array) => void;
+  readonly onUpgrade?: (head: RequestHead, rest: Uint8Array, socket: unknown) => void;
   /** Told of a handler that threw or rejected (answered with 500). @default {console.error} */
   readonly onError?: (error: unknown) => void;
   /**

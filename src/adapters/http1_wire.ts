@@ -38,8 +38,10 @@ export interface Http1Socket {
   /**
    * Stops feeding the connection: a WebSocket upgrade takes the socket over. Reading
    * stays as it is (the new owner resumes it).
+   *
+   * @returns The runtime's socket, for the new owner (`onUpgrade`'s third argument).
    */
-  detach?(): void;
+  detach?(): unknown;
 }
 
 /**
@@ -161,10 +163,14 @@ export class Wire {
     this.timer(LINGER_MS, () => this.destroy());
   }
 
-  /** Hands the socket over: the timer stops, the socket stops feeding the connection. */
-  detach(): void {
+  /**
+   * Hands the socket over: the timer stops, the socket stops feeding the connection.
+   *
+   * @returns What the socket's `detach` returned: the runtime's socket, for the new owner.
+   */
+  detach(): unknown {
     this.clearTimer();
-    this.#socket.detach?.();
+    return this.#socket.detach?.();
   }
 
   /** Closes at once. */

@@ -210,10 +210,10 @@ test("a client that goes away without a close frame is reported once, as 1006", 
   expect(closes.slice(before)).toEqual([{ code: 1006, reason: "" }]);
 });
 
-test("a plain HTTP request gets a 501: the prototype serves upgrades only", async () => {
+test("a plain HTTP request goes to the handler: here upgrade() refuses it with 400, as on Node.js", async () => {
   const response = await fetch(`http://127.0.0.1:${server.port}/`);
-  expect(response.status).toBe(501);
-  expect(await response.text()).toBe("Only WebSocket upgrades are served on this transport");
+  expect(response.status).toBe(400);
+  expect(await response.text()).toContain("Upgrade");
 });
 
 test("shutdown closes the open connections with 1001", async () => {

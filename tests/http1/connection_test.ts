@@ -241,20 +241,24 @@ describe("HTTP/1.1 connection: request bodies", () => {
 });
 
 describe("HTTP/1.1 connection: upgrades and real clients", () => {
-  test("a WebSocket upgrade goes to onUpgrade with the bytes after its head", async () => {
+  test("a WebSocket upgrade goes to onUpgrade with the bytes after its head and the socket", async () => {
     const got = resolvers<[RequestHead, string]>();
     const server = await startHttp1({
       headTimeoutMs: 100,
-      onUpgrade: (head, rest) => got.resolve([head, new TextDecoder().decode(rest)]),
+      onUpgrade: (head, rest, socket) => {
+        // The node:net socket itself, to answer on.
+        (socket as { write(text: string): boolean }).write("taken over");
+        got.resolve([head, new TextDecoder().decode(rest)]);
+      },
     });
     const upgrade = GET("/ws", "Upgrade: websocket\r\nConnection: Upgrade\r\n");
     const client = raw(server.port, upgrade + "frame", { timeoutMs: 400 });
     const [head, rest] = await got.promise;
     assert.equal(head.target, "/ws");
     assert.equal(rest, "frame");
-    // The socket is the caller's now: no answer, no head timeout from the connection.
+    // The socket is the caller's now: only its own bytes, no head timeout from the connection.
     const out = await client;
-    assert.equal(out.text, "");
+    assert.equal(out.text, "taken over");
     assert.ok(!out.closed);
     await server.close();
   });
