@@ -16,7 +16,7 @@ import type { StreamInflater } from "./deflate/stream_inflate.ts";
 import { type StreamedParts, streamFragmentCap } from "./stream.ts";
 import type { MessageParts } from "../core/transport.ts";
 import { defaultFragmentCap, type FrameSink, type ParserOptions } from "./types.ts";
-import { growFrame } from "./frame_buffer.ts";
+import { growFrame, roomOf } from "./frame_buffer.ts";
 
 // Typed as numbers, not literals: #parse compares the state again after each step.
 const HEAD1: number = 0, HEAD2: number = 1, EXT_LENGTH = 2, MASK_KEY: number = 3;
@@ -322,7 +322,8 @@ export abstract class FrameReader {
   #payload(buf: Uint8Array, pos: number, end: number): number {
     if (this.stream !== null && this.opcode < OP_CLOSE) return this.#streamPayload(buf, pos, end);
     const len = this.#length, stop = pos + len;
-    if (this.#got > 0 || stop > end) return this.#partial(buf, pos, end);
+    // A frame with a buffer of its own (split, or made by directRoom) fills it.
+    if (this.#got > 0 || stop > end || this.#frame !== null) return this.#partial(buf, pos, end);
     const room = this.#cursor, fits = pos - room >= headerLength(len);
     const at = fits ? room + headerLength(len) : pos;
     if (movesByWords(len, pos - at)) maskMove(buf, this.#words(), pos, stop, at, this.#key);
@@ -341,27 +342,44 @@ export abstract class FrameReader {
     return this.#chunkWords = new Int32Array(buffer, 0, buffer.byteLength >> 2);
   }
 
-  // A payload split across chunks is copied into its own buffer as it arrives, behind
-  // room for our header; text is checked part by part so invalid UTF-8 fails before the
-  // frame ends.
+  // A part of a payload split across chunks goes to its own buffer, behind our header's room.
   #partial(buf: Uint8Array, pos: number, end: number): number {
+    const len = this.#length, got = this.#got, take = Math.min(end - pos, len - got);
+    const frame = this.#frame = growFrame(this.#frame, len, got, got + take, this.opts.allocate);
+    maskInto(buf, pos, pos + take, frame, headerLength(len) + got, this.#key, got);
+    return this.#placed(frame, take) ? pos + take : STOP;
+  }
+
+  // `take` more bytes of a split payload lie unmasked in its buffer. Text is checked part
+  // by part, so invalid UTF-8 fails before the frame ends. False when the parser failed.
+  #placed(frame: Uint8Array, take: number): boolean {
     const len = this.#length, got = this.#got, room = headerLength(len);
-    const take = Math.min(end - pos, len - got);
-    let frame = this.#frame;
-    if (frame === null || frame.length - room < got + take) {
-      frame = this.#frame = growFrame(frame, len, got, got + take, this.opts.allocate);
-    }
-    maskInto(buf, pos, pos + take, frame, room + got, this.#key, got);
     this.#got = got + take;
     const text = this.opcode < OP_CLOSE && this.msgOpcode === OP_TEXT && !this.compressed;
     if (text && !this.checkText(frame, room + got, room + got + take)) {
-      return this.fail("invalid-utf8");
+      return this.fail("invalid-utf8"), false;
     }
-    if (got + take < len) return pos + take;
+    if (got + take < len) return true;
     this.#frame = null;
     this.#state = HEAD1;
     this.frameDone(frame, room, room + len, false, 0);
-    return pos + take;
+    return true;
+  }
+
+  /**
+   * Where the socket may read the next bytes of a split payload (`socket_reads.ts`) when
+   * at least `min` of them are still to come: the free part of the frame's own buffer
+   * (made now when it has none). Bytes read there are pushed as a view of it, and are
+   * unmasked where they lie. Null otherwise.
+   *
+   * @param min The fewest payload bytes still to come worth a read of their own.
+   * @returns The free part of the frame's buffer, at most the bytes still to come.
+   */
+  directRoom(min: number): Uint8Array | null {
+    const len = this.#length, got = this.#got;
+    if (this.#state !== PAYLOAD || len - got < min || this.stream !== null) return null;
+    const frame = this.#frame = growFrame(this.#frame, len, got, got + 1, this.opts.allocate);
+    return roomOf(frame, len, got);
   }
 
   // A streamed payload is unmasked in place and handed out as views of the chunk.

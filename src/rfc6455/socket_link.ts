@@ -18,6 +18,7 @@ import type { DeflateSession } from "./deflate/session.ts";
 import { FrameParser } from "./parser.ts";
 import { TurnQueue } from "./turn.ts";
 import { type Config, noReadAhead, outboxOptions } from "./socket_config.ts";
+import { readDirectly } from "./socket_reads.ts";
 import type { FrameSink } from "./types.ts";
 
 /** The connection's states, in order. */
@@ -85,6 +86,8 @@ export abstract class SocketLink {
   // engine starts, else alone, as the string it is (most connections send nothing in
   // onOpen: no outbox, no slab region and no Buffer view for the greeting).
   #greeting: string | null = null;
+  // 0 while the socket may still be read into buffers of ours (`socket_reads.ts`).
+  #reads = 0;
 
   /**
    * @param socket The upgraded socket.
@@ -196,6 +199,9 @@ export abstract class SocketLink {
       );
       if (chunk !== null) parser.push(chunk);
       else parser.resume();
+      if (this.#reads === 0 && chunk !== null) {
+        this.#reads = readDirectly(this.socket, parser, () => this.#parser);
+      }
       if (parser.idle && this.#parser === parser) this.#parser = null;
     } catch {
       // A handler threw through the parser; its state is unknown, so give up.
