@@ -4,9 +4,10 @@
  * scratch buffer, copied out at once.
  *
  * Node.js reads every chunk into a new `ArrayBuffer` of 64 KiB, so a 64 KiB message cost
- * two of them (the chunks it spans, then the message they are copied into), and V8
- * collects in full for every 64 MiB of them that outlive a young collection. Read
- * straight into its own buffer, a large message costs one, and no copy.
+ * two of them (the chunks it spans, then the message they are copied into), and V8 starts
+ * a full collection each time the bytes of `ArrayBuffer`s grow 64 MiB past their level
+ * at the last one. Read straight into its own buffer, a large message costs one, and no
+ * copy.
  *
  * A `net.Socket` made with the `onread` option reads into the buffers its callbacks give
  * ([docs](https://nodejs.org/api/net.html#socketconnectoptions-connectlistener)); an
@@ -14,8 +15,8 @@
  * its handle's `useUserBuffer`, as the constructor would have. The socket stays the one
  * the application holds (`ws.raw`), with its `bytesRead`, timeouts, `pause` and `end`,
  * and it still emits `data`: each read, as a view of the payload's buffer where the bytes
- * landed (the parser knows its own buffer, `FrameReader.push`) or a copy of the scratch
- * buffer. Sockets without those fields or a native handle (TLS, Deno's and Bun's
+ * landed (the parser, filling that buffer, unmasks them where they lie) or a copy of the
+ * scratch buffer. Sockets without those fields or a native handle (TLS, Deno's and Bun's
  * `node:net`, a stream handed in by a test) are left alone.
  *
  * @module
