@@ -7,7 +7,9 @@
  * `/ws/throw`, `/ws/headers`, `/ws/protocol`, `/ws/stream` upgrade; `/settings`, `/count`,
  * `/each`, `/stats`, `/memory`, `/lag`, `/shutdown` control the server. `WSX_TRANSPORT` picks the
  * transport; `WSX_FIXTURE_OWN` (JSON settings) starts a second server with those settings
- * of its own.
+ * of its own. `WSX_LISTEN=1` (Bun, with `WSX_TRANSPORT=engine`) serves with the engine on
+ * `Bun.listen` (`serveListen`, the prototype of issue 14) instead of `serve()`; no suite
+ * of `npm test` sets it.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import {
 } from "../../mod.ts";
 import { broadcast, publish, setErrorReporter } from "../../mod.ts";
 import { serve } from "../../src/serve.ts";
+import { serveListen } from "../../src/adapters/bun_listen.ts";
 
 type Udata = { id: string | null; tag: string };
 
@@ -414,7 +417,10 @@ async function onRequest(request: Request): Promise<Response> {
   return await control(url, request);
 }
 
-const server = await serve({
+const serveOn = (
+  options: Parameters<typeof serve>[0],
+) => (process?.env?.WSX_LISTEN === "1" ? serveListen(options) : serve(options));
+const server = await serveOn({
   port: 0,
   transport: transport || undefined,
   hostname: "127.0.0.1",
@@ -425,7 +431,7 @@ const server = await serve({
 // A second server in this process with settings of its own (JSON), the same routes.
 const ownSettings = process?.env?.WSX_FIXTURE_OWN;
 const own = ownSettings
-  ? await serve({
+  ? await serveOn({
     port: 0,
     transport: transport || undefined,
     hostname: "127.0.0.1",
