@@ -145,6 +145,9 @@ export abstract class FrameReader {
       // round: each case falls through to the next when that is the state it left.
       switch (this.#state) {
         case HEAD1:
+          // Most frames: whole small messages, one frame each, read in one go.
+          pos = this.#small(chunk, pos, end);
+          if (pos >= end || this.#state !== HEAD1) break;
           pos = this.#head1(chunk, pos);
           if (pos >= end || this.#state !== HEAD2) break;
         // falls through
@@ -180,14 +183,11 @@ export abstract class FrameReader {
     this.unzip = null;
   }
 
-  // What a whole frame means; `room` is where free bytes for our header start in `buf`, or -1.
-  protected abstract frameDone(
-    b: Uint8Array,
-    s: number,
-    e: number,
-    whole: boolean,
-    room: number,
-  ): void;
+  // What a whole frame means; `w`: it lay whole in the chunk; `room`: where free bytes for
+  // our header start in `b`, or -1.
+  protected abstract frameDone(b: Uint8Array, s: number, e: number, w: boolean, room: number): void;
+  // A message in one small frame (`#small`), unmasked to `b[s..e)`; `t`: text; `r`: room.
+  protected abstract smallMessage(b: Uint8Array, s: number, e: number, t: boolean, r: number): void;
   // The sink takes the message starting as a stream (`to`); `zip`: it is compressed.
   protected abstract openStream(text: boolean, zip: boolean, to: MessageParts): void;
   // A part of a streamed message's payload, unmasked; `last` ends the message.
@@ -211,6 +211,25 @@ export abstract class FrameReader {
     this.stop();
     this.sink.error(new WsxError(code));
     return STOP;
+  }
+
+  // Whole data frames of 1-125 bytes, each a message (FIN, no RSV) within the limit, for a
+  // sink that takes no streams: the states' work without their field writes (the next
+  // header sets those again). Returns where the states take over, for any other frame.
+  #small(buf: Uint8Array, pos: number, end: number): number {
+    if (this.sink.start !== undefined || this.msgOpcode !== 0) return pos;
+    while (pos + 6 < end && this.#state === HEAD1) {
+      const b0 = buf[pos], len = buf[pos + 1] - 0x80, start = pos + 6, stop = start + len;
+      if ((b0 !== 0x82 && b0 !== 0x81) || len < 1 || len > 125 || stop > end) break;
+      if (!(len <= this.opts.limits.maxMsgSize)) break; // read as each message starts
+      const key = readMaskKey(buf, pos + 2), room = this.#cursor, at = room + 2;
+      if (movesByWords(len, start - at)) maskMove(buf, this.#words(), start, stop, at, key);
+      else maskInto(buf, start, stop, buf, at, key, 0);
+      this.#cursor = at + len;
+      this.smallMessage(buf, at, at + len, b0 === 0x81, room);
+      pos = stop;
+    }
+    return pos;
   }
 
   // Byte 0: FIN, RSV1-3, opcode (RFC 6455 section 5.2). Every check that byte allows

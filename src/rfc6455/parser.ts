@@ -87,6 +87,23 @@ export class FrameParser extends FrameReader {
     else this.#fragment(buf, start, end, whole);
   }
 
+  protected override smallMessage(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    text: boolean,
+    room: number,
+  ): void {
+    if (text) {
+      if (!isValidUtf8(buf, start, end, this.opts.isUtf8)) return void this.fail("invalid-utf8");
+      return this.#deliverText(buf, start, end);
+    }
+    const data = this.view(buf, start, end);
+    offerReply(data, buf, room, start);
+    this.sink.message(data, false);
+    withdrawReply();
+  }
+
   // The sink takes this message as a stream; a compressed one is inflated as it comes.
   protected override openStream(text: boolean, zip: boolean, to: MessageParts): void {
     const stream = this.stream = new StreamedParts(this.opts.isUtf8);
