@@ -10,7 +10,7 @@
 
 import { WsxError, type WsxErrorCode } from "../errors.ts";
 import { headerLength } from "./encoder.ts";
-import { maskInto, maskMove, movesByWords, readMaskKey } from "./mask.ts";
+import { maskFront, maskInto, maskMove, movesByWords, readMaskKey } from "./mask.ts";
 import { type Inflater, rsvError } from "./deflate/inflater.ts";
 import type { StreamInflater } from "./deflate/stream_inflate.ts";
 import { type StreamedParts, streamFragmentCap } from "./stream.ts";
@@ -223,8 +223,7 @@ export abstract class FrameReader {
       if ((b0 !== 0x82 && b0 !== 0x81) || len < 1 || len > 125 || stop > end) break;
       if (!(len <= this.opts.limits.maxMsgSize)) break; // read as each message starts
       const key = readMaskKey(buf, pos + 2), room = this.#cursor, at = room + 2;
-      if (movesByWords(len, start - at)) maskMove(buf, this.#words(), start, stop, at, key);
-      else maskInto(buf, start, stop, buf, at, key, 0);
+      maskFront(buf, this.#words(), this.#chunkOffset, start, stop, at, key);
       this.#cursor = at + len;
       this.smallMessage(buf, at, at + len, b0 === 0x81, room);
       pos = stop;

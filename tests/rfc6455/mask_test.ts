@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mask, maskInto, maskMove, movesByWords, readMaskKey } from "../../src/rfc6455/mask.ts";
+import {
+  mask,
+  maskFront,
+  maskInto,
+  maskMove,
+  movesByWords,
+  readMaskKey,
+} from "../../src/rfc6455/mask.ts";
 import { simdAvailable, simdMaskInto } from "../../src/rfc6455/simd.ts";
 
 function naive(buf: Uint8Array, start: number, end: number, key: number, phase: number): void {
@@ -127,6 +134,37 @@ test("maskMove unmasks up to the end of a buffer whose length is not whole words
       const label = `size ${size} start ${start}`;
       assert.deepEqual(chunk.subarray(start - 4, start - 4 + size), want.subarray(start), label);
       assert.deepEqual(chunk.subarray(0, start - 4), want.subarray(0, start - 4), label);
+    }
+  }
+});
+
+test("maskFront moves like a byte loop at every alignment, touching nothing before at or from end on", () => {
+  const key = 0x9a3c5e71 | 0;
+  for (const size of [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 124, 125]) {
+    for (const viewAt of [0, 1, 2, 3]) {
+      for (const start of [20, 21, 22, 23]) {
+        for (const shift of [2, 4, 8, 12]) {
+          // Buffers that end right at the payload too: the last bytes past whole words.
+          for (const room of [0, 1, 2, 3, 40]) {
+            const backing = new Uint8Array(viewAt + start + size + room)
+              .map((_, i) => (i * 31 + 7) & 255);
+            const chunk = backing.subarray(viewAt), end = start + size, at = start - shift;
+            const want = chunk.slice(), after = chunk.slice(end);
+            naive(want, start, end, key, 0);
+            const words = new Int32Array(chunk.buffer, 0, chunk.buffer.byteLength >> 2);
+            maskFront(chunk, words, chunk.byteOffset, start, end, at, key);
+            const label = `size ${size} view ${viewAt} start ${start} shift ${shift} room ${room}`;
+            assert.deepEqual(chunk.subarray(at, at + size), want.subarray(start, end), label);
+            assert.deepEqual(chunk.subarray(end), after, `${label}: nothing from end on`);
+            assert.deepEqual(
+              chunk.subarray(0, at),
+              want.subarray(0, at),
+              `${label}: nothing before`,
+            );
+            assert.ok(backing.subarray(0, viewAt).every((b, i) => b === ((i * 31 + 7) & 255)));
+          }
+        }
+      }
     }
   }
 });
