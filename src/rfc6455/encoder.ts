@@ -116,6 +116,12 @@ export function writeHeader(
     target[offset + 1] = payloadLength;
     return offset + 2;
   }
+  return writeLength(target, offset, payloadLength);
+}
+
+// The 16-bit or 64-bit length: apart, so that writeHeader stays small enough for the JIT
+// to inline it into each send.
+function writeLength(target: Uint8Array, offset: number, payloadLength: number): number {
   if (payloadLength < 65536) {
     target[offset + 1] = 126;
     target[offset + 2] = payloadLength >>> 8;
