@@ -177,6 +177,11 @@ export class Outbox {
       writeHeader(base, room, opcode, n);
       return this.#extend(base, room, reply.start + n);
     }
+    this.#copy(opcode, bytes, n);
+  }
+
+  // Any other payload: apart, so that the in-place reply above stays small enough to inline.
+  #copy(opcode: number, bytes: Uint8Array, n: number): void {
     if (n > COPY_LIMIT) {
       const at = this.#reserve(10);
       this.#commit(writeHeader(this.#out!, at, opcode, n));

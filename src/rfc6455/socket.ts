@@ -122,6 +122,22 @@ export class NodeWebSocket extends SocketLink implements Transport {
    */
   send(data: string | Uint8Array, isText: boolean, compress = true): WriteResult {
     if (this.state !== OPEN) return "closed";
+    // Bytes sent as they are (most sends) take the short way: small enough for the JIT to
+    // inline it into the handler's write, with the rest of the path.
+    if (typeof data === "string" || (compress && this.deflate !== null)) {
+      return this.#encoded(data, isText, compress);
+    }
+    const outbox = this.out();
+    try {
+      outbox.bytes(isText ? OPCODE.text : OPCODE.binary, data);
+    } catch {
+      return "dropped"; // see #encoded
+    }
+    return outbox.blocked ? "queued" : "sent";
+  }
+
+  // A string, or bytes to compress.
+  #encoded(data: string | Uint8Array, isText: boolean, compress: boolean): WriteResult {
     const outbox = this.out();
     try {
       const packed = compress && this.deflate !== null ? this.deflate.pack(data) : null;

@@ -109,17 +109,18 @@ export abstract class SocketLink {
 
   /** The outbox, created on first use (held while this connection's chunk is parsed). */
   protected out(): Outbox {
-    let outbox = this.outbox;
-    if (outbox === null) {
-      outbox = this.outbox = new Outbox(this.socket, SocketLink.#outboxOptions);
-      if (receiving === this) outbox.hold();
-      const greeting = this.#greeting;
-      if (greeting !== null) {
-        // Held until the engine starts, so that it leaves in one write with the rest.
-        this.#greeting = null;
-        outbox.hold();
-        outbox.raw(greeting);
-      }
+    return this.outbox ?? this.#newOutbox(); // small: inlined into every send
+  }
+
+  #newOutbox(): Outbox {
+    const outbox = this.outbox = new Outbox(this.socket, SocketLink.#outboxOptions);
+    if (receiving === this) outbox.hold();
+    const greeting = this.#greeting;
+    if (greeting !== null) {
+      // Held until the engine starts, so that it leaves in one write with the rest.
+      this.#greeting = null;
+      outbox.hold();
+      outbox.raw(greeting);
     }
     return outbox;
   }
