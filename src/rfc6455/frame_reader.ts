@@ -14,7 +14,6 @@ import { maskFront, maskInto, maskMove, movesByWords, readMaskKey } from "./mask
 import { type Inflater, rsvError } from "./deflate/inflater.ts";
 import type { StreamInflater } from "./deflate/stream_inflate.ts";
 import { type StreamedParts, streamFragmentCap } from "./stream.ts";
-import type { MessageParts } from "../core/transport.ts";
 import { defaultFragmentCap, type FrameSink, type ParserOptions } from "./types.ts";
 import { growFrame, roomOf } from "./frame_buffer.ts";
 
@@ -119,16 +118,9 @@ export abstract class FrameReader {
     this.#chunk = this.#chunkBuffer = this.#chunkWords = null;
   }
 
-  /**
-   * A plain `Uint8Array` over `buf[start..end)`. Not `subarray`: on a Node.js Buffer (every
-   * chunk read) that makes another Buffer, through a subclass's constructor that costs
-   * over twice a `Uint8Array`'s, once per message.
-   *
-   * @param buf The chunk being parsed or a split frame's buffer.
-   * @param start Where the view starts.
-   * @param end Where it ends.
-   * @returns The view.
-   */
+  // A plain `Uint8Array` over `buf[start..end)` (the chunk or a split frame's buffer). Not
+  // `subarray`: on a Node.js Buffer (every chunk read) that makes another Buffer, through a
+  // subclass's constructor that costs over twice a `Uint8Array`'s, once per message.
   protected view(buf: Uint8Array, start: number, end: number): Uint8Array {
     if (buf === this.#chunk) {
       return new Uint8Array(this.#chunkBuffer!, this.#chunkOffset + start, end - start);
@@ -188,8 +180,8 @@ export abstract class FrameReader {
   protected abstract frameDone(b: Uint8Array, s: number, e: number, w: boolean, room: number): void;
   // A message in one small frame (`#small`), unmasked to `b[s..e)`; `t`: text; `r`: room.
   protected abstract smallMessage(b: Uint8Array, s: number, e: number, t: boolean, r: number): void;
-  // The sink takes the message starting as a stream (`to`); `zip`: it is compressed.
-  protected abstract openStream(text: boolean, zip: boolean, to: MessageParts): void;
+  // Offers the message starting (`len` bytes in this frame) to the sink as a stream.
+  protected abstract offer(len: number): void;
   // A part of a streamed message's payload, unmasked; `last` ends the message.
   protected abstract streamPart(buf: Uint8Array, start: number, end: number, last: boolean): void;
   // Checks a part of a split text frame as it arrives; false when it is not UTF-8.
@@ -294,7 +286,7 @@ export abstract class FrameReader {
   #lengthKnown(len: number, pos: number): number {
     if (this.opcode < OP_CLOSE) {
       // A sink without `start` takes no streams: most, so nothing is offered to it.
-      if (this.sink.start !== undefined && this.opcode !== OP_CONTINUATION) this.#offer(len);
+      if (this.sink.start !== undefined && this.opcode !== OP_CONTINUATION) this.offer(len);
       const total = this.#msgSize + len;
       if (!(total <= this.msgLimit)) {
         return this.fail(this.stream !== null ? "stream-too-big" : "message-too-big");
@@ -307,14 +299,6 @@ export abstract class FrameReader {
     this.#key = 0;
     this.#state = MASK_KEY;
     return pos;
-  }
-
-  // The sink may take a message as a stream; a compressed one is inflated as it comes.
-  #offer(len: number): void {
-    const text = this.opcode === OP_TEXT, zip = this.compressed;
-    if (zip && !this.inflater!.streams) return;
-    const to = this.sink.start!(text, len, this.fin, zip);
-    if (to) this.openStream(text, zip, to);
   }
 
   #maskKey(buf: Uint8Array, pos: number, end: number): number {

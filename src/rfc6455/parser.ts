@@ -11,7 +11,6 @@
 import { readClose } from "./close_frame.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { MessageAssembler } from "./message.ts";
-import type { MessageParts } from "../core/transport.ts";
 import { StreamedParts } from "./stream.ts";
 import type { Inflater } from "./deflate/inflater.ts";
 import type { InflateStatus } from "./deflate/stream_inflate.ts";
@@ -104,8 +103,12 @@ export class FrameParser extends FrameReader {
     withdrawReply();
   }
 
-  // The sink takes this message as a stream; a compressed one is inflated as it comes.
-  protected override openStream(text: boolean, zip: boolean, to: MessageParts): void {
+  // The sink may take a message as a stream; a compressed one is inflated as it comes.
+  protected override offer(len: number): void {
+    const text = this.opcode === OP_TEXT, zip = this.compressed;
+    if (zip && !this.inflater!.streams) return;
+    const to = this.sink.start!(text, len, this.fin, zip);
+    if (!to) return;
     const stream = this.stream = new StreamedParts(this.opts.isUtf8);
     this.msgLimit = stream.begin(text, this.opts.limits, to);
     if (!zip) return;
