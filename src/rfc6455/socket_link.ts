@@ -116,12 +116,8 @@ export abstract class SocketLink {
     const outbox = this.outbox = new Outbox(this.socket, SocketLink.#outboxOptions);
     if (receiving === this) outbox.hold();
     const greeting = this.#greeting;
-    if (greeting !== null) {
-      // Held until the engine starts, so that it leaves in one write with the rest.
-      this.#greeting = null;
-      outbox.hold();
-      outbox.raw(greeting);
-    }
+    // Held until the engine starts, so that it leaves in one write with the rest.
+    if (greeting !== null) this.#greeting = null, outbox.hold(), outbox.raw(greeting);
     return outbox;
   }
 
