@@ -24,6 +24,7 @@ import { MAX_FAST_HEAD, parseUpgradeHead } from "./node_head_parser.ts";
 import { HeadQueue } from "./bun_listen_heads.ts";
 import { serveHttp1Socket } from "./http1_net.ts";
 import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
+import type { Http1Connection } from "./http1_connection.ts";
 import { type Fetch, handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
 
 interface BunListener {
@@ -43,13 +44,21 @@ interface BunListenApi {
 }
 
 const EMPTY = new Uint8Array(0);
+// How long a stopping server waits for its HTTP responses in flight.
+const STOP_GRACE_MS = 1000;
+
+// The HTTP/1.1 side of a server: its settings and its connections, for a graceful stop.
+interface HttpSide {
+  readonly settings: Http1Settings;
+  readonly open: Set<Http1Connection>;
+}
 
 // A connection's first chunk: a whole plain upgrade head goes to the engine; anything
 // else (a plain request, a head split across reads) to the HTTP/1.1 server.
 function firstChunk(
   upgrader: NodeUpgrader,
   fetch: Fetch,
-  http: Http1Settings,
+  http: HttpSide,
   socket: ListenSocket,
   chunk: Uint8Array,
 ): void {
@@ -57,7 +66,12 @@ function firstChunk(
   const end = Math.min(chunk.length, MAX_FAST_HEAD);
   const text = (chunk as Buffer).toString("latin1", 0, end);
   const head = parseUpgradeHead(text);
-  if (head === undefined) return serveHttp1Socket(socket, http).received(chunk);
+  if (head === undefined) {
+    const connection = serveHttp1Socket(socket, http.settings);
+    http.open.add(connection);
+    socket.once("close", () => http.open.delete(connection));
+    return connection.received(chunk);
+  }
   // What follows the head waits until the engine reads it.
   socket.pause();
   const { method, target, rawHeaders, fields } = head;
@@ -100,7 +114,7 @@ const LISTEN: ServerRuntime = {
     const heads = new HeadQueue(handshakeTimeoutMs);
     const upgrader = new NodeUpgrader(group);
     // Plain requests, and upgrades whose head did not come whole in the first chunk.
-    const http = resolveHttp1Options({
+    const settings = resolveHttp1Options({
       // Bound to the server's upgrader, so that `upgrade()` answers a plain request (426).
       handler: (request) => callBound(request, upgrader, onRequest),
       secure,
@@ -109,6 +123,7 @@ const LISTEN: ServerRuntime = {
       onUpgrade: ({ method, target, rawHeaders }, rest, socket) =>
         handleUpgrade(upgrader, onRequest, socket as Duplex, method, target, rawHeaders, rest),
     });
+    const http: HttpSide = { settings, open: new Set() };
     const listener = bunListen().listen({
       hostname: options.hostname,
       port,
@@ -136,9 +151,21 @@ const LISTEN: ServerRuntime = {
       port: listener.port,
       hostname: listener.hostname,
       raw: listener,
+      // As node:http's close: no new connections; idle HTTP ones end now, those answering
+      // a request (the one that asked for the shutdown, say) after their response; a
+      // second later whatever is left is closed.
       stop: () => {
-        listener.stop(true);
-        return Promise.resolve();
+        listener.stop(false);
+        for (const connection of http.open) connection.stop();
+        return new Promise<void>((resolve) => {
+          const started = Date.now();
+          const poll = setInterval(() => {
+            if (http.open.size > 0 && Date.now() - started < STOP_GRACE_MS) return;
+            clearInterval(poll);
+            listener.stop(true);
+            resolve();
+          }, 10);
+        });
       },
     });
   },

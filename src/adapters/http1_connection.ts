@@ -54,6 +54,9 @@ export class Http1Connection {
   #abort: AbortController | undefined;
   #continue: "none" | "pending" | "sent" = "none";
   #timerIdle = false;
+  #stopping = false;
+  // The request being answered: a stop before its response's head clears keepAlive.
+  #exchange: { method: string; minor: 0 | 1; keepAlive: boolean } | undefined;
 
   /**
    * Serves the socket from now on: its head timeout starts.
@@ -77,6 +80,16 @@ export class Http1Connection {
     if (this.#state === "done" || chunk.length === 0) return;
     this.#buffer = append(this.#buffer, chunk);
     this.#pump();
+  }
+
+  /**
+   * The server stops: a connection between requests ends now; one answering a request
+   * ends after that response, which says `Connection: close`.
+   */
+  stop(): void {
+    this.#stopping = true;
+    if (this.#exchange !== undefined) this.#exchange.keepAlive = false;
+    if (this.#state === "head" && !this.#responding && this.#buffer.length === 0) this.#finish();
   }
 
   /** The socket can take more bytes. */
@@ -175,7 +188,10 @@ export class Http1Connection {
     } catch {
       return this.#refuse(R.badRequestLine);
     }
-    void this.#respond(request, { method: head.method, minor: head.minor, keepAlive });
+    const exchange = { method: head.method, minor: head.minor, keepAlive };
+    if (this.#stopping) exchange.keepAlive = false;
+    this.#exchange = exchange;
+    void this.#respond(request, exchange);
   }
 
   #newReader(framing: Framing, keep: boolean): BodyReader {
@@ -231,13 +247,14 @@ export class Http1Connection {
 
   #responded(keepAlive: boolean): void {
     this.#responding = false;
+    this.#exchange = undefined;
     this.#sink = undefined;
     this.#abort = undefined;
     // A client that was never told to continue may or may not send its body: the next
     // request's start cannot be found (RFC 9110 section 10.1.1).
     if (this.#continue === "pending" && this.#state === "body") keepAlive = false;
     this.#continue = "none";
-    if (!keepAlive) return this.#finish();
+    if (!keepAlive || this.#stopping) return this.#finish();
     // What the handler left unread of the body is read and dropped.
     this.#reader?.drop();
     this.#wire.pause("queue", false);
