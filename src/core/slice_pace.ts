@@ -121,9 +121,16 @@ export class SlicePace {
       // the short side). The cap at most doubles from one slice to the next, so that a
       // turn whose aftermath hid within a timer's delay does not open the gates, and at
       // most quarters, so that one turn the scheduler stretched does not stall the sweep.
+      // Whatever the turns cost, a slice keeps the visits that fill a quarter of its budget:
+      // on a loop busy with other connections every turn looks like aftermath, and a sweep
+      // of one visit a turn would leave deadlines behind without bound.
       const perVisit = (this.#sliceTook + Math.max(0, gap - this.#quiet)) / visits;
       const fits = perVisit > 0 ? this.#holdMs / perVisit : Infinity;
-      this.#cap = Math.max(1, Math.floor(Math.min(Math.max(fits, visits / 4), visits * 2)));
+      const floor = this.#sliceTook > 0
+        ? (visits * this.#sliceMs * FIRST_SLICE_SHARE) / this.#sliceTook
+        : visits;
+      const cap = Math.min(Math.max(fits, visits / 4, floor), visits * 2);
+      this.#cap = Math.max(1, Math.floor(cap));
     }
     this.#visits = 0;
     this.#budgetMs = this.#sliceMs;

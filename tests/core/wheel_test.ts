@@ -151,6 +151,36 @@ describe("Wheel", () => {
   });
 });
 
+test("a loop busy with other work does not slow a sweep to a visit a turn", async () => {
+  // Every turn of the loop carries 8 ms of other connections' work: to the pace it looks
+  // like aftermath, yet each slice keeps a quarter of its budget's visits.
+  let visited = 0;
+  const wheel = new Wheel<number>(realClock, () => (visited++, spin(20)), {
+    intervalMs: 20,
+    defer: setImmediate,
+  });
+  let busy = true;
+  const load = () => {
+    spin(8000);
+    if (busy) setImmediate(load);
+  };
+  try {
+    // A calm sweep first: the pace learns what a quiet turn costs.
+    for (let i = 0; i < 200; i++) wheel.scheduleAt(i, performance.now() + 10);
+    while (visited < 200) await sleep(5);
+    setImmediate(load);
+    const started = performance.now();
+    for (let i = 0; i < 600; i++) wheel.scheduleAt(1000 + i, performance.now() + 10);
+    while (visited < 800 && performance.now() - started < 10_000) await sleep(5);
+    const took = performance.now() - started;
+    assert.equal(visited, 800);
+    // A visit a turn would take 600 turns of 8 ms: about 5 s.
+    assert.ok(took < 2500, `600 visits took ${took.toFixed(0)} ms on the busy loop`);
+  } finally {
+    busy = false;
+  }
+});
+
 describe("Heartbeat visits only the connections that fall due", () => {
   function openMany(count: number, timeout: number, clock: ManualClock) {
     settings.timeout = timeout;
