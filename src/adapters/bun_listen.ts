@@ -25,6 +25,7 @@ import { HeadQueue } from "./bun_listen_heads.ts";
 import { serveHttp1Socket } from "./http1_net.ts";
 import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
 import type { Http1Connection } from "./http1_connection.ts";
+import type { RequestHead } from "./http1_head.ts";
 import { type Fetch, handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
 
 interface BunListener {
@@ -47,10 +48,28 @@ const EMPTY = new Uint8Array(0);
 // How long a stopping server waits for its HTTP responses in flight.
 const STOP_GRACE_MS = 1000;
 
-// The HTTP/1.1 side of a server: its settings and its connections, for a graceful stop.
+// The HTTP/1.1 side of a server: its settings and its connections (until they close or
+// upgrade), for a graceful stop.
 interface HttpSide {
   readonly settings: Http1Settings;
-  readonly open: Set<Http1Connection>;
+  readonly open: Map<ListenSocket, Http1Connection>;
+}
+
+// As node:http's path refuses them (`refusalOf`): an upgrade needs HTTP/1.1 and no body.
+function upgradeRefusal({ minor, rawHeaders }: RequestHead): string | undefined {
+  if (minor === 0) {
+    return 'Unsupported HTTP version: a WebSocket upgrade needs HTTP/1.1 or later, got "HTTP/1.0"';
+  }
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase(), value = rawHeaders[i + 1];
+    if (name === "transfer-encoding") {
+      return `Invalid upgrade request: a GET upgrade has no body, got "Transfer-Encoding: ${value}"`;
+    }
+    if (name === "content-length" && Number(value) !== 0) {
+      return `Invalid upgrade request: a GET upgrade has no body, got "Content-Length: ${value}"`;
+    }
+  }
+  return undefined;
 }
 
 // A connection's first chunk: a whole plain upgrade head goes to the engine; anything
@@ -68,8 +87,8 @@ function firstChunk(
   const head = parseUpgradeHead(text);
   if (head === undefined) {
     const connection = serveHttp1Socket(socket, http.settings);
-    http.open.add(connection);
-    socket.once("close", () => http.open.delete(connection));
+    http.open.set(socket, connection);
+    socket.once("close", () => http.open.delete(socket));
     return connection.received(chunk);
   }
   // What follows the head waits until the engine reads it.
@@ -120,10 +139,23 @@ const LISTEN: ServerRuntime = {
       secure,
       headTimeoutMs: handshakeTimeoutMs,
       onError: (error) => reportError(error, "request"),
-      onUpgrade: ({ method, target, rawHeaders }, rest, socket) =>
-        handleUpgrade(upgrader, onRequest, socket as Duplex, method, target, rawHeaders, rest),
+      onUpgrade: (head, rest, socket) => {
+        http.open.delete(socket as ListenSocket);
+        const { method, target, rawHeaders } = head;
+        const refusal = upgradeRefusal(head);
+        handleUpgrade(
+          upgrader,
+          onRequest,
+          socket as Duplex,
+          method,
+          target,
+          rawHeaders,
+          rest,
+          refusal,
+        );
+      },
     });
-    const http: HttpSide = { settings, open: new Set() };
+    const http: HttpSide = { settings, open: new Map() };
     const listener = bunListen().listen({
       hostname: options.hostname,
       port,
@@ -156,7 +188,7 @@ const LISTEN: ServerRuntime = {
       // second later whatever is left is closed.
       stop: () => {
         listener.stop(false);
-        for (const connection of http.open) connection.stop();
+        for (const connection of http.open.values()) connection.stop();
         return new Promise<void>((resolve) => {
           const started = Date.now();
           const poll = setInterval(() => {

@@ -86,6 +86,8 @@ export function serveHttp1Socket(
     resume: () => void socket.resume(),
     detach: () => {
       for (const [event, listener] of listeners) socket.removeListener(event, listener);
+      // What comes next waits for the new owner, who resumes reading.
+      socket.pause();
       return socket;
     },
   }, http1Settings(options));

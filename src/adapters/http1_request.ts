@@ -142,6 +142,17 @@ export function headerValue(head: RequestHead, name: string): string | null {
   return null;
 }
 
+// Every field line of `name`, joined as one list; null when there is none.
+function headerList(head: RequestHead, name: string): string | null {
+  const raw = head.rawHeaders;
+  let list: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== name.length || raw[i].toLowerCase() !== name) continue;
+    list = list === null ? raw[i + 1] : `${list}, ${raw[i + 1]}`;
+  }
+  return list;
+}
+
 /**
  * Builds the request. A GET or HEAD request's body, which a web `Request` cannot hold,
  * is not passed on (the connection reads and drops it).
@@ -208,7 +219,8 @@ export interface RequestIntent {
  * ```
  */
 export function requestIntent(head: RequestHead): RequestIntent {
-  const connection = headerValue(head, "connection");
+  // One list across all its field lines (RFC 9110 section 5.3).
+  const connection = headerList(head, "connection");
   return {
     keepAlive: head.minor === 1
       ? !listsToken(connection, "close")

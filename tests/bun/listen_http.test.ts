@@ -123,3 +123,56 @@ test("an upgrade head split across reads is upgraded through the HTTP/1.1 server
   const frames = reply.slice(reply.indexOf("\r\n\r\n") + 4);
   expect(frames).toBe("\x81\x02hi\x88\x02\x03\xe8");
 });
+
+const SPLIT_HEAD = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+test("an upgrade through the HTTP/1.1 server is refused as on node:http: HTTP/1.0, or a body", async () => {
+  const old = await rawExchange([
+    SPLIT_HEAD.replace("HTTP/1.1", "HTTP/1.0").slice(0, 30),
+    SPLIT_HEAD.replace("HTTP/1.1", "HTTP/1.0").slice(30) + "\r\n",
+  ]);
+  expect(old).toStartWith("HTTP/1.1 400");
+  expect(old).toContain("HTTP/1.0");
+  const body = await rawExchange([
+    SPLIT_HEAD.slice(0, 30),
+    SPLIT_HEAD.slice(30) +
+    "Content-Length: 8\r\n\r\n" + String.fromCharCode(0x81, 0x82, 1, 2, 3, 4, 0x69, 0x6b),
+  ]);
+  expect(body).toStartWith("HTTP/1.1 400");
+  expect(body).toContain("Content-Length");
+});
+
+test("bytes sent before the 101 of an upgrade through the HTTP/1.1 server reach the engine", async () => {
+  const own = await serveListen({
+    port: 0,
+    hostname: "127.0.0.1",
+    onRequest: async (request) => {
+      await Bun.sleep(50); // the frame below arrives meanwhile
+      return Websocket.upgrade(request, {
+        onMessage: (ws, data, isText) => ws.write(data, isText),
+      });
+    },
+  });
+  try {
+    const frame = String.fromCharCode(0x81, 0x82, 1, 2, 3, 4, 0x68 ^ 1, 0x69 ^ 2);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(own.port, "127.0.0.1", async () => {
+        socket.write(Buffer.from(SPLIT_HEAD.slice(0, 30), "latin1"));
+        await Bun.sleep(20);
+        socket.write(Buffer.from(SPLIT_HEAD.slice(30) + "\r\n", "latin1"));
+        await Bun.sleep(20);
+        socket.write(Buffer.from(frame, "latin1"));
+      });
+      setTimeout(() => socket.destroy(), 600);
+      socket.on("data", (chunk) => chunks.push(chunk));
+      socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+      socket.on("error", reject);
+    });
+    expect(reply).toStartWith("HTTP/1.1 101");
+    expect(reply.slice(reply.indexOf("\r\n\r\n") + 4)).toBe("\x81\x02hi");
+  } finally {
+    await own.shutdown({ timeoutMs: 500 });
+  }
+});
