@@ -7,62 +7,10 @@
  * @module
  */
 
-import type { Refusal } from "../core/protocol/responses.ts";
+import { reasonPhrase, type Refusal } from "../core/protocol/responses.ts";
 
 export type { Refusal };
 export type { HeaderList } from "../core/protocol/handshake.ts";
-
-// Reason phrases (RFC 9110 section 15). Only informative, but "501 Error" misleads.
-const PHRASES: Readonly<Record<number, string>> = {
-  100: "Continue",
-  101: "Switching Protocols",
-  200: "OK",
-  201: "Created",
-  202: "Accepted",
-  204: "No Content",
-  206: "Partial Content",
-  301: "Moved Permanently",
-  302: "Found",
-  303: "See Other",
-  304: "Not Modified",
-  307: "Temporary Redirect",
-  308: "Permanent Redirect",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  409: "Conflict",
-  410: "Gone",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  417: "Expectation Failed",
-  426: "Upgrade Required",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-  505: "HTTP Version Not Supported",
-};
-
-/**
- * The reason phrase of a status, `"Unknown"` for one outside the table.
- *
- * @param status The HTTP status.
- * @returns Its phrase.
- * @example
- * ```ts
- * import { statusPhrase } from "./http1_refusals.ts";
- * statusPhrase(505); // "HTTP Version Not Supported"
- * ```
- */
-export function statusPhrase(status: number): string {
-  return PHRASES[status] ?? "Unknown";
-}
 
 const bad = (reason: string): Refusal => ({ status: 400, reason });
 
@@ -136,7 +84,7 @@ export const HTTP1_REFUSALS: {
  */
 export function refusalBytes(refusal: Refusal): Uint8Array {
   const body = refusal.reason;
-  let head = `HTTP/1.1 ${refusal.status} ${statusPhrase(refusal.status)}\r\n` +
+  let head = `HTTP/1.1 ${refusal.status} ${reasonPhrase(refusal.status, "Unknown")}\r\n` +
     `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
     `Content-Length: ${body.length}\r\n`;
   for (const [name, value] of refusal.headers ?? []) head += `${name}: ${value}\r\n`;

@@ -10,7 +10,8 @@
  * @module
  */
 
-import { latin1, statusPhrase } from "./http1_refusals.ts";
+import { latin1 } from "./http1_refusals.ts";
+import { reasonPhrase } from "../core/protocol/responses.ts";
 
 /**
  * Where a response goes: the connection's socket, with its backpressure.
@@ -135,7 +136,7 @@ export async function writeResponse(
   const { lines, length, close } = headLines(response);
   let keepAlive = exchange.keepAlive && !close;
   const status = `HTTP/1.1 ${response.status} ${
-    response.statusText || statusPhrase(response.status)
+    response.statusText || reasonPhrase(response.status, "Unknown")
   }\r\n`;
   const noBody = exchange.method === "HEAD" || response.status === 204 ||
     response.status === 304;

@@ -109,35 +109,60 @@ export const REFUSALS: {
   malformedHead: { status: 400, reason: "" },
 };
 
-// The reason phrases of the statuses wsx refuses with (RFC 9110 section 15). A phrase is
-// only informative, but "426 Error" misleads whoever reads it.
+// The reason phrases of the statuses wsx refuses with or its HTTP/1.1 server answers with
+// (RFC 9110 section 15). A phrase is only informative, but "426 Error" misleads whoever
+// reads it.
 const STATUS_TEXT: Readonly<Record<number, string>> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  417: "Expectation Failed",
   426: "Upgrade Required",
   429: "Too Many Requests",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
 };
 
 /**
- * The reason phrase of a status wsx refuses with, `"Error"` for any other.
+ * The reason phrase of a status, `fallback` for one outside wsx's table.
  *
  * @param status The HTTP status.
+ * @param fallback The phrase of any other status.
  * @returns Its reason phrase.
  * @example
  * ```ts
  * import { reasonPhrase } from "./responses.ts";
  * reasonPhrase(431); // "Request Header Fields Too Large"
+ * reasonPhrase(599, "Unknown"); // "Unknown"
  * ```
  */
-export function reasonPhrase(status: number): string {
-  return STATUS_TEXT[status] ?? "Error";
+export function reasonPhrase(status: number, fallback = "Error"): string {
+  return STATUS_TEXT[status] ?? fallback;
 }
 
 /**
