@@ -25,8 +25,8 @@ import { HeadQueue } from "./bun_listen_heads.ts";
 import { serveHttp1Socket } from "./http1_net.ts";
 import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
 import type { Http1Connection } from "./http1_connection.ts";
-import type { RequestHead } from "./http1_head.ts";
-import { type Fetch, handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
+import { type Fetch, handleUpgrade, NodeUpgrader, upgradeRefusal } from "./node_upgrade.ts";
+import { headerValue } from "./http1_request.ts";
 
 interface BunListener {
   readonly port: number;
@@ -53,23 +53,6 @@ const STOP_GRACE_MS = 1000;
 interface HttpSide {
   readonly settings: Http1Settings;
   readonly open: Map<ListenSocket, Http1Connection>;
-}
-
-// As node:http's path refuses them (`refusalOf`): an upgrade needs HTTP/1.1 and no body.
-function upgradeRefusal({ minor, rawHeaders }: RequestHead): string | undefined {
-  if (minor === 0) {
-    return 'Unsupported HTTP version: a WebSocket upgrade needs HTTP/1.1 or later, got "HTTP/1.0"';
-  }
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i].toLowerCase(), value = rawHeaders[i + 1];
-    if (name === "transfer-encoding") {
-      return `Invalid upgrade request: a GET upgrade has no body, got "Transfer-Encoding: ${value}"`;
-    }
-    if (name === "content-length" && Number(value) !== 0) {
-      return `Invalid upgrade request: a GET upgrade has no body, got "Content-Length: ${value}"`;
-    }
-  }
-  return undefined;
 }
 
 // A connection's first chunk: a whole plain upgrade head goes to the engine; anything
@@ -142,7 +125,12 @@ const LISTEN: ServerRuntime = {
       onUpgrade: (head, rest, socket) => {
         http.open.delete(socket as ListenSocket);
         const { method, target, rawHeaders } = head;
-        const refusal = upgradeRefusal(head);
+        // As node:http's path refuses them: an upgrade needs HTTP/1.1 and no body.
+        const refusal = upgradeRefusal(
+          head.minor === 0 ? "1.0" : undefined,
+          headerValue(head, "transfer-encoding") ?? undefined,
+          headerValue(head, "content-length") ?? undefined,
+        );
         handleUpgrade(
           upgrader,
           onRequest,

@@ -271,15 +271,40 @@ export function handleUpgrade(
  * ```
  */
 export function refusalOf(message: IncomingMessage): string | undefined {
-  const { httpVersionMajor: major, httpVersionMinor: minor } = message;
-  if (major < 1 || (major === 1 && minor < 1)) {
-    return `Unsupported HTTP version: a WebSocket upgrade needs HTTP/1.1 or later, got "HTTP/${message.httpVersion}"`;
+  const { httpVersionMajor: major, httpVersionMinor: minor, headers } = message;
+  return upgradeRefusal(
+    major > 1 || (major === 1 && minor >= 1) ? undefined : message.httpVersion,
+    headers["transfer-encoding"],
+    headers["content-length"],
+  );
+}
+
+/**
+ * The rule of {@linkcode refusalOf}, for a head any parser read (wsx's HTTP/1.1 server's
+ * too): why an upgrade request cannot become a WebSocket, if it cannot.
+ *
+ * @param olderVersion The request's HTTP version when it is older than 1.1 (`"1.0"`),
+ * else undefined.
+ * @param coding Its `Transfer-Encoding`, if any.
+ * @param length Its `Content-Length`, if any.
+ * @returns The reason, for a 400, or undefined.
+ * @example
+ * ```ts
+ * import { upgradeRefusal } from "./node_upgrade.ts";
+ * upgradeRefusal(undefined, undefined, "5"); // "Invalid upgrade request: ... Content-Length: 5"
+ * ```
+ */
+export function upgradeRefusal(
+  olderVersion: string | undefined,
+  coding: string | undefined,
+  length: string | undefined,
+): string | undefined {
+  if (olderVersion !== undefined) {
+    return `Unsupported HTTP version: a WebSocket upgrade needs HTTP/1.1 or later, got "HTTP/${olderVersion}"`;
   }
-  const coding = message.headers["transfer-encoding"];
   if (coding !== undefined) {
     return `Invalid upgrade request: a GET upgrade has no body, got "Transfer-Encoding: ${coding}"`;
   }
-  const length = message.headers["content-length"];
   if (length !== undefined && Number(length) !== 0) {
     return `Invalid upgrade request: a GET upgrade has no body, got "Content-Length: ${length}"`;
   }
