@@ -10,6 +10,7 @@
  */
 
 import { BodyReader } from "./http1_body_reader.ts";
+import { InputBuffer } from "./http1_buffer.ts";
 import { type Framing, requestFraming } from "./http1_framing.ts";
 import { HeadScanner, readHead, type RequestHead } from "./http1_head.ts";
 import { type Http1Settings, http1Settings } from "./http1_options.ts";
@@ -20,16 +21,11 @@ import { buildRequest, requestIntent, requestUrl } from "./http1_request.ts";
 import { type Exchange, type ResponseSink, writeResponse } from "./http1_response.ts";
 import { type Http1Socket, Wire } from "./http1_wire.ts";
 
-const EMPTY = new Uint8Array(0);
 const CONTINUE = latin1("HTTP/1.1 100 Continue\r\n\r\n");
 
-function append(buffer: Uint8Array, chunk: Uint8Array): Uint8Array {
-  // Copied: a runtime may reuse the memory of the chunks it hands out.
-  const out = new Uint8Array(buffer.length + chunk.length);
-  out.set(buffer);
-  out.set(chunk, buffer.length);
-  return out;
-}
+// What the connection's one deadline waits for: the next request while kept alive, a
+// head begun, a body, or nothing (a handler at work).
+type Wait = "idle" | "head" | "body" | "none";
 
 /**
  * Serves HTTP/1.1 on one socket.
@@ -44,7 +40,7 @@ function append(buffer: Uint8Array, chunk: Uint8Array): Uint8Array {
 export class Http1Connection {
   readonly #wire: Wire;
   readonly #settings: Http1Settings;
-  #buffer: Uint8Array = EMPTY;
+  readonly #buffer = new InputBuffer();
   #scanner = new HeadScanner();
   #state: "head" | "body" | "done" = "head";
   #peerEnded = false;
@@ -53,7 +49,7 @@ export class Http1Connection {
   #sink: { wrote: boolean } | undefined;
   #abort: AbortController | undefined;
   #continue: "none" | "pending" | "sent" = "none";
-  #timerIdle = false;
+  #waiting: Wait = "none";
   #stopping = false;
   // The request being answered: a stop before its response's head clears keepAlive.
   #exchange: { method: string; minor: 0 | 1; keepAlive: boolean } | undefined;
@@ -66,9 +62,9 @@ export class Http1Connection {
    * `resolveHttp1Options`, or here when given raw).
    */
   constructor(socket: Http1Socket, options: Http1Settings | Http1Options) {
-    this.#wire = new Wire(socket);
     this.#settings = http1Settings(options);
-    this.#arm(false);
+    this.#wire = new Wire(socket, this.#settings.timers);
+    this.#arm("head");
   }
 
   /**
@@ -78,7 +74,7 @@ export class Http1Connection {
    */
   received(chunk: Uint8Array): void {
     if (this.#state === "done" || chunk.length === 0) return;
-    this.#buffer = append(this.#buffer, chunk);
+    this.#buffer.push(chunk);
     this.#pump();
   }
 
@@ -103,7 +99,7 @@ export class Http1Connection {
     if (this.#state === "body") {
       this.#reader?.fail(new Error("Request body incomplete: the client ended the connection"));
       this.#reader = undefined;
-      this.#buffer = EMPTY;
+      this.#buffer.clear();
       this.#state = this.#responding ? "head" : "done";
       if (!this.#responding) return this.#finish();
     }
@@ -129,12 +125,13 @@ export class Http1Connection {
       }
       if (this.#responding) return this.#holdPipelined();
       if (this.#buffer.length === 0) return void (this.#peerEnded && this.#finish());
-      if (this.#timerIdle) this.#arm(false);
+      // The next head's first byte: from now on it has headTimeoutMs to arrive whole.
+      if (this.#waiting === "idle") this.#arm("head");
       const { maxHeadBytes, maxHeaders } = this.#settings;
-      const read = readHead(this.#buffer, this.#scanner, maxHeadBytes, maxHeaders);
+      const read = readHead(this.#buffer.bytes, this.#scanner, maxHeadBytes, maxHeaders);
       if (read === 0) return void (this.#peerEnded && this.#finish());
       if ("status" in read) return this.#refuse(read);
-      this.#buffer = this.#buffer.subarray(read.length);
+      this.#buffer.consume(read.length);
       this.#scanner.reset();
       this.#start(read.head);
     }
@@ -143,15 +140,18 @@ export class Http1Connection {
   // Returns whether the body is complete.
   #readBody(): boolean {
     const reader = this.#reader as BodyReader;
-    const used = reader.read(this.#buffer);
+    const used = reader.read(this.#buffer.bytes);
     if (typeof used !== "number") {
       this.#refuse(used);
       return false;
     }
-    this.#buffer = this.#buffer.subarray(used);
+    this.#buffer.consume(used);
     if (!reader.done) return false;
     this.#reader = undefined;
     this.#state = "head";
+    // Answered already (the handler did not wait for the body): the next request now.
+    if (this.#responding) this.#disarm();
+    else this.#arm(this.#buffer.length === 0 ? "idle" : "head");
     return true;
   }
 
@@ -162,7 +162,7 @@ export class Http1Connection {
   }
 
   #start(head: RequestHead): void {
-    this.#wire.clearTimer();
+    this.#disarm();
     const framing = requestFraming(head);
     if ("status" in framing) return this.#refuse(framing);
     const { keepAlive, expect, webSocket } = requestIntent(head);
@@ -176,6 +176,7 @@ export class Http1Connection {
     this.#reader = undefined;
     if (framing.kind !== "none") {
       this.#state = "body";
+      this.#arm("body");
       // A web Request holds no body for GET or HEAD: theirs is read and dropped.
       const keep = head.method !== "GET" && head.method !== "HEAD";
       this.#reader = this.#newReader(framing, keep);
@@ -255,18 +256,19 @@ export class Http1Connection {
     if (this.#continue === "pending" && this.#state === "body") keepAlive = false;
     this.#continue = "none";
     if (!keepAlive || this.#stopping) return this.#finish();
-    // What the handler left unread of the body is read and dropped.
+    // What the handler left unread of the body is read and dropped, within the body's
+    // time still.
     this.#reader?.drop();
     this.#wire.pause("queue", false);
-    if (this.#state === "head") this.#arm(this.#buffer.length === 0);
+    if (this.#state === "head") this.#arm(this.#buffer.length === 0 ? "idle" : "head");
     this.#pump();
   }
 
   #upgrade(head: RequestHead): void {
     this.#state = "done";
-    this.#wire.clearTimer();
-    const rest = this.#buffer;
-    this.#buffer = EMPTY;
+    this.#disarm();
+    const rest = this.#buffer.bytes;
+    this.#buffer.clear();
     const socket = this.#wire.detach();
     try {
       this.#settings.onUpgrade?.(head, rest, socket);
@@ -303,16 +305,33 @@ export class Http1Connection {
     this.#wire.destroy();
   }
 
-  #arm(idle: boolean): void {
-    this.#timerIdle = idle;
-    const { idleTimeoutMs, headTimeoutMs } = this.#settings;
-    this.#wire.timer(idle ? idleTimeoutMs : headTimeoutMs, () => this.#timedOut());
+  #arm(wait: Exclude<Wait, "none">): void {
+    this.#waiting = wait;
+    const { idleTimeoutMs, headTimeoutMs, bodyTimeoutMs } = this.#settings;
+    const ms = wait === "idle" ? idleTimeoutMs : wait === "head" ? headTimeoutMs : bodyTimeoutMs;
+    this.#wire.timer(ms, () => this.#timedOut(wait));
   }
 
-  #timedOut(): void {
+  #disarm(): void {
+    this.#waiting = "none";
+    this.#wire.clearTimer();
+  }
+
+  #timedOut(wait: Wait): void {
+    this.#waiting = "none";
+    if (wait === "body") {
+      if (this.#state !== "body") return;
+      this.#reader?.fail(new Error("Request body incomplete: it took longer than bodyTimeoutMs"));
+      this.#reader = undefined;
+      // Answered already (the rest of the body was being dropped): no 408 after that
+      // answer, the connection just ends.
+      if (!this.#responding) return this.#finish();
+      // Refused with 408, unless the response has begun: then cut.
+      return this.#refuse(R.bodyTimeout);
+    }
     if (this.#state !== "head" || this.#responding) return;
     // A head begun and not finished is told why; an idle connection just ends.
-    if (this.#buffer.length > 0 && !this.#timerIdle) this.#refuse(R.headTimeout);
+    if (this.#buffer.length > 0 && wait === "head") this.#refuse(R.headTimeout);
     else this.#finish();
   }
 }

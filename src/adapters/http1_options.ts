@@ -6,6 +6,7 @@
  */
 
 import type { RequestHead } from "./http1_head.ts";
+import { Http1Timers } from "./http1_timers.ts";
 
 /**
  * The handler of plain requests; its response is written back in order.
@@ -58,6 +59,14 @@ export interface Http1Options {
   readonly idleTimeoutMs?: number;
   /** How long a request head may take to arrive; longer is answered 408. @default {10000} */
   readonly headTimeoutMs?: number;
+  /**
+   * How long a request body may take to arrive, counted from the end of its head, as
+   * node:http's `requestTimeout` on wsx's Node.js path: a body not complete by then is
+   * answered 408, or cut if its response has begun, and the handler's read of it fails.
+   * The body is streamed to the handler, which may take it as slowly as it likes, but
+   * within this time. @default {300000}
+   */
+  readonly bodyTimeoutMs?: number;
 }
 
 /**
@@ -71,10 +80,11 @@ export interface Http1Options {
  */
 export type Http1Settings =
   & Required<Omit<Http1Options, "onUpgrade">>
-  & Pick<
-    Http1Options,
-    "onUpgrade"
-  >;
+  & Pick<Http1Options, "onUpgrade">
+  & {
+    /** The deadlines of the server's connections, on one wheel. */
+    readonly timers: Http1Timers;
+  };
 
 function positive(options: Http1Options, name: keyof Http1Options, fallback: number): number {
   const value = options[name] ?? fallback;
@@ -117,6 +127,9 @@ export function resolveHttp1Options(options: Http1Options): Http1Settings {
     maxHeaders: positive(options, "maxHeaders", 100),
     idleTimeoutMs: positive(options, "idleTimeoutMs", 5000),
     headTimeoutMs: positive(options, "headTimeoutMs", 10_000),
+    bodyTimeoutMs: positive(options, "bodyTimeoutMs", 300_000),
+    // One wheel per resolved settings, that is per server.
+    timers: new Http1Timers(),
   });
   RESOLVED.add(settings);
   return settings;

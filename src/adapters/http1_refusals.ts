@@ -44,6 +44,7 @@ export const HTTP1_REFUSALS: {
   readonly trailersTooLarge: Refusal;
   readonly expectationFailed: Refusal;
   readonly headTimeout: Refusal;
+  readonly bodyTimeout: Refusal;
   readonly handlerFailed: Refusal;
 } = {
   badRequestLine: bad("Bad Request: invalid request line"),
@@ -68,6 +69,7 @@ export const HTTP1_REFUSALS: {
   trailersTooLarge: { status: 431, reason: "Request Header Fields Too Large: trailers" },
   expectationFailed: { status: 417, reason: "Expectation Failed" },
   headTimeout: { status: 408, reason: "Request Timeout" },
+  bodyTimeout: { status: 408, reason: "Request Timeout: body" },
   handlerFailed: { status: 500, reason: "Internal Server Error" },
 };
 

@@ -1,11 +1,13 @@
 /**
  * The socket side of an HTTP/1.1 connection: the small socket interface a binding
  * provides (`node:net`, Bun's sockets), writes that wait for the socket to drain,
- * reading paused while any reason to pause holds, one timer, and the end of a
- * connection with a linger.
+ * reading paused while any reason to pause holds, one deadline (on the server's shared
+ * wheel, `http1_timers.ts`), and the end of a connection with a linger.
  *
  * @module
  */
+
+import { Deadline, type Http1Timers } from "./http1_timers.ts";
 
 /**
  * The socket a connection writes to; the binding feeds the connection's `received`,
@@ -60,12 +62,13 @@ export type PauseReason = "body" | "queue";
 const LINGER_MS = 10_000;
 
 /**
- * A socket with backpressure, pause reasons and one timer.
+ * A socket with backpressure, pause reasons and one deadline.
  *
  * @example
  * ```ts ignore
  * import { Wire } from "./http1_wire.ts";
- * const wire = new Wire(socket);
+ * import { Http1Timers } from "./http1_timers.ts";
+ * const wire = new Wire(socket, new Http1Timers());
  * await wire.write(new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n"));
  * ```
  */
@@ -76,15 +79,17 @@ export class Wire {
   #drains: (() => void)[] = [];
   #paused = new Set<PauseReason>();
   #reading = true;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #deadline: Deadline;
 
   /**
    * Wraps a socket.
    *
    * @param socket The socket.
+   * @param timers The server's wheel, which holds the connection's deadline.
    */
-  constructor(socket: Http1Socket) {
+  constructor(socket: Http1Socket, timers: Http1Timers) {
     this.#socket = socket;
+    this.#deadline = new Deadline(timers);
   }
 
   /** Whether the socket closed (or was destroyed). */
@@ -128,23 +133,19 @@ export class Wire {
   }
 
   /**
-   * Runs `fn` after `ms`, replacing the timer set before.
+   * Runs `fn` after `ms` (within a beat of the wheel after), replacing the timer set
+   * before.
    *
    * @param ms The delay.
    * @param fn What to run.
    */
   timer(ms: number, fn: () => void): void {
-    this.clearTimer();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      fn();
-    }, ms);
+    if (!this.#closed) this.#deadline.set(ms, fn);
   }
 
   /** Clears the timer. */
   clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadline.clear();
   }
 
   /**
@@ -169,7 +170,7 @@ export class Wire {
    * @returns What the socket's `detach` returned: the runtime's socket, for the new owner.
    */
   detach(): unknown {
-    this.clearTimer();
+    this.#deadline.stop();
     return this.#socket.detach?.();
   }
 
@@ -181,7 +182,7 @@ export class Wire {
   /** The socket closed: the timer stops, writers waiting go on. */
   closed(): void {
     this.#closed = true;
-    this.clearTimer();
+    this.#deadline.stop();
     this.drained();
   }
 }
