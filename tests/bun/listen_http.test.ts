@@ -13,6 +13,8 @@ import { setErrorReporter } from "../../src/core/report.ts";
 
 let server: WsxServer, base: string;
 const reported: unknown[] = [];
+// Holds the handler of `/hold` until resolved.
+let hold = Promise.withResolvers<void>();
 
 beforeAll(async () => {
   setErrorReporter((error) => void reported.push(error));
@@ -27,6 +29,10 @@ beforeAll(async () => {
         });
       }
       if (pathname === "/boom") throw new Error("boom");
+      if (pathname === "/hold") {
+        await hold.promise;
+        return new Response("held");
+      }
       if (request.method === "POST") {
         return new Response(`${request.method} ${pathname} ${await request.text()}`);
       }
@@ -176,3 +182,87 @@ test("bytes sent before the 101 of an upgrade through the HTTP/1.1 server reach 
     await own.shutdown({ timeoutMs: 500 });
   }
 });
+
+// Sends `text` on a raw connection in pieces of `size` bytes, one per turn of the event
+// loop, until the server answers or closes; gives back what it read.
+function trickle(text: string, size: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(server.port, "127.0.0.1", async () => {
+      socket.setNoDelay(true);
+      for (let at = 0; at < text.length && chunks.length === 0 && !socket.destroyed; at += size) {
+        socket.write(Buffer.from(text.slice(at, at + size), "latin1"));
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    socket.on("data", (chunk) => {
+      chunks.push(chunk);
+      socket.end();
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString("latin1"));
+    });
+    socket.on("error", reject);
+  });
+}
+
+test("a head trickled in 16-byte pieces is answered; past 16 KiB it is refused with 431", async () => {
+  const fields = (bytes: number) => `X-Pad: ${"p".repeat(bytes)}\r\n`;
+  const fits = await trickle(`GET /slow HTTP/1.1\r\nHost: x\r\n${fields(15_000)}\r\n`, 16);
+  expect(fits).toStartWith("HTTP/1.1 200");
+  expect(fits).toContain("hello /slow");
+  const over = await trickle(`GET /slow HTTP/1.1\r\nHost: x\r\n${fields(20_000)}\r\n`, 16);
+  expect(over).toStartWith("HTTP/1.1 431");
+});
+
+test("a huge upload the handler does not read holds the client back, then is dropped", async () => {
+  hold = Promise.withResolvers<void>();
+  const size = 64 * 1024 * 1024;
+  const socket = connect(server.port, "127.0.0.1");
+  let text = "";
+  socket.on("data", (chunk) => text += chunk.toString("latin1"));
+  await new Promise((r) => socket.once("connect", r));
+  socket.write(`POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+  const block = new Uint8Array(64 * 1024);
+  let sent = 0;
+  // Writes as fast as the socket takes them, until `stallMs` pass without a drain.
+  const sendUntilStalled = async (stallMs: number) => {
+    while (sent < size) {
+      sent += block.length;
+      if (socket.write(block)) continue;
+      const drained = await Promise.race([
+        new Promise((r) => socket.once("drain", () => r(true))),
+        Bun.sleep(stallMs).then(() => false),
+      ]);
+      if (!drained) return;
+    }
+  };
+  await sendUntilStalled(500);
+  // The server stopped reading: what was sent waits in the kernel's buffers.
+  expect(sent).toBeLessThan(size / 2);
+  hold.resolve();
+  await sendUntilStalled(5000);
+  expect(sent).toBe(size);
+  socket.write("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+  const until = Date.now() + 10_000;
+  while (!text.includes("hello /next") && Date.now() < until) await Bun.sleep(20);
+  socket.destroy();
+  expect(text).toStartWith("HTTP/1.1 200");
+  expect(text).toContain("held");
+  expect(text).toContain("hello /next");
+}, 20_000);
+
+test(
+  "a kept-alive connection left idle is closed after 5 s, as node:http's keepAliveTimeout",
+  async () => {
+    const started = Date.now();
+    const reply = await rawExchange(["GET /idle HTTP/1.1\r\nHost: x\r\n\r\n"], 8000);
+    const took = Date.now() - started;
+    expect(reply).toContain("hello /idle");
+    expect(took).toBeGreaterThanOrEqual(4900);
+    expect(took).toBeLessThan(7000);
+  },
+  10_000,
+);
