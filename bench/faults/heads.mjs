@@ -9,6 +9,7 @@
 //   HEADS_FLAGS=--trace-gc node bench/faults/heads.mjs node  # flags for the Node.js server
 //   HEADS_ROOTS=/work/main,. node bench/faults/heads.mjs node # two checkouts, interleaved
 //   node bench/faults/heads.mjs node node:net           # wsx, then the floor: bare node:net
+//   node bench/faults/heads.mjs bun:listen              # wsx on Bun.listen (serveListen)
 //
 // The server (heads_server.ts) runs on the named runtime with `transport: "engine"` and
 // `handshakeTimeoutMs` 2000; this process is the client: it opens HEADS (2,000) raw TCP
