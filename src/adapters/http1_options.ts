@@ -1,6 +1,9 @@
 /**
  * The options of wsx's HTTP/1.1 connections, resolved once: defaults, validation,
- * frozen.
+ * frozen. A request body has no size limit, as with node:http: it is streamed to the
+ * handler, and while the handler does not read, the socket is not read either (at most
+ * 64 KiB wait for it, `http1_request.ts`); what it leaves unread is read and dropped.
+ * Its time is bounded instead (`bodyTimeoutMs`).
  *
  * @module
  */
