@@ -45,6 +45,7 @@ import { awaitsFirstChunk, type FastUpgrade, takeUpgradesFirst } from "./node_fa
 import { bunAcceptor } from "./bun_accept.ts";
 import { watchListener } from "./node_listen_watch.ts";
 import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
+import { dropUnread } from "./node_body.ts";
 import {
   failed,
   type Fetch,
@@ -156,7 +157,7 @@ function listenOn(server: NetServer, port: number, hostname: string): Promise<Ad
 // requestTimeout, which counts the head too).
 const BODY_MS = 300_000;
 
-// Whether toRequest reads a body for the request (what node:http still has to receive).
+// Whether a body is still to be received for the request.
 function hasBody(message: IncomingMessage): boolean {
   return message.method !== "GET" && message.method !== "HEAD" && !message.complete;
 }
@@ -195,15 +196,25 @@ function engineServer(setup: ListenSetup): EngineServer {
   );
   server.on("request", async (message, out) => {
     const { socket } = message;
-    if (hasBody(message)) heads.readingBody(socket, BODY_MS);
-    else heads.done(socket);
-    // Keep-alive: the next request head must come in time too.
-    out.once("finish", () => heads.waiting(socket, true));
+    const body = hasBody(message);
+    if (body) {
+      heads.readingBody(socket, BODY_MS);
+      // The handler reads the body as it likes, within BODY_MS; a body that ends after
+      // the response leaves the keep-alive deadline in place.
+      message.once("end", () => out.writableFinished || heads.done(socket));
+    } else heads.done(socket);
+    out.once("finish", () => {
+      // What the handler left unread is dropped; the next request head must come in time.
+      dropUnread(message);
+      heads.waiting(socket, true);
+    });
     try {
-      const request = await toRequest(message, true);
-      heads.done(socket);
+      const request = toRequest(message, true);
       bindRequest(request, upgrader);
-      await writeResponse(await answer(onRequest, request), out);
+      const response = await answer(onRequest, request);
+      // A body late from here on cuts the connection: a 408 would land in this response.
+      if (body && !message.complete) heads.answering(socket);
+      await writeResponse(response, out);
     } catch (error) {
       reportError(error, "request");
       if (!out.headersSent) out.writeHead(400).end();

@@ -123,6 +123,16 @@ export class HeadTimeouts {
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
+  /**
+   * The response to a request whose body is still arriving begins: a body late from
+   * now on is cut without a 408, which would land inside that response.
+   *
+   * @param socket The request's socket.
+   */
+  answering(socket: Socket): void {
+    if (this.#waiting.has(socket)) this.#afterResponse.add(socket);
+  }
+
   /** The head (or the body) arrived, or the socket closed. */
   done(socket: Socket): void {
     this.#forgetLate(socket);

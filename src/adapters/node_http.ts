@@ -11,34 +11,33 @@ import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:ht
 import type { Duplex } from "node:stream";
 import { headersFrom } from "./node_headers.ts";
 import { isEncrypted } from "./node_request.ts";
+import { bodyStream } from "./node_body.ts";
 
 /**
- * A standard `Request` for a Node request; the body is read in full for methods that
- * carry one.
+ * A standard `Request` for a Node request. The body, for methods that carry one, is
+ * streamed as the handler reads it ({@linkcode bodyStream}): an upload is never held
+ * whole in memory.
  *
  * @param message Node's request.
- * @param withBody Whether to read the body (never for upgrades).
+ * @param withBody Whether it has a body to read (never for upgrades).
  * @returns The request.
  * @example
  * ```ts
  * import { toRequest } from "./node_http.ts";
  * ```
  */
-export async function toRequest(message: IncomingMessage, withBody: boolean): Promise<Request> {
+export function toRequest(message: IncomingMessage, withBody: boolean): Request {
   const host = message.headers.host ?? "localhost";
   const url = `${isEncrypted(message.socket) ? "https" : "http"}://${host}${message.url ?? "/"}`;
   const method = message.method ?? "GET";
-  let body: Uint8Array | undefined;
-  if (withBody && method !== "GET" && method !== "HEAD") {
-    const chunks: Buffer[] = [];
-    for await (const chunk of message) chunks.push(chunk as Buffer);
-    body = Buffer.concat(chunks);
-  }
+  const body = withBody && method !== "GET" && method !== "HEAD" ? bodyStream(message) : null;
   return new Request(url, {
     method,
     headers: headersFrom(message.rawHeaders),
-    body: body as BodyInit | undefined,
-  });
+    body,
+    // A stream body (undici requires the word; Deno and Bun accept it).
+    ...(body === null ? {} : { duplex: "half" }),
+  } as RequestInit);
 }
 
 /**

@@ -321,6 +321,9 @@ const lag = {
   },
 };
 
+// The handlers of /upload/hold waiting for /upload/release.
+const uploadGate = new Set<() => void>();
+
 function collectGarbage(): void {
   const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
   if (g.Bun) g.Bun.gc(true);
@@ -377,6 +380,20 @@ async function control(url: URL, request: Request): Promise<Response> {
       return json(lag.take());
     case "/caps":
       return json({ ...server.capabilities, transport: server.transport });
+    case "/upload/count": {
+      // Reads the body as a stream and counts its bytes.
+      let bytes = 0;
+      for await (const chunk of request.body ?? []) bytes += chunk.byteLength;
+      return json({ bytes });
+    }
+    case "/upload/hold":
+      // Answers without reading the body, once /upload/release is asked.
+      await new Promise<void>((resolve) => uploadGate.add(resolve));
+      return json({ unread: true });
+    case "/upload/release":
+      for (const resolve of uploadGate) resolve();
+      uploadGate.clear();
+      return json({ ok: true });
     case "/memory":
       // Resident set size after a full collection where the runtime offers one (the
       // harness starts Node.js and Deno with --expose-gc), for the tests that bound what
