@@ -27,6 +27,7 @@ import { type Http1Settings, resolveHttp1Options } from "./http1_options.ts";
 import type { Http1Connection } from "./http1_connection.ts";
 import { type Fetch, handleUpgrade, NodeUpgrader, upgradeRefusal } from "./node_upgrade.ts";
 import { headerValue } from "./http1_request.ts";
+import { keepHandshakeOutOfFtl } from "./bun_listen_tiers.ts";
 
 interface BunListener {
   readonly port: number;
@@ -144,27 +145,29 @@ const LISTEN: ServerRuntime = {
       },
     });
     const http: HttpSide = { settings, open: new Map() };
+    const handlers: BunSocketHandlers = {
+      ...HANDLERS,
+      open(raw) {
+        const socket = new ListenSocket(raw, secure);
+        raw.data = socket;
+        heads.waiting(socket);
+      },
+      // A connection's first chunk goes to the upgrade path, the rest to its socket: no
+      // listener to add and remove per connection, and no reference to the server in it.
+      data(raw, chunk) {
+        const socket = raw.data;
+        if (socket === undefined) return;
+        if (socket.awaitingHead) firstChunk(upgrader, onRequest, http, socket, chunk);
+        else socket.received(chunk);
+      },
+    };
+    keepHandshakeOutOfFtl([firstChunk, handlers.open]);
     const listener = bunListen().listen({
       hostname: options.hostname,
       port,
       reusePort,
       ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
-      socket: {
-        ...HANDLERS,
-        open(raw) {
-          const socket = new ListenSocket(raw, secure);
-          raw.data = socket;
-          heads.waiting(socket);
-        },
-        // A connection's first chunk goes to the upgrade path, the rest to its socket: no
-        // listener to add and remove per connection, and no reference to the server in it.
-        data(raw, chunk) {
-          const socket = raw.data;
-          if (socket === undefined) return;
-          if (socket.awaitingHead) firstChunk(upgrader, onRequest, http, socket, chunk);
-          else socket.received(chunk);
-        },
-      },
+      socket: handlers,
     });
     group.raw = listener;
     return Promise.resolve({

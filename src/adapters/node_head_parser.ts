@@ -96,10 +96,21 @@ function once(seen: string | null | undefined, value: string): string | undefine
   return seen === null ? value : undefined;
 }
 
-// The lower-case name of a field that matters here, or "". Names as clients spell them
-// (browsers, Node.js, ws) are matched as they are, one comparison after the length: no
-// lower-cased copy of each.
-function fieldName(name: string): string {
+/**
+ * The lower-case name of a field that matters to {@linkcode parseUpgradeHead}, or "".
+ * Names as clients spell them (browsers, Node.js, ws) are matched as they are, one
+ * comparison after the length: no lower-cased copy of each.
+ *
+ * @param name A field name as sent.
+ * @returns Its lower-case form when the parser reads it, else "".
+ * @example
+ * ```ts
+ * import { fieldName } from "./node_head_parser.ts";
+ * fieldName("Sec-WebSocket-Key"); // "sec-websocket-key"
+ * fieldName("Host"); // ""
+ * ```
+ */
+export function fieldName(name: string): string {
   switch (name.length) {
     case 7:
       return name === "Upgrade" ? "upgrade" : name.toLowerCase();

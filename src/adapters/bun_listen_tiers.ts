@@ -1,0 +1,108 @@
+/**
+ * Keeps the code a connection runs once, at its handshake, out of JavaScriptCore's top
+ * tier (FTL) when wsx's engine runs on `Bun.listen` (`bun_listen.ts`).
+ *
+ * Every function of the handshake path runs once per connection, so a server that
+ * accepts thousands of connections calls each of them thousands of times, and
+ * JavaScriptCore compiles them all again with FTL, its slowest compiler, on threads that
+ * share the CPU with the server while those connections open. That compile gains next to
+ * nothing on code run once per connection (the DFG tier below it stays), and costs more
+ * than the rest of wsx's JavaScript per handshake (bench/README.md, branch `listenhs`).
+ * Bun's `noFTL` (`bun:jsc`) marks a function's code as never to be compiled by FTL; the
+ * per-message path (reads, frames, writes) is not listed and keeps every tier.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { ConnectionDriver } from "../core/driver.ts";
+import { capture } from "../core/driver_state.ts";
+import { ServerGroup } from "../core/group.ts";
+import { Registry } from "../core/registry.ts";
+import { callBound, isUpgradedResponse, planUpgrade, upgrade } from "../core/upgrade.ts";
+import { deflateConfigOf } from "../core/deflate_options.ts";
+import { listsToken, sameLetters } from "../core/protocol/tokens.ts";
+import { isValidKey } from "../core/protocol/handshake.ts";
+import { validFieldValue } from "../core/protocol/responses.ts";
+import { agreeDeflate } from "../rfc6455/deflate/session.ts";
+import { acceptValue, buildAcceptResponse } from "../rfc6455/handshake.ts";
+import { configFor } from "../rfc6455/socket_config.ts";
+import { NodeWebSocket } from "../rfc6455/socket.ts";
+import { fieldName, parseUpgradeHead } from "./node_head_parser.ts";
+import { lazyEmptyResponse } from "./node_lazy.ts";
+import { SocketEvents } from "./bun_listen_events.ts";
+import { headFields, lazyRequest, requestUrl, takeUpgrade } from "./node_request.ts";
+import { handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
+import { ListenSocket } from "./bun_listen_socket.ts";
+import { HeadQueue } from "./bun_listen_heads.ts";
+
+// deno-lint-ignore ban-types
+type AnyFunction = Function;
+
+interface BunJsc {
+  noFTL(fn: AnyFunction): AnyFunction;
+}
+
+// The functions every handshake runs once, and only handshakes: nothing a message,
+// a write or a close runs (those keep FTL).
+const HANDSHAKE_PATH: readonly AnyFunction[] = [
+  ListenSocket,
+  SocketEvents.prototype.on,
+  HeadQueue.prototype.waiting,
+  parseUpgradeHead,
+  fieldName,
+  handleUpgrade,
+  requestUrl,
+  lazyRequest,
+  takeUpgrade,
+  headFields,
+  upgrade,
+  planUpgrade,
+  callBound,
+  NodeUpgrader.prototype.accept,
+  NodeUpgrader.prototype.checked,
+  isUpgradedResponse,
+  listsToken,
+  sameLetters,
+  isValidKey,
+  agreeDeflate,
+  deflateConfigOf,
+  acceptValue,
+  buildAcceptResponse,
+  validFieldValue,
+  lazyEmptyResponse,
+  ConnectionDriver,
+  capture,
+  ConnectionDriver.prototype.bind,
+  ConnectionDriver.prototype.open,
+  Registry.prototype.add,
+  ServerGroup.prototype.add,
+  NodeWebSocket,
+  configFor,
+  NodeWebSocket.prototype.greet,
+  NodeWebSocket.prototype.start,
+];
+
+let done = false;
+
+/**
+ * Marks the handshake path, and `more` (the listener's own handlers run once per
+ * connection), as never to be compiled by FTL. Once per process; does nothing where
+ * `bun:jsc` is missing.
+ *
+ * @param more Other functions run once per connection.
+ * @example
+ * ```ts
+ * import { keepHandshakeOutOfFtl } from "./bun_listen_tiers.ts";
+ * keepHandshakeOutOfFtl([]);
+ * ```
+ */
+export function keepHandshakeOutOfFtl(more: readonly AnyFunction[]): void {
+  if (done) return;
+  done = true;
+  const load = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  const jsc = load?.("bun:jsc") as BunJsc | undefined;
+  if (typeof jsc?.noFTL !== "function") return;
+  for (const fn of HANDSHAKE_PATH) jsc.noFTL(fn);
+  for (const fn of more) jsc.noFTL(fn);
+}
