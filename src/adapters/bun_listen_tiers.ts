@@ -19,6 +19,7 @@ import { ConnectionDriver } from "../core/driver.ts";
 import { capture } from "../core/driver_state.ts";
 import { ServerGroup } from "../core/group.ts";
 import { Registry } from "../core/registry.ts";
+import { Heartbeat } from "../core/heartbeat.ts";
 import { callBound, isUpgradedResponse, planUpgrade, upgrade } from "../core/upgrade.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
 import { listsToken, sameLetters } from "../core/protocol/tokens.ts";
@@ -31,13 +32,15 @@ import { NodeWebSocket } from "../rfc6455/socket.ts";
 import { fieldName, parseUpgradeHead } from "./node_head_parser.ts";
 import { lazyEmptyResponse } from "./node_lazy.ts";
 import { SocketEvents } from "./bun_listen_events.ts";
-import { headFields, lazyRequest, requestUrl, takeUpgrade } from "./node_request.ts";
+import { headFields, LazyRequest, lazyRequest, requestUrl, takeUpgrade } from "./node_request.ts";
 import { handleUpgrade, NodeUpgrader } from "./node_upgrade.ts";
 import { ListenSocket } from "./bun_listen_socket.ts";
 import { HeadQueue } from "./bun_listen_heads.ts";
 
 // deno-lint-ignore ban-types
 type AnyFunction = Function;
+
+type Methods = Record<string, AnyFunction>;
 
 interface BunJsc {
   noFTL(fn: AnyFunction): AnyFunction;
@@ -54,6 +57,11 @@ const HANDSHAKE_PATH: readonly AnyFunction[] = [
   handleUpgrade,
   requestUrl,
   lazyRequest,
+  LazyRequest,
+  LazyRequest.take,
+  LazyRequest.fields,
+  LazyRequest.mark,
+  LazyRequest.marked,
   takeUpgrade,
   headFields,
   upgrade,
@@ -75,12 +83,18 @@ const HANDSHAKE_PATH: readonly AnyFunction[] = [
   capture,
   ConnectionDriver.prototype.bind,
   ConnectionDriver.prototype.open,
+  (ConnectionDriver.prototype as unknown as Methods).startHeartbeat,
+  Heartbeat.prototype.pin,
   Registry.prototype.add,
   ServerGroup.prototype.add,
   NodeWebSocket,
   configFor,
   NodeWebSocket.prototype.greet,
   NodeWebSocket.prototype.start,
+  // The engine's own start (protected there).
+  (NodeWebSocket.prototype as unknown as Methods).listen,
+  (NodeWebSocket.prototype as unknown as Methods).release,
+  Object.getOwnPropertyDescriptor(ListenSocket.prototype, "allowHalfOpen")!.set!,
 ];
 
 let done = false;
@@ -104,5 +118,15 @@ export function keepHandshakeOutOfFtl(more: readonly AnyFunction[]): void {
   const jsc = load?.("bun:jsc") as BunJsc | undefined;
   if (typeof jsc?.noFTL !== "function") return;
   for (const fn of HANDSHAKE_PATH) jsc.noFTL(fn);
+  // The constructors a connection's objects run up their class chains.
+  for (const leaf of [ConnectionDriver, NodeWebSocket, ListenSocket]) {
+    for (
+      let c = Object.getPrototypeOf(leaf);
+      c !== Function.prototype;
+      c = Object.getPrototypeOf(c)
+    ) {
+      jsc.noFTL(c);
+    }
+  }
   for (const fn of more) jsc.noFTL(fn);
 }

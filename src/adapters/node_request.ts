@@ -57,7 +57,17 @@ export interface PendingUpgrade {
 
 const UPGRADED: unique symbol = Symbol("wsx.node.upgraded");
 
-class LazyRequest {
+/**
+ * The request an upgrade's handler gets (made by {@linkcode lazyRequest}): the method,
+ * the URL and the raw header list, with `Headers` and a full `Request` made only when
+ * read. Exported for `bun_listen_tiers.ts`, which tells Bun how to compile it.
+ *
+ * @example
+ * ```ts
+ * import { LazyRequest } from "./node_request.ts";
+ * ```
+ */
+export class LazyRequest {
   readonly #method: string;
   readonly #url: string;
   readonly #rawHeaders: readonly string[];
