@@ -55,8 +55,10 @@ export class HeadQueue {
     this.#deadlines.push(Date.now() + this.#timeoutMs);
     // Stopped by a sweep that finds the queue empty, not when a head arrives: a server
     // taking one connection at a time would start and stop it for each.
-    this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS);
-    (this.#timer as { unref?(): void }).unref?.();
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#sweep(), SWEEP_MS);
+      (this.#timer as { unref?(): void }).unref?.();
+    }
   }
 
   #sweep(): void {

@@ -20,9 +20,8 @@ import { capture } from "../core/driver_state.ts";
 import { ServerGroup } from "../core/group.ts";
 import { Registry } from "../core/registry.ts";
 import { Heartbeat } from "../core/heartbeat.ts";
-import { callBound, isUpgradedResponse, planUpgrade, upgrade } from "../core/upgrade.ts";
+import { isUpgradedResponse, planUpgrade, upgrade } from "../core/upgrade.ts";
 import { deflateConfigOf } from "../core/deflate_options.ts";
-import { listsToken, sameLetters } from "../core/protocol/tokens.ts";
 import { isValidKey } from "../core/protocol/handshake.ts";
 import { validFieldValue } from "../core/protocol/responses.ts";
 import { agreeDeflate } from "../rfc6455/deflate/session.ts";
@@ -46,8 +45,9 @@ interface BunJsc {
   noFTL(fn: AnyFunction): AnyFunction;
 }
 
-// The functions every handshake runs once, and only handshakes: nothing a message,
-// a write or a close runs (those keep FTL).
+// The functions every handshake runs once, and only handshakes: nothing a message, a
+// write, a close or a plain HTTP request runs (those keep FTL; `listsToken`, which the
+// head parser calls, also reads every plain request's `Connection`).
 const HANDSHAKE_PATH: readonly AnyFunction[] = [
   ListenSocket,
   SocketEvents.prototype.on,
@@ -66,12 +66,9 @@ const HANDSHAKE_PATH: readonly AnyFunction[] = [
   headFields,
   upgrade,
   planUpgrade,
-  callBound,
   NodeUpgrader.prototype.accept,
   NodeUpgrader.prototype.checked,
   isUpgradedResponse,
-  listsToken,
-  sameLetters,
   isValidKey,
   agreeDeflate,
   deflateConfigOf,

@@ -142,22 +142,9 @@ export function listsToken(value: string | null, token: string): boolean {
   return false;
 }
 
-/**
- * Whether `value[at, at + token.length)` is `token` (lower case) in any case: ASCII
- * letters folded. Header values arrive as Latin-1, where no other character lower-cases
- * to ASCII.
- *
- * @param value The text.
- * @param at Where the comparison starts in it.
- * @param token The token, in lower case.
- * @returns Whether they match.
- * @example
- * ```ts
- * import { sameLetters } from "./tokens.ts";
- * sameLetters("keep-alive, Upgrade", 12, "upgrade"); // true
- * ```
- */
-export function sameLetters(value: string, at: number, token: string): boolean {
+// Whether value[at, at + token.length) is `token` (lower case) in any case: ASCII letters
+// folded. Header values arrive as Latin-1, where no other character lower-cases to ASCII.
+function sameLetters(value: string, at: number, token: string): boolean {
   for (let k = 0; k < token.length; k++) {
     const c = value.charCodeAt(at + k);
     if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== token.charCodeAt(k)) return false;
