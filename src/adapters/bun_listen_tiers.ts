@@ -96,6 +96,18 @@ const HANDSHAKE_PATH: readonly AnyFunction[] = [
 
 let done = false;
 
+// `bun:jsc`, loaded without an import statement, which no other runtime could resolve.
+function bunJsc(): BunJsc | undefined {
+  const runtime = process as { getBuiltinModule?(id: string): unknown };
+  try {
+    const jsc = runtime.getBuiltinModule?.("bun:jsc") as Partial<BunJsc> | undefined;
+    return typeof jsc?.noFTL === "function" ? jsc as BunJsc : undefined;
+  } catch {
+    // A Bun without `bun:jsc`: every tier stays, as before.
+    return undefined;
+  }
+}
+
 /**
  * Marks the handshake path, and `more` (the listener's own handlers run once per
  * connection), as never to be compiled by FTL. Once per process; does nothing where
@@ -111,9 +123,8 @@ let done = false;
 export function keepHandshakeOutOfFtl(more: readonly AnyFunction[]): void {
   if (done) return;
   done = true;
-  const load = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  const jsc = load?.("bun:jsc") as BunJsc | undefined;
-  if (typeof jsc?.noFTL !== "function") return;
+  const jsc = bunJsc();
+  if (jsc === undefined) return;
   for (const fn of HANDSHAKE_PATH) jsc.noFTL(fn);
   // The constructors a connection's objects run up their class chains.
   for (const leaf of [ConnectionDriver, NodeWebSocket, ListenSocket]) {
