@@ -202,3 +202,32 @@ test("late heads are cut with a 408 while a connection whose head came in time s
     await own.shutdown({ timeoutMs: 500 });
   }
 });
+
+test(
+  "thousands of handshakes in a row, past the JIT's tiers, each get their own answer",
+  async () => {
+    // A server's handshake path is compiled as it warms (and kept out of FTL on Bun.listen,
+    // bun_listen_tiers.ts): valid and refused heads alike keep their answers throughout.
+    const keys = Array.from({ length: 2400 }, (_, i) => btoa(`key ${String(i).padStart(12, "0")}`));
+    for (let at = 0; at < keys.length; at += 48) {
+      const batch = keys.slice(at, at + 48);
+      const replies = await Promise.all(batch.map((key, i) =>
+        // Every sixth head offers a protocol that is not a token: a 400.
+        answer(
+          head("/", {
+            "Sec-WebSocket-Key": key,
+            ...(i % 6 === 5 && { "Sec-WebSocket-Protocol": "a b" }),
+          }),
+        )
+      ));
+      replies.forEach((reply, i) => {
+        if (i % 6 === 5) return expect(reply).toStartWith("HTTP/1.1 400 ");
+        const accept = new Bun.CryptoHasher("sha1")
+          .update(batch[i] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+        expect(reply).toStartWith("HTTP/1.1 101 ");
+        expect(reply).toContain(`Sec-WebSocket-Accept: ${accept}\r\n`);
+      });
+    }
+  },
+  60_000,
+);
