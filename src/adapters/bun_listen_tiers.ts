@@ -6,8 +6,9 @@
  * accepts thousands of connections calls each of them thousands of times, and
  * JavaScriptCore compiles them all again with FTL, its slowest compiler, on threads that
  * share the CPU with the server while those connections open. That compile gains next to
- * nothing on code run once per connection (the DFG tier below it stays), and costs more
- * than the rest of wsx's JavaScript per handshake (bench/README.md, branch `listenhs`).
+ * nothing on code run once per connection (the DFG tier below it stays), and cost a
+ * fresh server about as much CPU per handshake as the rest of wsx's JavaScript
+ * (bench/README.md, section `listenhs`).
  * Bun's `noFTL` (`bun:jsc`) marks a function's code as never to be compiled by FTL; the
  * per-message path (reads, frames, writes) is not listed and keeps every tier.
  *
@@ -45,9 +46,9 @@ interface BunJsc {
   noFTL(fn: AnyFunction): AnyFunction;
 }
 
-// The functions every handshake runs once, and only handshakes: nothing a message, a
-// write, a close or a plain HTTP request runs (those keep FTL; `listsToken`, which the
-// head parser calls, also reads every plain request's `Connection`).
+// The functions a connection runs once, at its handshake: nothing a message, a write, a
+// close or each plain HTTP request runs (those keep FTL; `listsToken`, which the head
+// parser calls, also reads every plain request's `Connection`).
 const HANDSHAKE_PATH: readonly AnyFunction[] = [
   ListenSocket,
   SocketEvents.prototype.on,
@@ -125,16 +126,15 @@ export function keepHandshakeOutOfFtl(more: readonly AnyFunction[]): void {
   done = true;
   const jsc = bunJsc();
   if (jsc === undefined) return;
-  for (const fn of HANDSHAKE_PATH) jsc.noFTL(fn);
-  // The constructors a connection's objects run up their class chains.
+  // The constructors a connection's objects run up their class chains, too.
+  const chains: AnyFunction[] = [];
   for (const leaf of [ConnectionDriver, NodeWebSocket, ListenSocket]) {
-    for (
-      let c = Object.getPrototypeOf(leaf);
-      c !== Function.prototype;
-      c = Object.getPrototypeOf(c)
-    ) {
-      jsc.noFTL(c);
-    }
+    let c = Object.getPrototypeOf(leaf);
+    for (; c !== Function.prototype; c = Object.getPrototypeOf(c)) chains.push(c);
   }
-  for (const fn of more) jsc.noFTL(fn);
+  try {
+    for (const fn of [...HANDSHAKE_PATH, ...chains, ...more]) jsc.noFTL(fn);
+  } catch {
+    // A hint only: a Bun whose noFTL refuses one of them serves as it would without.
+  }
 }
