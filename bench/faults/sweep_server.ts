@@ -2,7 +2,8 @@
  * The server of `sweeps.mjs`: wsx's `serve()` on the runtime this runs on (Node.js, Deno
  * or Bun), with the transport `SWEEP_TRANSPORT` names (the runtime's default when unset),
  * loaded from the checkout named by `SWEEP_ROOT` (so that one runner measures two
- * versions), with a probe of its own event loop. A text frame `close` closes the
+ * versions), with a probe of its own event loop; `SWEEP_TRANSPORT=listen` on Bun serves
+ * with `serveListen()` (the engine on Bun.listen). A text frame `close` closes the
  * connection (1000), any other frame is dropped. Lines on stdin: `settings {json}`
  * (`configure`), `lag` (prints what the probe saw since the last `lag` and starts over).
  * `SWEEP_SERVER=net` runs the floor instead (sweep_floor.ts).
@@ -14,11 +15,15 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { PerformanceObserver } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { mainThread } from "./thread_clock.ts";
+import { nowAndWait } from "./thread_clock.ts";
 
 const root = pathToFileURL(`${process.env.SWEEP_ROOT ?? process.cwd()}/`);
+// `SWEEP_TRACE=1`: what ran in each long hold (sweep_trace.ts), wrapped before wsx loads.
+const trace = process.env.SWEEP_TRACE ? await import("./sweep_trace.ts") : undefined;
+trace?.traceRuntime();
 const wsx = await import(new URL("mod.ts", root).href);
 const { serve, detectRuntime } = await import(new URL("src/serve.ts", root).href);
+if (trace) trace.tracePace((await import(new URL("src/core/slice_pace.ts", root).href)).SlicePace);
 
 // V8's collections on the main thread (Node.js's perf_hooks; Deno and Bun report none),
 // with their kind (`detail.kind`: 1 minor, 2 major, 4 incremental marking, 8 weak
@@ -59,14 +64,20 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-const waitMs = () => mainThread().wait;
 let holds: { start: number; end: number; held: number; at: number }[] = [];
-const probe = { processBlock: 0, last: performance.now(), lastCpu: cpuMs(), lastWait: waitMs() };
+const first = nowAndWait();
+const probe = { processBlock: 0, last: first.now, lastCpu: cpuMs(), lastWait: first.wait };
 setInterval(() => {
-  const now = performance.now(), cpu = cpuMs(), wait = waitMs();
+  // The time and the wait read together (thread_clock.ts), the process's CPU after.
+  const { now, wait } = nowAndWait();
+  const cpu = cpuMs();
   const held = now - probe.last - 1 - (wait - probe.lastWait);
   if (held > 2 && holds.length < 10_000) {
     holds.push({ start: probe.last, end: now, held, at: Date.now() });
+  }
+  if (trace) {
+    if (held > trace.threshold) trace.explain(probe.last, now, held, cpu - probe.lastCpu);
+    trace.forget();
   }
   probe.processBlock = Math.max(probe.processBlock, cpu - probe.lastCpu);
   probe.last = now;
@@ -104,10 +115,15 @@ async function start(): Promise<Started> {
     const { systemClock } = await import(new URL("src/core/clock.ts", root).href);
     return await serveFloor({ Wheel, systemClock });
   }
-  const server = await serve({
+  // `listen`: the engine on Bun.listen and wsx's HTTP/1.1 server (bun_listen.ts).
+  const listen = process.env.SWEEP_TRANSPORT === "listen";
+  const serveWith = listen
+    ? (await import(new URL("src/adapters/bun_listen.ts", root).href)).serveListen
+    : serve;
+  const server = await serveWith({
     port: 0,
     hostname: "127.0.0.1",
-    transport: process.env.SWEEP_TRANSPORT || undefined,
+    transport: listen ? undefined : process.env.SWEEP_TRANSPORT || undefined,
     onRequest: (req: Request) =>
       wsx.Websocket.upgrade(req, {
         onMessage: (ws: { close(code: number, reason: string): void }, data: unknown) => {

@@ -7,7 +7,10 @@
 //   SWEEP_RUNTIMES=node,deno,deno:native,bun,bun:engine  runtimes and transports (default
 //     node; `name:transport` picks the transport, the runtime's default otherwise;
 //     `node:net`, `deno:net`, `bun:net`: the floor, sweep_floor.ts, a bare node:net
-//     server pinging and cutting on wsx's own wheels)
+//     server pinging and cutting on wsx's own wheels; `bun:listen`: the engine on
+//     Bun.listen, `serveListen()`)
+//   SWEEP_TRACE=1       the server writes a `trace` line to stderr for each hold over
+//     SWEEP_TRACE_MS (4): what ran in it, measured in the server (sweep_trace.ts)
 //   SWEEP_RUNS=3        runs of each, interleaved
 //   SWEEP_ONLY=heartbeat|closes   one scenario
 //   SWEEP_NODE_ARGS="--cpu-prof"  more flags for a Node.js server (say, --trace-gc)

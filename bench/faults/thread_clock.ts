@@ -38,3 +38,31 @@ export function mainThread(): { cpu: number; wait: number } {
   }
   return { cpu: cpu / 1e6, wait: wait / 1e6 };
 }
+
+/**
+ * The time (`performance.now()`) and the main thread's run delay read together: the
+ * delay is read before and after the time, again until both reads agree, so that no
+ * wait for a core falls between them. A probe that read the time and then the delay
+ * (after another syscall, `getrusage`, whose return is where the kernel preempts a
+ * thread woken work wants off the core) counted a preemption there as a hold of its
+ * interval and its wait in the next interval: 5-10 ms "holds" on a busy machine with
+ * no wait in them (seen on Bun by `perf sched`-style tracing; bench/README "bunhb").
+ *
+ * @returns The time and the run delay, in ms.
+ * @example
+ * ```ts
+ * import { nowAndWait } from "./thread_clock.ts";
+ * const { now, wait } = nowAndWait();
+ * console.log(now, wait);
+ * ```
+ */
+export function nowAndWait(): { now: number; wait: number } {
+  let wait = mainThread().wait;
+  for (let i = 0; i < 4; i++) {
+    const now = performance.now();
+    const after = mainThread().wait;
+    if (after === wait) return { now, wait };
+    wait = after;
+  }
+  return { now: performance.now(), wait };
+}
