@@ -35,7 +35,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { mainThread } from "./thread_clock.ts";
+import { mainThread, nowAndWait } from "./thread_clock.ts";
 import { handshakeAnswer, unmask } from "./raw_ws.ts";
 
 const HANDSHAKE_MS = Number(process.env.HEADS_HANDSHAKE_MS ?? 2000);
@@ -144,13 +144,16 @@ const probe = {
   lastProcess: processCpu(),
   takenCpu: mainThread().cpu,
   gaps: [] as Gap[],
+  lastWait: nowAndWait().wait,
   tick(): void {
-    const now = performance.now(), thread = mainThread(), cpu = processCpu();
+    // The time and the wait read together (thread_clock.ts nowAndWait).
+    const { now, wait } = nowAndWait();
+    const thread = mainThread(), cpu = processCpu();
     const gap = {
       at: this.last - this.since,
       gapMs: now - this.last - 1,
       cpuMs: thread.cpu - this.lastThread.cpu,
-      waitMs: thread.wait - this.lastThread.wait,
+      waitMs: wait - this.lastWait,
       gcMs: 0,
       processMs: cpu - this.lastProcess,
       end: now,
@@ -158,6 +161,7 @@ const probe = {
     if (gap.gapMs > 2 || gap.cpuMs > 2 || gap.processMs > 2) this.gaps.push(gap);
     this.last = now;
     this.lastThread = thread;
+    this.lastWait = wait;
     this.lastProcess = cpu;
   },
   take(): Record<string, unknown> {

@@ -144,6 +144,7 @@ createInterface({ input: process.stdin }).on("line", (line: string) => {
       { open: server.stats.open, pingTimeouts: server.stats.pingTimeouts };
     // On a line of its own: V8's --trace-gc writes to the same stdout, by parts.
     const { timeOrigin } = performance;
+    trace?.summary();
     console.log(`\nlag ${JSON.stringify({ ...take(), stats, timeOrigin })}`);
   }
 });

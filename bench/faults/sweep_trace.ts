@@ -7,6 +7,8 @@
  * - `Duplex.prototype.write` and `destroy` (the engine's sockets on every runtime), and
  *   `EventEmitter.prototype.emit` by event name (the sockets' `close`, `end`, `data`...);
  * - the callbacks of `setImmediate` (the wheels' turns between slices on Node.js and Bun).
+ * Each slice that pauses and the turn after it are also timed less the waits for a core
+ * (`nowAndWait`), and `lag` writes their longest as a `slices` line ({@linkcode summary}).
  * The probe calls {@linkcode explain} for each hold over `SWEEP_TRACE_MS` (4 ms): it
  * writes one `trace` line to stderr at once (`writeSync`, so that it lands in order
  * among Bun's `BUN_JSC_logGC=1` lines: a collection logged just before a trace line
@@ -19,6 +21,7 @@ import { writeSync } from "node:fs";
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
 import process from "node:process";
+import { nowAndWait } from "./thread_clock.ts";
 
 type Span = [kind: string, start: number, end: number, count: number];
 let spans: Span[] = [];
@@ -71,15 +74,33 @@ export function tracePace(SlicePace: { prototype: object }): void {
       // A sweep that ended in its last slice never paused: that slice ends at its last visit.
       const last = open.get(this);
       if (last !== undefined) close(this, last.last);
+      const at = nowAndWait();
+      const before = paused.get(this);
+      if (before !== undefined) {
+        // The loop's turn between two slices, less its waits for a core: the aftermath.
+        const turn = at.now - before.now - (at.wait - before.wait);
+        stats.maxTurnMs = Math.max(stats.maxTurnMs, turn);
+        stats.maxHoldMs = Math.max(stats.maxHoldMs, before.ms + turn);
+        paused.delete(this);
+      }
       const result = fn.apply(this, args);
-      open.set(this, { start: now(), visits: 0, last: now() });
+      open.set(this, { start: now(), wait: at.wait, visits: 0, last: now() });
       return result;
     };
   const { begin, resume, pause, visited } = p;
   p.begin = start(begin);
   p.resume = start(resume);
   p.pause = function (this: object, ...args: unknown[]) {
+    const slice = open.get(this);
     close(this, now());
+    if (slice !== undefined) {
+      const at = nowAndWait();
+      const ms = at.now - slice.start - (at.wait - slice.wait);
+      paused.set(this, { ...at, ms });
+      stats.slices++;
+      stats.visits += slice.visits;
+      stats.maxSliceMs = Math.max(stats.maxSliceMs, ms);
+    }
     return pause.apply(this, args);
   };
   p.visited = function (this: object, ...args: unknown[]) {
@@ -90,7 +111,20 @@ export function tracePace(SlicePace: { prototype: object }): void {
 }
 // The slices under way, by pace: one that ends a sweep never pauses, so it is counted up
 // to its last visit.
-const open = new Map<object, { start: number; visits: number; last: number }>();
+const open = new Map<object, { start: number; wait: number; visits: number; last: number }>();
+// Paused slices: when, the run delay then, and the slice's own time less its waits.
+const paused = new Map<object, { now: number; wait: number; ms: number }>();
+// Since the last `summary`: slices that paused, their visits, the longest slice, the
+// longest turn after one, the longest slice and turn together (the pace's `holdMs`).
+const fresh = () => ({ slices: 0, visits: 0, maxSliceMs: 0, maxTurnMs: 0, maxHoldMs: 0 });
+let stats = fresh();
+
+/** Writes a `slices` line to stderr (what the wheels' slices took since the last one). */
+export function summary(): void {
+  const line = Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, r(v)]));
+  writeSync(2, `slices ${JSON.stringify(line)}\n`);
+  stats = fresh();
+}
 
 /**
  * Reports a hold: the spans within [from, to] by kind (ms, count), the slices one by
