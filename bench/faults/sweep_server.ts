@@ -68,6 +68,8 @@ let holds: { start: number; end: number; held: number; at: number }[] = [];
 const first = nowAndWait();
 const probe = { processBlock: 0, last: first.now, lastCpu: cpuMs(), lastWait: first.wait };
 setInterval(() => {
+  // SWEEP_TRACE: the hold by the earlier read order too, to count the holds it made up.
+  const old = trace?.oldOrder(cpuMs) ?? 0;
   // The time and the wait read together (thread_clock.ts), the process's CPU after.
   const { now, wait } = nowAndWait();
   const cpu = cpuMs();
@@ -78,6 +80,7 @@ setInterval(() => {
   if (trace) {
     if (held > trace.threshold) trace.explain(probe.last, now, held, cpu - probe.lastCpu);
     trace.forget();
+    trace.compare(old, held);
   }
   probe.processBlock = Math.max(probe.processBlock, cpu - probe.lastCpu);
   probe.last = now;

@@ -21,7 +21,7 @@ import { writeSync } from "node:fs";
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
 import process from "node:process";
-import { nowAndWait } from "./thread_clock.ts";
+import { mainThread, nowAndWait } from "./thread_clock.ts";
 
 type Span = [kind: string, start: number, end: number, count: number];
 let spans: Span[] = [];
@@ -39,7 +39,11 @@ function timed<A extends unknown[], R>(
     try {
       return fn.apply(this, args);
     } finally {
-      spans.push([name, start, now(), 1]);
+      const end = now();
+      spans.push([name, start, end, 1]);
+      const total = totals[name] ??= [0, 0];
+      total[0] += end - start;
+      total[1]++;
     }
   };
 }
@@ -116,14 +120,35 @@ const open = new Map<object, { start: number; wait: number; visits: number; last
 const paused = new Map<object, { now: number; wait: number; ms: number }>();
 // Since the last `summary`: slices that paused, their visits, the longest slice, the
 // longest turn after one, the longest slice and turn together (the pace's `holdMs`).
-const fresh = () => ({ slices: 0, visits: 0, maxSliceMs: 0, maxTurnMs: 0, maxHoldMs: 0 });
+// Also the probe's holds as read now (`heldMax`, `heldOver5`) and as the earlier read
+// order made them (`oldMax`, `oldOver5`; see `oldOrder`).
+const fresh = () => ({
+  slices: 0,
+  visits: 0,
+  maxSliceMs: 0,
+  maxTurnMs: 0,
+  maxHoldMs: 0,
+  heldMax: 0,
+  heldOver5: 0,
+  oldMax: 0,
+  oldOver5: 0,
+});
 let stats = fresh();
+// Since the last `summary`: each kind's ms and count (wall time, waits included).
+let totals: Record<string, [number, number]> = {};
 
-/** Writes a `slices` line to stderr (what the wheels' slices took since the last one). */
+/**
+ * Writes a `slices` line to stderr: what the wheels' slices took since the last one, and
+ * the wrapped calls' total ms and count by kind.
+ */
 export function summary(): void {
-  const line = Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, r(v)]));
+  const line: Record<string, unknown> = Object.fromEntries(
+    Object.entries(stats).map(([k, v]) => [k, r(v)]),
+  );
+  for (const [kind, [ms, n]] of Object.entries(totals)) line[kind] = [r(ms), n];
   writeSync(2, `slices ${JSON.stringify(line)}\n`);
   stats = fresh();
+  totals = {};
 }
 
 /**
@@ -170,3 +195,35 @@ export function forget(): void {
 }
 
 const r = (ms: number) => Math.round(ms * 100) / 100;
+
+let oldLast: { now: number; wait: number } | undefined;
+
+/**
+ * The hold since the last call as the probe read it before `nowAndWait`: the time, the
+ * process's CPU (`getrusage`), then the run delay. Called in the same tick as the probe,
+ * just before it, so that both figures cover the same interval.
+ *
+ * @param cpuMs The probe's CPU reading (a `getrusage` syscall, as before).
+ * @returns The hold that read order gives.
+ */
+export function oldOrder(cpuMs: () => number): number {
+  const now = performance.now();
+  cpuMs();
+  const wait = mainThread().wait;
+  const held = oldLast === undefined ? 0 : now - oldLast.now - 1 - (wait - oldLast.wait);
+  oldLast = { now, wait };
+  return held;
+}
+
+/**
+ * Counts one tick's hold by both read orders.
+ *
+ * @param old The hold by the earlier order (`oldOrder`).
+ * @param held The hold by `nowAndWait`.
+ */
+export function compare(old: number, held: number): void {
+  stats.oldMax = Math.max(stats.oldMax, old);
+  stats.heldMax = Math.max(stats.heldMax, held);
+  if (old > 5) stats.oldOver5++;
+  if (held > 5) stats.heldOver5++;
+}
