@@ -40,6 +40,7 @@ interface BunListenApi {
     hostname: string;
     port: number;
     reusePort?: boolean;
+    allowHalfOpen?: boolean;
     tls?: { cert: string; key: string; passphrase?: string };
     socket: BunSocketHandlers;
   }): BunListener;
@@ -70,6 +71,9 @@ function firstChunk(
   const text = (chunk as Buffer).toString("latin1", 0, end);
   const head = parseUpgradeHead(text);
   if (head === undefined) {
+    // As a node:net server with allowHalfOpen: a client's FIN still gets its answers (the
+    // connection ends once they are written; the engine turns it off if it upgrades).
+    socket.allowHalfOpen = true;
     const connection = serveHttp1Socket(socket, http.settings);
     http.open.set(socket, connection);
     socket.once("close", () => http.open.delete(socket));
@@ -166,6 +170,9 @@ const LISTEN: ServerRuntime = {
       hostname: options.hostname,
       port,
       reusePort,
+      // Bun would close a socket at the peer's FIN: the socket ends its side itself, once
+      // what came before the FIN is read (a paused upgrade still answers).
+      allowHalfOpen: true,
       ...(tls && { tls: { cert: certChain(tls), key: tls.key, passphrase: tls.passphrase } }),
       socket: handlers,
     });

@@ -21,8 +21,13 @@ export interface BunSocket<D> {
   data: D | undefined;
   /** Writes what the kernel takes now (a string as UTF-8); returns that byte count (-1 when closed). */
   write(data: Uint8Array | string): number;
-  /** Half-closes after what was written (FIN). */
+  /**
+   * Closes after what was written: once Bun holds no unwritten bytes it closes the whole
+   * socket, and a peer still sending then gets a reset.
+   */
   end(): void;
+  /** Half-closes (FIN, `shutdown(SHUT_WR)`): reading goes on until the peer closes. */
+  shutdown(halfClose?: boolean): void;
   /** Closes at once. */
   terminate(): void;
   /** Stops reading. */

@@ -55,6 +55,8 @@ const NEED_DRAIN = 128;
 const ENCRYPTED = 256;
 // The connection waits for its request head (the listener's head timeouts read it).
 const AWAITING_HEAD = 512;
+// The peer's FIN came while paused: `end` waits until what came before it is read.
+const PEER_ENDED = 1024;
 // Node.js's default writableHighWaterMark from Node.js 22 on: corked writes up to this many
 // bytes answer true; more asks the engine to wait for `drain`, as a Node.js socket would.
 // Also the largest gather copied into one write; larger ones go out part by part.
@@ -264,7 +266,15 @@ export class ListenSocket extends SocketEvents {
 
   #finish(): void {
     this.#flags |= ENDED;
-    this.#socket.end();
+    // Under the engine a half-close, as node:net's end: Bun's own end() closes the socket
+    // once its bytes are out, and a peer still sending (a message refused with 1009, say)
+    // then gets a reset that can drop the close frame before the peer reads it. Reads go
+    // on (the engine drops them) until the peer closes or the close timeout destroys the
+    // socket. The HTTP/1.1 server's sockets keep Bun's end(): closed once written, where
+    // a half-closed one would wait out the server's linger (10 s) for a peer that does
+    // not read, such as a slowloris cut with 408.
+    if (this[kEngine] !== undefined) this.#socket.shutdown();
+    else this.#socket.end();
     queueMicrotask(() => this.emit("finish"));
   }
 
@@ -299,17 +309,28 @@ export class ListenSocket extends SocketEvents {
     this.#flags &= ~(PAUSED | BUN_PAUSED);
     const io = this.#io;
     const inbox = io === null ? null : io.inbox;
-    if (inbox === null) return this;
+    if (inbox === null) return this.#endIfDue();
     io!.inbox = null;
     // Flowing again: held chunks go to `data` (dropped with no listener, as on Node.js).
     if (this.dataListeners !== undefined) {
       for (let i = 0; i < inbox.length; i++) {
         if ((this.#flags & PAUSED) !== 0) {
           if (this.#io !== null) this.#io.inbox = inbox.slice(i);
-          break;
+          return this;
         }
         this.emit("data", inbox[i]);
       }
+    }
+    return this.#endIfDue();
+  }
+
+  // A FIN heard while paused: `end` follows the resume (asynchronously, as on Node.js),
+  // unless the socket is paused again first.
+  #endIfDue(): this {
+    if ((this.#flags & PEER_ENDED) !== 0) {
+      queueMicrotask(() => {
+        if ((this.#flags & (PEER_ENDED | PAUSED)) === PEER_ENDED) this.ended();
+      });
     }
     return this;
   }
@@ -356,8 +377,17 @@ export class ListenSocket extends SocketEvents {
     this.#drainIfDue();
   }
 
-  /** The peer half-closed (FIN). */
+  /**
+   * The peer half-closed (FIN): `end` once everything before it is read, as a Node.js
+   * stream. A paused socket (an upgrade waiting for its answer) hears it only when it
+   * reads again, so the 101 of an upgrade head sent with a FIN still goes out.
+   */
   ended(): void {
+    if ((this.#flags & (PAUSED | DESTROYED)) === PAUSED) {
+      this.#flags |= PEER_ENDED;
+      return;
+    }
+    this.#flags &= ~PEER_ENDED;
     this.emit("end");
     if ((this.#flags & HALF_OPEN) === 0) this.end();
   }

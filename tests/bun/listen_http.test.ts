@@ -33,6 +33,7 @@ beforeAll(async () => {
         await hold.promise;
         return new Response("held");
       }
+      if (pathname === "/slow") await Bun.sleep(30);
       if (request.method === "POST") {
         return new Response(`${request.method} ${pathname} ${await request.text()}`);
       }
@@ -86,6 +87,19 @@ test("pipelined requests on one connection are answered in order, kept alive", a
   const bodies = [...reply.matchAll(/hello \/(one|two|three)/g)].map((m) => m[0]);
   expect(bodies).toEqual(["hello /one", "hello /two", "hello /three"]);
   expect(reply.match(/HTTP\/1\.1 200/g)?.length).toBe(3);
+});
+
+test("requests sent with a FIN (half-close) are all answered before the server closes", async () => {
+  const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const reply = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    const socket = connect(server.port, "127.0.0.1", () => socket.end(get("/slow") + get("/b")));
+    socket.on("data", (chunk) => text += chunk.toString("latin1"));
+    socket.on("close", () => resolve(text));
+    socket.on("error", reject);
+  });
+  const bodies = [...reply.matchAll(/hello \/(slow|b)/g)].map((m) => m[0]);
+  expect(bodies).toEqual(["hello /slow", "hello /b"]);
 });
 
 test("a chunked body is decoded", async () => {

@@ -231,3 +231,14 @@ test(
   },
   60_000,
 );
+test("a head sent with a FIN (half-close) still gets its 101 from a handler that awaits first", async () => {
+  // The socket reads nothing more until the engine takes it: its FIN comes after the 101.
+  const got = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    const socket = connect(server.port, "127.0.0.1", () => socket.end(head("/later")));
+    socket.on("data", (chunk) => text += chunk.toString("latin1"));
+    socket.on("close", () => resolve(text));
+    socket.on("error", reject);
+  });
+  expect(got).toStartWith("HTTP/1.1 101 ");
+});
