@@ -1,11 +1,13 @@
 /**
  * wsx's engine on Bun's own TCP sockets (`Bun.listen`), with no `node:net` or
  * `node:http` object per connection: each connection is Bun's native socket and one
- * {@linkcode ListenSocket}. A prototype (issue 14, target 4), reached only through
- * {@linkcode serveListen}: a complete, plain upgrade head that arrives in a connection's
+ * {@linkcode ListenSocket}. It is what `serve({ transport: "engine" })` runs on Bun
+ * (issue 14, target 4). A complete, plain upgrade head that arrives in a connection's
  * first chunk takes the fast path (`node_head_parser.ts`, as on Node.js); every other
  * connection is served by wsx's own HTTP/1.1 server (`http1_*.ts`), whose WebSocket
- * upgrades take the same upgrade path. `serve()` on Bun does not use it.
+ * upgrades take the same upgrade path. With `processes`, the first process forks
+ * `node:cluster` workers as on Node.js; each worker binds its own listener on the port
+ * they share (`reusePort`).
  *
  * @module
  */
@@ -28,6 +30,9 @@ import type { Http1Connection } from "./http1_connection.ts";
 import { type Fetch, handleUpgrade, NodeUpgrader, upgradeRefusal } from "./node_upgrade.ts";
 import { headerValue } from "./http1_request.ts";
 import { keepHandshakeOutOfFtl } from "./bun_listen_tiers.ts";
+import { clusterRole } from "../cluster/node_cluster.ts";
+import type { ProcessRole } from "../core/lifecycle.ts";
+import type { CheckedServeOptions } from "../core/server.ts";
 
 interface BunListener {
   readonly port: number;
@@ -201,9 +206,16 @@ const LISTEN: ServerRuntime = {
   },
 };
 
+// `serve({ processes })` as on Node.js: node:cluster workers, the first process
+// supervising. Bun's node:cluster shares no listening socket with its workers, so each
+// worker's Bun.listen binds the port itself, with SO_REUSEPORT.
+async function processRole(checked: CheckedServeOptions): Promise<ProcessRole> {
+  const role = await clusterRole(checked);
+  return role.supervise === undefined ? { ...role, reusePort: true } : role;
+}
+
 /**
- * Starts wsx's engine on `Bun.listen` (the prototype: WebSocket upgrades only, see the
- * module documentation).
+ * Starts wsx's engine on `Bun.listen`: what `serve({ transport: "engine" })` runs on Bun.
  *
  * @param options As for `serve()`.
  * @returns The running server.
@@ -221,11 +233,5 @@ export async function serveListen(options: ServeOptions): Promise<WsxServer> {
     listen: (signal, fn) => process.on(signal, fn),
     exit: (code) => process.exit(code),
   };
-  const processes = () =>
-    Promise.reject(
-      new RangeError(
-        'Invalid "processes": the Bun.listen prototype runs in one process, expected 1',
-      ),
-    );
-  return await runServer(options, checked, { runtime: LISTEN, processes, signals });
+  return await runServer(options, checked, { runtime: LISTEN, processes: processRole, signals });
 }
