@@ -2,7 +2,8 @@
  * The Bun adapter: `Bun.serve` with its native WebSocket handlers behind the wsx core
  * (`serve()`'s default on Bun, and {@linkcode fetchHandler} with
  * {@linkcode websocketHandler} for an application's own `Bun.serve`);
- * `serve({ transport: "engine" })` runs wsx's engine over Bun's `node:http` instead.
+ * `serve({ transport: "engine" })` runs wsx's engine on Bun's own TCP sockets instead
+ * (`Bun.listen`, `bun_listen.ts`).
  * `maxMsgSize` is pushed down to Bun's `maxPayloadLength` (kept in step when the
  * setting changes), Bun's own idle timer is switched off (it counts outbound writes as
  * signs of life) and the core's shared tick pings instead.
@@ -340,8 +341,9 @@ async function stopBun(server: BunServer, stopSync: () => void): Promise<void> {
 /**
  * Starts a server with wsx upgrades: the seed's `start_http_server`. By default it runs
  * `Bun.serve` with Bun's own WebSocket server (see the README for what it does
- * differently); `transport: "engine"` runs wsx's engine over Bun's `node:http` instead,
- * which behaves as on Node.js and Deno.
+ * differently); `transport: "engine"` runs wsx's engine on Bun's own TCP sockets
+ * (`Bun.listen`) instead, with wsx's own HTTP/1.1 server for plain requests, which
+ * behaves as on Node.js and Deno.
  *
  * @param options Port, hostname, the request handler and the transport.
  * @returns The running server.
@@ -356,7 +358,7 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
   checkRuntimeVersion();
   // Loaded only when chosen: the native path stays free of node: modules.
-  if (checked.transport === "engine") return (await import("./node.ts")).serve(options);
+  if (checked.transport === "engine") return (await import("./bun_listen.ts")).serveListen(options);
   bunApi();
   const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
   const signals: SignalApi = {
