@@ -36,9 +36,10 @@ export function readConfig(env, scenarioIds) {
   const runtimes = list(env, "BENCH_RUNTIMES", ["node", "deno", "bun"]);
   // `base`, `bunBase` and `bunWsxBase` (another checkout of wsx) run only when BENCH_BASE
   // names one;
-  // `bunListen` (a prototype), `bunListenRaw` and `bunListenLean` only when BENCH_SERVERS names it.
+  // `bunListen` (what `bunEngine` runs, called directly), `bunNodeHttp` (the engine over
+  // Bun's node:http), `bunListenRaw` and `bunListenLean` only when BENCH_SERVERS names it.
   const defaults = SERVER_NAMES.filter((n) =>
-    !["bunListen", "bunListenRaw", "bunListenLean"].includes(n) &&
+    !["bunListen", "bunNodeHttp", "bunListenRaw", "bunListenLean"].includes(n) &&
     (!["base", "bunBase", "bunWsxBase"].includes(n) || env.BENCH_BASE)
   );
   const servers = list(env, "BENCH_SERVERS", SERVER_NAMES, defaults)

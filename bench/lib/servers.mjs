@@ -45,6 +45,13 @@ export const SERVERS = Object.freeze({
     file: "bench/servers/wsx.ts",
     env: { WSX_TRANSPORT: "engine" },
   },
+  // The engine over Bun's node:http: what `transport: "engine"` ran on Bun before Bun.listen.
+  bunNodeHttp: {
+    runtime: "bun",
+    label: "wsx Bun engine on node:http",
+    file: "bench/servers/wsx.ts",
+    env: { WSX_TRANSPORT: "nodehttp" },
+  },
   bunListen: {
     runtime: "bun",
     label: "wsx Bun engine on Bun.listen",
@@ -121,7 +128,8 @@ export const PAIRS = Object.freeze([
   ["bunEngine", "bunNative"],
   ["bunEngine", "bunBase"],
   ["bunListen", "bunNative"],
-  ["bunListen", "bunEngine"],
+  ["bunEngine", "bunNodeHttp"],
+  ["bunNodeHttp", "bunNative"],
   ["bunListen", "bunListenBase"],
   ["bunListenBase", "bunNative"],
   ["bunBase", "bunNative"],

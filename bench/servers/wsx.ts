@@ -26,12 +26,18 @@ const echo: UpgradeSettings<undefined> = {
   onMessage: (ws, data, isText) => ws.write(data, isText),
 };
 
-// "listen": the engine on Bun.listen (a prototype, src/adapters/bun_listen.ts).
-const listen = process.env.WSX_TRANSPORT === "listen";
-const transport = listen
+// "listen": the engine on Bun.listen called directly (src/adapters/bun_listen.ts, what
+// "engine" runs on Bun); "nodehttp": the engine over the runtime's node:http
+// (src/adapters/node.ts), which "engine" ran on Bun before it moved to Bun.listen.
+const chosen = process.env.WSX_TRANSPORT;
+const transport = chosen === "listen" || chosen === "nodehttp"
   ? undefined
-  : (process.env.WSX_TRANSPORT || undefined) as ServeTransport | undefined;
-const start = listen ? (await import("../../src/adapters/bun_listen.ts")).serveListen : serve;
+  : (chosen || undefined) as ServeTransport | undefined;
+const start = chosen === "listen"
+  ? (await import("../../src/adapters/bun_listen.ts")).serveListen
+  : chosen === "nodehttp"
+  ? (await import("../../src/adapters/node.ts")).serve
+  : serve;
 const server = await start({
   port: 0,
   hostname: "127.0.0.1",
