@@ -31,6 +31,7 @@ import { type Fetch, handleUpgrade, NodeUpgrader, upgradeRefusal } from "./node_
 import { headerValue } from "./http1_request.ts";
 import { keepHandshakeOutOfFtl } from "./bun_listen_tiers.ts";
 import { clusterRole } from "../cluster/node_cluster.ts";
+import { checkKey } from "./node_tls.ts";
 import type { ProcessRole } from "../core/lifecycle.ts";
 import type { CheckedServeOptions } from "../core/server.ts";
 
@@ -115,6 +116,7 @@ const HANDLERS = {
   end: (socket: BunTcpSocket) => socket.data?.ended(),
   close: (socket: BunTcpSocket) => socket.data?.closed(),
   error: (socket: BunTcpSocket, error: Error) => socket.data?.failed(error),
+  handshake: (socket: BunTcpSocket) => socket.data?.handshook(),
 };
 
 const LISTEN: ServerRuntime = {
@@ -123,6 +125,8 @@ const LISTEN: ServerRuntime = {
   listen({ options, port, reusePort, group, onRequest }) {
     const { tls, handshakeTimeoutMs } = options;
     const secure = tls !== undefined;
+    // A key that cannot be read fails at start, with the message of the other runtimes.
+    if (tls !== undefined) checkKey(tls);
     const heads = new HeadQueue(handshakeTimeoutMs);
     const upgrader = new NodeUpgrader(group);
     // Plain requests, and upgrades whose head did not come whole in the first chunk.

@@ -63,4 +63,6 @@ export interface BunHandlers<D> {
   close(socket: BunSocket<D>): void;
   /** The connection failed. */
   error(socket: BunSocket<D>, error: Error): void;
+  /** A TLS connection's handshake ended (TLS listeners only). */
+  handshake?(socket: BunSocket<D>, success: boolean, authorizationError: Error | null): void;
 }

@@ -1,7 +1,9 @@
 /**
  * The head timeouts of wsx's engine on `Bun.listen` (`bun_listen.ts`): a connection that
  * sends no complete request head within `handshakeTimeoutMs` gets a 408 and is closed
- * (slowloris). Every connection of a server waits as long, so their deadlines fall due
+ * (slowloris); on a TLS listener the clock starts at the TCP accept, and a connection
+ * still in its TLS handshake is cut off without an answer (plain text would mean nothing
+ * to a TLS client). Every connection of a server waits as long, so their deadlines fall due
  * in the order they opened: one queue in that order and one shared timer, with no map
  * entry, listener or timer per connection. A head that arrives only clears the socket's
  * `awaitingHead` flag; the next sweep drops it from the queue.
@@ -70,7 +72,9 @@ export class HeadQueue {
       if (deadlines[at] > now || cuts === CUTS_PER_SLICE) break;
       cuts++;
       socket.awaitingHead = false;
-      endThenDestroy(socket as never, REFUSAL);
+      // Bun's end() of a TLS socket mid-handshake would wait for the handshake.
+      if (socket.handshaking) socket.destroy();
+      else endThenDestroy(socket as never, REFUSAL);
     }
     if (at === sockets.length) {
       this.#sockets = [];

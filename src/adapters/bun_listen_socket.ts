@@ -57,6 +57,8 @@ const ENCRYPTED = 256;
 const AWAITING_HEAD = 512;
 // The peer's FIN came while paused: `end` waits until what came before it is read.
 const PEER_ENDED = 1024;
+// A TLS connection whose handshake ended: it can carry an answer.
+const HANDSHAKEN = 2048;
 // Node.js's default writableHighWaterMark from Node.js 22 on: corked writes up to this many
 // bytes answer true; more asks the engine to wait for `drain`, as a Node.js socket would.
 // Also the largest gather copied into one write; larger ones go out part by part.
@@ -115,6 +117,16 @@ export class ListenSocket extends SocketEvents {
   /** Whether the connection is TLS (`tls.TLSSocket#encrypted`). */
   get encrypted(): boolean {
     return (this.#flags & ENCRYPTED) !== 0;
+  }
+
+  /** Whether it is a TLS connection still in its handshake (no answer can reach its peer). */
+  get handshaking(): boolean {
+    return (this.#flags & (ENCRYPTED | HANDSHAKEN)) === ENCRYPTED;
+  }
+
+  /** Bun's `handshake`: the TLS handshake ended. */
+  handshook(): void {
+    this.#flags |= HANDSHAKEN;
   }
 
   /** Whether the connection still waits for its request head (set by the listener). */

@@ -56,9 +56,19 @@ export function createEngineServer(
   }) as unknown as Server;
 }
 
-// A key that cannot be read fails here, on every runtime: Deno's node:https would take
-// it and fail every handshake instead.
-function checkKey(tls: Readonly<TlsOptions>): void {
+/**
+ * Checks that the key can be read (with its passphrase): a key that cannot fails at
+ * start, on every runtime (Deno's node:https would take it and fail every handshake).
+ *
+ * @param tls The checked `tls` option.
+ * @throws {TypeError} Naming `tls.key` or `tls.passphrase`.
+ * @example
+ * ```ts ignore
+ * import { checkKey } from "./node_tls.ts";
+ * checkKey({ cert: "...", key: "..." });
+ * ```
+ */
+export function checkKey(tls: Readonly<TlsOptions>): void {
   try {
     createPrivateKey({ key: tls.key, passphrase: tls.passphrase });
   } catch (cause) {

@@ -1,14 +1,16 @@
 /**
  * The server of tls_test.ts, the same file on Deno, Bun and Node: `serve({ tls })` with
  * the certificate and key files named by `TLS_CERT` and `TLS_KEY` (and `TLS_CA`,
- * `TLS_PASSPHRASE` when set), on wsx's engine (src/adapters/node.ts) or, with
+ * `TLS_PASSPHRASE` when set), on wsx's engine (`serve({ transport: "engine" })`: over
+ * `node:http` on Node.js and Deno, on `Bun.listen` on Bun) or, with
  * `WSX_TLS_TRANSPORT=native`, on the runtime's own server (Deno.serve, Bun.serve). It
  * prints `READY {"port":N,"transport":...,"handshakeTimeout":...}` once listening (the
  * last two from the server's `transport` and `capabilities`).
  *
  * Paths: `/` answers the request's URL; `/ws/echo` upgrades, sends
  * `{"secure":...,"url":...}` on open, then echoes; `/node-upgrades` tells how many
- * upgrades `node:http` parsed itself (the fast path takes the others).
+ * upgrades `node:http` parsed itself (the fast path takes the others; none on Bun, whose
+ * engine has no `node:http`).
  *
  * @module
  */
@@ -23,7 +25,7 @@ const file = (name: string) => env[name] ? readFileSync(env[name]!, "utf8") : un
 
 async function serveOn(options: ServeOptions): Promise<WsxServer> {
   if (env.WSX_TLS_TRANSPORT !== "native") {
-    return (await import("../../src/adapters/node.ts")).serve(options);
+    return (await import("../../src/serve.ts")).serve({ ...options, transport: "engine" });
   }
   const native = { ...options, transport: "native" } as const;
   if ("Deno" in globalThis) return (await import("../../src/adapters/deno.ts")).serve(native);
@@ -55,6 +57,10 @@ const server = await serveOn({
     return new Response(request.url);
   },
 });
-if (server.transport === "engine") (server.raw as Server).on("upgrade", () => nodeUpgrades++);
+// A node:http server (Node.js, Deno): the upgrades it parsed itself.
+const raw = server.raw as Partial<Server>;
+if (server.transport === "engine" && typeof raw.on === "function") {
+  raw.on("upgrade", () => nodeUpgrades++);
+}
 const { port, transport, capabilities: { handshakeTimeout } } = server;
 console.log(`READY ${JSON.stringify({ port, transport, handshakeTimeout })}`);

@@ -111,8 +111,8 @@ describe(`serve({ tls }) on ${runtime}'s engine: handshake limits and the fast p
   });
 
   // The fast path answers whole upgrade heads before node:http parses them; node:http
-  // emits `upgrade` only for those it parsed. On Bun the fast path runs on the sockets
-  // wsx accepts itself (bun_accept.ts).
+  // emits `upgrade` only for those it parsed. On Bun the engine has no node:http (it
+  // runs on Bun.listen): nothing to count there.
   test("upgrades take the fast path", async () => {
     const before = Number(await httpsGet(certs, server.port, "/node-upgrades"));
     await wssEcho(certs, server.port);
