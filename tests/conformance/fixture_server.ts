@@ -7,9 +7,9 @@
  * `/ws/throw`, `/ws/headers`, `/ws/protocol`, `/ws/stream` upgrade; `/settings`, `/count`,
  * `/each`, `/stats`, `/memory`, `/lag`, `/shutdown` control the server. `WSX_TRANSPORT` picks the
  * transport; `WSX_FIXTURE_OWN` (JSON settings) starts a second server with those settings
- * of its own. `WSX_LISTEN=1` (Bun, with `WSX_TRANSPORT=engine`) serves with the engine on
- * `Bun.listen` (`serveListen`, the prototype of issue 14) instead of `serve()`; no suite
- * of `npm test` sets it.
+ * of its own. `WSX_LISTEN=1` (Bun, with `WSX_TRANSPORT=engine`) calls `serveListen`, the
+ * engine on `Bun.listen`, directly: what `serve()` runs there anyway; no suite of
+ * `npm test` sets it.
  *
  * @module
  */
