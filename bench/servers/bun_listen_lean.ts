@@ -15,7 +15,8 @@ import { ServerGroup } from "../../src/core/group.ts";
 import { ConnectionDriver } from "../../src/core/driver.ts";
 import { NodeWebSocket } from "../../src/rfc6455/socket.ts";
 import { acceptValue, buildAcceptResponse } from "../../src/rfc6455/handshake.ts";
-import { type BunSocketHandlers, ListenSocket } from "../../src/adapters/bun_listen_socket.ts";
+import { ListenSocket } from "../../src/adapters/bun_listen_socket.ts";
+import type { BunSocketHandlers } from "../../src/adapters/bun_listen.ts";
 import { control } from "./_control.ts";
 
 interface BunListenApi {

@@ -21,7 +21,8 @@ import { certChain } from "../core/tls.ts";
 import { reportError } from "../core/report.ts";
 import { callBound } from "../core/upgrade.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
-import { type BunSocketHandlers, type BunTcpSocket, ListenSocket } from "./bun_listen_socket.ts";
+import { ListenSocket } from "./bun_listen_socket.ts";
+import type { BunHandlers, BunSocket } from "./bun_listen_api.ts";
 import { MAX_FAST_HEAD, parseUpgradeHead } from "./node_head_parser.ts";
 import { HeadQueue } from "./bun_listen_heads.ts";
 import { serveHttp1Socket } from "./http1_net.ts";
@@ -34,6 +35,30 @@ import { clusterRole } from "../cluster/node_cluster.ts";
 import { checkKey } from "./node_tls.ts";
 import type { ProcessRole } from "../core/lifecycle.ts";
 import type { CheckedServeOptions } from "../core/server.ts";
+
+/**
+ * A socket of `Bun.listen` whose data is its {@linkcode ListenSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { BunTcpSocket } from "./bun_listen.ts";
+ * ```
+ */
+export type BunTcpSocket = BunSocket<ListenSocket>;
+
+/**
+ * The `socket` handlers of a `Bun.listen` server whose sockets carry a
+ * {@linkcode ListenSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { BunSocketHandlers } from "./bun_listen.ts";
+ * const quiet: BunSocketHandlers = {
+ *   open() {}, data() {}, drain() {}, end() {}, close() {}, error() {},
+ * };
+ * ```
+ */
+export type BunSocketHandlers = BunHandlers<ListenSocket>;
 
 interface BunListener {
   readonly port: number;

@@ -16,32 +16,8 @@
 
 import { Buffer } from "node:buffer";
 import { kEngine } from "../rfc6455/socket_link.ts";
-import type { BunHandlers, BunSocket } from "./bun_listen_api.ts";
+import type { BunSocket } from "./bun_listen_api.ts";
 import { SocketEvents } from "./bun_listen_events.ts";
-
-/**
- * A socket of `Bun.listen` whose data is its {@linkcode ListenSocket}.
- *
- * @example
- * ```ts
- * import type { BunTcpSocket } from "./bun_listen_socket.ts";
- * ```
- */
-export type BunTcpSocket = BunSocket<ListenSocket>;
-
-/**
- * The `socket` handlers of a `Bun.listen` server whose sockets carry a
- * {@linkcode ListenSocket}.
- *
- * @example
- * ```ts
- * import type { BunSocketHandlers } from "./bun_listen_socket.ts";
- * const quiet: BunSocketHandlers = {
- *   open() {}, data() {}, drain() {}, end() {}, close() {}, error() {},
- * };
- * ```
- */
-export type BunSocketHandlers = BunHandlers<ListenSocket>;
 
 const ENCODER = new TextEncoder();
 const ENDING = 1, ENDED = 2, DESTROYED = 4, CLOSED = 8, PAUSED = 16, HALF_OPEN = 32;
@@ -100,7 +76,7 @@ class Buffers {
 export class ListenSocket extends SocketEvents {
   /** The engine that reads this socket: declared, so that every connection has it in line. */
   [kEngine]: unknown = undefined;
-  readonly #socket: BunTcpSocket;
+  readonly #socket: BunSocket<ListenSocket>;
   #flags = 0;
   #io: Buffers | null = null;
 
@@ -108,7 +84,7 @@ export class ListenSocket extends SocketEvents {
    * @param socket Bun's socket.
    * @param encrypted Whether it is a TLS socket.
    */
-  constructor(socket: BunTcpSocket, encrypted: boolean) {
+  constructor(socket: BunSocket<ListenSocket>, encrypted: boolean) {
     super();
     this.#socket = socket;
     if (encrypted) this.#flags = ENCRYPTED;
@@ -123,7 +99,6 @@ export class ListenSocket extends SocketEvents {
   get handshaking(): boolean {
     return (this.#flags & (ENCRYPTED | HANDSHAKEN)) === ENCRYPTED;
   }
-
   /** Bun's `handshake`: the TLS handshake ended. */
   handshook(): void {
     this.#flags |= HANDSHAKEN;
@@ -278,13 +253,10 @@ export class ListenSocket extends SocketEvents {
 
   #finish(): void {
     this.#flags |= ENDED;
-    // Under the engine a half-close, as node:net's end: Bun's own end() closes the socket
-    // once its bytes are out, and a peer still sending (a message refused with 1009, say)
-    // then gets a reset that can drop the close frame before the peer reads it. Reads go
-    // on (the engine drops them) until the peer closes or the close timeout destroys the
-    // socket. The HTTP/1.1 server's sockets keep Bun's end(): closed once written, where
-    // a half-closed one would wait out the server's linger (10 s) for a peer that does
-    // not read, such as a slowloris cut with 408.
+    // The engine's: a half-close, reading on till the peer closes (Bun's end() closes once
+    // written, and a peer still sending, refused with 1009, say, gets a reset that can
+    // drop the close frame). The HTTP/1.1 server's: closed once written (half-closed, a
+    // peer that does not read, a slowloris cut with 408, would wait out its 10 s linger).
     if (this[kEngine] !== undefined) this.#socket.shutdown();
     else this.#socket.end();
     queueMicrotask(() => this.emit("finish"));
@@ -336,12 +308,11 @@ export class ListenSocket extends SocketEvents {
     return this.#endIfDue();
   }
 
-  // A FIN heard while paused: `end` follows the resume (asynchronously, as on Node.js),
-  // unless the socket is paused again first.
+  // A FIN heard while paused: `end` after the resume (asynchronously, as on Node.js).
   #endIfDue(): this {
     if ((this.#flags & PEER_ENDED) !== 0) {
       queueMicrotask(() => {
-        if ((this.#flags & (PEER_ENDED | PAUSED)) === PEER_ENDED) this.ended();
+        if ((this.#flags & (PEER_ENDED | PAUSED | DESTROYED)) === PEER_ENDED) this.ended();
       });
     }
     return this;
@@ -389,11 +360,7 @@ export class ListenSocket extends SocketEvents {
     this.#drainIfDue();
   }
 
-  /**
-   * The peer half-closed (FIN): `end` once everything before it is read, as a Node.js
-   * stream. A paused socket (an upgrade waiting for its answer) hears it only when it
-   * reads again, so the 101 of an upgrade head sent with a FIN still goes out.
-   */
+  /** The peer half-closed (FIN): `end` once all before it is read (a paused upgrade answers first). */
   ended(): void {
     if ((this.#flags & (PAUSED | DESTROYED)) === PAUSED) {
       this.#flags |= PEER_ENDED;
