@@ -1,7 +1,9 @@
 /**
- * The engine's accept on Bun. Bun's `node:http` accepts natively and builds, for every
- * upgrade request, a `NodeHTTPServerSocket`, an `IncomingMessage` and a `ServerResponse`
- * in JavaScript, which stay alive with the connection: most of the CPU time of a
+ * The accept of the engine over `node:http` (`node.ts`) when it runs on Bun (`serve()` of
+ * `wsx/node` imported there; `serve({ transport: "engine" })` of `wsx/bun` runs the engine
+ * on `Bun.listen` instead, `bun_listen.ts`). Bun's `node:http` accepts natively and
+ * builds, for every upgrade request, a `NodeHTTPServerSocket`, an `IncomingMessage` and a
+ * `ServerResponse` in JavaScript, which stay alive with the connection: most of the CPU time of a
  * handshake and most of the memory of an idle WebSocket. So on Bun wsx accepts the TCP
  * connections itself with a `node:net` server, reads each connection's first chunk
  * (`node_fast_upgrade.ts`, as on Node.js) and answers complete, plain upgrade heads with
