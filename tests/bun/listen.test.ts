@@ -1,5 +1,6 @@
 /**
- * wsx's engine on `Bun.listen` (the prototype of `src/adapters/bun_listen.ts`, `bun test`):
+ * wsx's engine on `Bun.listen` (`src/adapters/bun_listen.ts`, what `serve({ transport:
+ * "engine" })` runs on Bun; `bun test`):
  * real clients against a real server; the engine reads and writes through
  * `ListenSocket` instead of a `node:net` socket.
  */
@@ -8,6 +9,7 @@ import { connect } from "node:net";
 import { Websocket, type WebSocketConnection } from "../../mod.ts";
 import type { WsxServer } from "../../src/core/server.ts";
 import { serveListen } from "../../src/adapters/bun_listen.ts";
+import { serve } from "../../src/serve.ts";
 import { makeCerts } from "../conformance/_certs.ts";
 
 // Far more than a socket's kernel buffer takes at once: Bun's write takes part of it.
@@ -313,6 +315,32 @@ test("a streamed message read slowly holds reading (pause) and gets through whol
     let sum = 0;
     for (let i = 0; i < BIG.length; i += 4096) sum = (sum + BIG[i]) % 65521;
     expect(await answer).toBe(`${BIG.length} ${sum}`);
+    ws.close();
+  } finally {
+    await own.shutdown({ timeoutMs: 500 });
+  }
+});
+
+test('serve({ transport: "engine" }) on Bun runs on Bun.listen, and upgrades there', async () => {
+  const own = await serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    transport: "engine",
+    onRequest: (request) => Websocket.upgrade(request, { onMessage: (ws, d) => ws.write(d) }),
+  });
+  try {
+    // Bun.listen's listener (reload, no EventEmitter), not a node:http server.
+    const raw = own.raw as { reload?: unknown; on?: unknown };
+    expect(typeof raw.reload).toBe("function");
+    expect(raw.on).toBeUndefined();
+    expect(own.transport).toBe("engine");
+    const ws = new WebSocket(`ws://127.0.0.1:${own.port}/`);
+    const echoed = await new Promise((resolve, reject) => {
+      ws.onopen = () => ws.send("via listen");
+      ws.onmessage = (event) => resolve(event.data);
+      ws.onerror = () => reject(new Error("client error"));
+    });
+    expect(echoed).toBe("via listen");
     ws.close();
   } finally {
     await own.shutdown({ timeoutMs: 500 });
