@@ -48,7 +48,12 @@ import {
   wasUpgraded,
 } from "../core/upgrade.ts";
 import { asBytes, asText } from "./convert.ts";
-import { bunCloseInfo, type BunSocket, BunTransport } from "./bun_transport.ts";
+import {
+  bunCloseInfo,
+  BunDeflateTransport,
+  type BunSocket,
+  BunTransport,
+} from "./bun_transport.ts";
 import { checkRuntimeVersion } from "../runtime.ts";
 import { bunSpawn } from "../cluster/spawn.ts";
 import { copiesRole } from "../cluster/roles.ts";
@@ -152,7 +157,9 @@ export function websocketHandler(
     backpressureLimit: 0x7fff_ffff,
     open(ws) {
       const driver = driverOf(ws);
-      driver.bind(new BunTransport(ws, threshold));
+      driver.bind(
+        threshold === Infinity ? new BunTransport(ws) : new BunDeflateTransport(ws, threshold),
+      );
       driver.open();
     },
     message(ws, message) {

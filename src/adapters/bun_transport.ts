@@ -124,7 +124,7 @@ export class BunTransport implements Transport {
   readonly raw: BunSocket;
   // Not #private, like the methods send() calls: JavaScriptCore inlines only functions
   // of a small bytecode size, and each use of a #private name costs several instructions.
-  private readonly threshold: number;
+  protected readonly threshold: number;
   // EMPTY: Bun's queue is known to be empty, so bufferedAmount (read by every write)
   // need not ask Bun. Bun's queue only grows when a frame goes out: a send that answers
   // -1 (queued), a ping, the pong Bun sends for an inbound ping (pinged()), a close
@@ -150,18 +150,17 @@ export class BunTransport implements Transport {
 
   send(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
     // Most writes: a string as text or bytes as binary (what Bun's send() does with
-    // each), below the compression threshold. Kept this small so that JavaScriptCore
-    // inlines it into the handler that writes; the rest is apart.
-    if (isText !== (typeof data === "string") || data.length >= this.threshold) {
-      return this.sendOther(data, isText, compress);
-    }
+    // each). Kept this small so that JavaScriptCore inlines it into the handler that
+    // writes; the rest is apart. Without permessage-deflate there is no threshold to
+    // compare with (BunDeflateTransport adds it).
+    if (isText !== (typeof data === "string")) return this.sendOther(data, isText, compress);
     const status = this.raw.send(data);
     // Bun: bytes sent, -1 queued behind backpressure, 0 dropped or the socket closed.
     return status > 0 ? "sent" : this.unsent(status, data);
   }
 
   /** Sends what {@linkcode BunTransport.send} leaves apart: converted or compressed. */
-  private sendOther(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
+  protected sendOther(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
     const ws = this.raw, packed = compress !== false && data.length >= this.threshold;
     const status = isText
       ? ws.sendText(asText(data), packed)
@@ -169,7 +168,7 @@ export class BunTransport implements Transport {
     return status > 0 ? "sent" : this.unsent(status, data);
   }
 
-  private unsent(status: number, data: string | Uint8Array): WriteResult {
+  protected unsent(status: number, data: string | Uint8Array): WriteResult {
     if (status === -1) {
       this.#flags &= ~EMPTY;
       return "queued";
@@ -229,5 +228,27 @@ export class BunTransport implements Transport {
     const buffered = this.raw.getBufferedAmount();
     if (buffered === 0 && !(this.#flags & SUBSCRIBED)) this.#flags |= EMPTY;
     return buffered;
+  }
+}
+
+/**
+ * A {@linkcode BunTransport} on a server with permessage-deflate: messages of at least
+ * the threshold go out compressed. Apart so that the transports of the other servers
+ * compare nothing with a threshold per write.
+ *
+ * @example
+ * ```ts
+ * import { BunDeflateTransport, type BunSocket } from "./bun_transport.ts";
+ * declare const ws: BunSocket;
+ * const transport = new BunDeflateTransport(ws, 1024);
+ * ```
+ */
+export class BunDeflateTransport extends BunTransport {
+  override send(data: string | Uint8Array, isText: boolean, compress?: boolean): WriteResult {
+    if (isText !== (typeof data === "string") || data.length >= this.threshold) {
+      return this.sendOther(data, isText, compress);
+    }
+    const status = this.raw.send(data);
+    return status > 0 ? "sent" : this.unsent(status, data);
   }
 }
