@@ -25,7 +25,6 @@ import { type InboundStream, startStream, streamWhole } from "./inbound.ts";
 import { ReadGate } from "./read_gate.ts";
 import { checkCloseArgs, exceedsLimit } from "./limits.ts";
 import { registry } from "./registry.ts";
-import { lowestMaxMsgSize } from "./settings.ts";
 import { reportError } from "./report.ts";
 import { countClose } from "./stats.ts";
 import { isThenable } from "./thenable.ts";
@@ -91,11 +90,8 @@ export class ConnectionDriver<U = unknown> extends TopicDriver<U> implements Tra
   message(data: string | Uint8Array, isText: boolean): void {
     this.heard();
     if (this.state !== OPEN) return;
-    // A message can exceed maxMsgSize only if 3 bytes a unit could: under the smallest
-    // limit ever in force (most messages), the live setting (a chain of loads) is not read.
     if (
-      this.flags & CHECKS_SIZE && data.length * 3 > lowestMaxMsgSize() &&
-      exceedsLimit(data, this.captured.group.settings.maxMsgSize)
+      this.flags & CHECKS_SIZE && exceedsLimit(data, this.captured.group.settings.maxMsgSize)
     ) return this.fail("message-too-big");
     // A streaming transport offered the message to streamWhen at its start already.
     if (this.rare !== null || this.#handlers.onStream) {

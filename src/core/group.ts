@@ -6,7 +6,7 @@
  */
 
 import type { Member } from "./member.ts";
-import { noteMaxMsgSize, type Settings, settings as globalSettings } from "./settings.ts";
+import { type Settings, settings as globalSettings } from "./settings.ts";
 import { createStats, type ServerStats } from "./stats.ts";
 
 /**
@@ -95,14 +95,11 @@ export class ServerGroup {
 
   /**
    * @param raw The runtime's server object.
-   * @param settings The settings of its connections (the global ones by default): the
-   * global settings or a server's view of them (`serverSettings`), whose own values are
-   * fixed; a later change of `maxMsgSize` goes through the global setter.
+   * @param settings The settings of its connections (the global ones by default).
    */
   constructor(raw: unknown, settings: Readonly<Settings> = globalSettings) {
     this.raw = raw;
     this.settings = settings;
-    noteMaxMsgSize(settings.maxMsgSize);
   }
 
   /** Whether new upgrades are accepted (false once shutdown began). */

@@ -141,43 +141,6 @@ export function onSettingsChange(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-// The smallest maxMsgSize any connection has been held to in this process: the default,
-// every value given to the global setting, and every server's own (`ServerGroup` notes
-// it). It never rises, so it is never above a limit in force: a message whose size is
-// clearly under it needs no read of the live setting (see `ConnectionDriver.message`).
-let smallestMaxMsgSize = DEFAULT_SETTINGS.maxMsgSize;
-
-/**
- * Lowers the smallest `maxMsgSize` in force ({@linkcode lowestMaxMsgSize}) to `value`
- * if it is smaller: called for every value a connection may be held to.
- *
- * @param value A `maxMsgSize` in force.
- * @example
- * ```ts
- * import { lowestMaxMsgSize, noteMaxMsgSize } from "./settings.ts";
- * noteMaxMsgSize(1024);
- * console.log(lowestMaxMsgSize() <= 1024); // true
- * ```
- */
-export function noteMaxMsgSize(value: number): void {
-  if (value < smallestMaxMsgSize) smallestMaxMsgSize = value;
-}
-
-/**
- * The smallest `maxMsgSize` any connection has been held to in this process: no limit in
- * force is below it.
- *
- * @returns Bytes.
- * @example
- * ```ts
- * import { lowestMaxMsgSize, settings } from "./settings.ts";
- * console.log(lowestMaxMsgSize() <= settings.maxMsgSize); // true
- * ```
- */
-export function lowestMaxMsgSize(): number {
-  return smallestMaxMsgSize;
-}
-
 // Each setting's value lives in a box of its own: the getters all come from one function,
 // so they share one feedback slot, and a box's `value` is one property load where
 // `values[name]` with eight names became a generic keyed lookup (maxMsgSize is read for
@@ -189,7 +152,6 @@ function accessor<K extends keyof Settings>(name: K): PropertyDescriptor {
     get: () => box.value,
     set: (value: unknown) => {
       box.value = validateSetting(name, value);
-      if (name === "maxMsgSize") noteMaxMsgSize(box.value as number);
       for (const listener of listeners) listener(name);
     },
   };

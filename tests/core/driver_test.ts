@@ -7,7 +7,6 @@ import { Heartbeat } from "../../src/core/heartbeat.ts";
 import { setErrorReporter } from "../../src/core/report.ts";
 import { Websocket } from "../../src/core/websocket.ts";
 import { resetSettings, settings } from "../../src/core/settings.ts";
-import { serverSettings } from "../../src/core/server_settings.ts";
 import type { WebSocketHandlers } from "../../src/types.ts";
 import { FULL, ManualClock, RecordingTransport } from "./_fakes.ts";
 
@@ -32,30 +31,6 @@ describe("connection driver", () => {
     for (const driver of made.splice(0)) driver.closed(1006, "");
     resetSettings();
     setErrorReporter(undefined);
-  });
-
-  // First in the file: the core skips reading the live maxMsgSize for a message under the
-  // smallest limit ever in force in the process, so these two use sizes under all before.
-  test("a server's own maxMsgSize, below every other limit, applies to its connections", () => {
-    const got: unknown[] = [];
-    const group = new ServerGroup(null, serverSettings({ maxMsgSize: 50_000 }));
-    const { driver, transport } = make({ onMessage: (_w, d) => void got.push(d) }, 0, group);
-    driver.open();
-    driver.message(new Uint8Array(50_000), false);
-    driver.message("é".repeat(25_001), true); // 50,002 UTF-8 bytes
-    assert.equal(got.length, 1);
-    assert.match(transport.log[0], /^close 1009 Message too big/);
-  });
-
-  test("maxMsgSize lowered while a connection is open applies to its next message", () => {
-    const got: unknown[] = [];
-    const { driver, transport } = make({ onMessage: (_w, d) => void got.push(d) }, 0);
-    driver.open();
-    driver.message(new Uint8Array(12_000), false);
-    settings.maxMsgSize = 10_000;
-    driver.message(new Uint8Array(12_000), false);
-    assert.equal(got.length, 1);
-    assert.match(transport.log[0], /^close 1009 Message too big/);
   });
 
   test("onClose runs exactly once per onOpen and never without it", () => {

@@ -3,8 +3,6 @@ import { afterEach, describe, test } from "node:test";
 import {
   configure,
   DEFAULT_SETTINGS,
-  lowestMaxMsgSize,
-  noteMaxMsgSize,
   onSettingsChange,
   resetSettings,
   settings,
@@ -61,17 +59,6 @@ describe("settings", () => {
     });
     Websocket.maxStreamSize = 2 ** 40;
     assert.equal(settings.maxStreamSize, 2 ** 40);
-  });
-
-  test("the smallest maxMsgSize in force only falls: no limit given is ever below it", () => {
-    const before = lowestMaxMsgSize();
-    assert.ok(before <= settings.maxMsgSize);
-    settings.maxMsgSize = before + 1000;
-    assert.equal(lowestMaxMsgSize(), before);
-    settings.maxMsgSize = Math.max(1, before - 1);
-    assert.equal(lowestMaxMsgSize(), Math.max(1, before - 1));
-    noteMaxMsgSize(before + 5000);
-    assert.ok(lowestMaxMsgSize() <= settings.maxMsgSize);
   });
 
   test("listeners hear each change", () => {
