@@ -43,6 +43,7 @@ import { bindRequest } from "../core/upgrade.ts";
 import { rawRefusal, REFUSALS } from "../core/protocol/responses.ts";
 import { awaitsFirstChunk, type FastUpgrade, takeUpgradesFirst } from "./node_fast_upgrade.ts";
 import { bunAcceptor } from "./bun_accept.ts";
+import { acceptWithFullOptions } from "./node_accept.ts";
 import { watchListener } from "./node_listen_watch.ts";
 import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
 import { dropUnread } from "./node_body.ts";
@@ -148,6 +149,8 @@ function listenOn(server: NetServer, port: number, hostname: string): Promise<Ad
     server.once("error", reject);
     server.listen(port, hostname, () => {
       server.off("error", reject);
+      // Before the first accept: this callback runs in the tick that follows listen().
+      if (detectRuntime() === "node") acceptWithFullOptions(server);
       resolve(server.address() as AddressInfo);
     });
   });
