@@ -13,11 +13,14 @@
  *
  * Only the usual accept is done here, exactly as Node.js does it; an accept that
  * failed, one past `maxConnections`, and servers with `pauseOnConnect`, `keepAlive` or
- * a `blockList` go to Node.js's own function.
+ * a `blockList` go to Node.js's own function. And only where Node.js's accept is one this
+ * file was checked against (by a digest of its source text): on any other release,
+ * Node.js's own accept stays.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { channel } from "node:diagnostics_channel";
 import { type Server as NetServer, Socket } from "node:net";
 
@@ -46,10 +49,22 @@ interface AcceptingServer {
 // Node.js publishes each accepted socket here (documented: `net.server.socket`).
 const accepted = channel("net.server.socket");
 
+// SHA-256 (base64) of the source of the node:net accepts this file does as they do,
+// whitespace runs made one space: Node.js 20.20.
+const CHECKED_ACCEPTS: ReadonlySet<string> = new Set([
+  "0nH92dU7VhMXSHpFbhbLLJ1HyzbVJyJd6Br2O6Vh6EY=",
+]);
+
+function checked(accept: OnConnection): boolean {
+  const source = Function.prototype.toString.call(accept).replace(/\s+/g, " ");
+  return CHECKED_ACCEPTS.has(createHash("sha256").update(source).digest("base64"));
+}
+
 /**
  * Makes `server`'s accepts build their sockets from complete options (see the module
  * doc). Call it once the server listens and before it accepts (in its `listening`
- * callback). Does nothing when the handle's accept is not Node.js's own.
+ * callback). Does nothing when the handle's accept is not Node.js's own, or not one
+ * this file was checked against.
  *
  * @param server A listening `node:net` (or `node:http`) server.
  * @returns Whether the accept was replaced.
@@ -65,7 +80,7 @@ export function acceptWithFullOptions(server: NetServer): boolean {
   const self = server as unknown as AcceptingServer;
   const handle = self._handle;
   const own = handle?.onconnection;
-  if (typeof own !== "function" || own.name !== "onconnection") return false;
+  if (typeof own !== "function" || own.name !== "onconnection" || !checked(own)) return false;
   handle!.onconnection = function (status, client) {
     if (
       status !== 0 || self.pauseOnConnect || self.keepAlive || self.blockList != null ||
