@@ -29,7 +29,11 @@ async function acceptOne(make: () => Server, replace: boolean): Promise<object[]
   const port = await listen(server, replace);
   const client = connect(port, "127.0.0.1");
   const socket = await handed;
-  const states = [socket, socket._readableState, socket._writableState].map(stateOf);
+  const { _readableState, _writableState } = socket as Socket & {
+    _readableState: object;
+    _writableState: object;
+  };
+  const states = [socket, _readableState, _writableState].map(stateOf);
   client.destroy();
   socket.destroy();
   await close(server);
