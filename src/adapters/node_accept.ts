@@ -6,16 +6,16 @@
  * copy of an object spread makes a new hidden class every time (the copy's class is
  * kept out of the transition tree), so every accepted socket builds a fresh class, and
  * the two dozen property reads the stream constructors make on those options miss
- * their inline caches and run V8's lookup in the runtime: about a tenth of the CPU time
- * of a handshake on a server opening connections (bench/README.md, branch `nodehs`).
+ * their inline caches and run V8's lookup in the runtime, a large share of what a
+ * handshake costs a server opening connections (bench/README.md, branch `nodehs`).
  * Handing the constructor options that already hold those three properties leaves the
  * copy's class alone, and the reads hit their caches.
  *
  * Only the usual accept is done here, exactly as Node.js does it; an accept that
  * failed, one past `maxConnections`, and servers with `pauseOnConnect`, `keepAlive` or
  * a `blockList` go to Node.js's own function. And only where Node.js's accept is one this
- * file was checked against (by a digest of its source text): on any other release,
- * Node.js's own accept stays.
+ * file was checked against (by a digest of its source text): on any other release, and
+ * under `NODE_DEBUG=net` (whose accept logs a line), Node.js's own accept stays.
  *
  * @module
  */
@@ -23,6 +23,7 @@
 import { createHash } from "node:crypto";
 import { channel } from "node:diagnostics_channel";
 import { type Server as NetServer, Socket } from "node:net";
+import process from "node:process";
 
 // What node:net's listening handle passes its accept callback.
 interface ClientHandle {
@@ -81,6 +82,7 @@ export function acceptWithFullOptions(server: NetServer): boolean {
   const handle = self._handle;
   const own = handle?.onconnection;
   if (typeof own !== "function" || own.name !== "onconnection" || !checked(own)) return false;
+  if (/\bnet\b/i.test(process.env.NODE_DEBUG ?? "")) return false;
   handle!.onconnection = function (status, client) {
     if (
       status !== 0 || self.pauseOnConnect || self.keepAlive || self.blockList != null ||
