@@ -5,8 +5,8 @@
  *   npm run hello:deno   npm run hello:bun   npm run hello:node
  *
  * PORT (default 8080), WS_MAX_MSG_SIZE, WS_TIMEOUT and WS_PER_MESSAGE_DEFLATE=1 come from the
- * environment, and WS_TRANSPORT where a runtime offers both: `engine` (wsx's own, the default
- * on Node.js and Deno) or `native` (the runtime's own WebSocket server, the default on Bun).
+ * environment, and WS_TRANSPORT where a runtime offers both: `engine` (wsx's own, the default)
+ * or `native` (the runtime's own WebSocket server, on Deno and Bun).
  * With TLS_CERT and TLS_KEY (paths to PEM files) it serves https: and wss: instead:
  *
  *   TLS_CERT=cert.pem TLS_KEY=key.pem npm run hello:node

@@ -6,9 +6,9 @@
  *
  * PORT (default 8080; 0 picks a free port) and HOST (default 127.0.0.1, this machine only;
  * 0.0.0.0 for every interface) come from the environment, and on Deno and Bun
- * WS_TRANSPORT: `engine` serves the app with wsx's `serve()` (wsx's engine, Deno's
+ * WS_TRANSPORT: `engine` serves the app with wsx's `serve()` (wsx's engine, the
  * default), `native` with the runtime's own `Deno.serve`/`Bun.serve` and wsx's native
- * adapter (Bun's default). On Node.js the app runs on `@hono/node-server` with
+ * adapter. On Node.js the app runs on `@hono/node-server` with
  * `attach()`, wsx's engine on the application's own server.
  *
  * @module
@@ -71,7 +71,7 @@ function env(name: string): string | undefined {
 
 async function listen(port: number, hostname: string): Promise<number> {
   const runtime = detectRuntime();
-  const transport = env("WS_TRANSPORT") || (runtime === "bun" ? "native" : "engine");
+  const transport = env("WS_TRANSPORT") || "engine";
   if (runtime !== "node" && transport === "engine") {
     const { serve } = await import("../src/serve.ts");
     return (await serve({ port, hostname, transport: "engine", onRequest: app.fetch })).port;

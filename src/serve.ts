@@ -21,9 +21,9 @@ export { detectRuntime, type RuntimeName } from "./runtime.ts";
 
 /**
  * Starts an HTTP server with wsx upgrades: the seed's `start_http_server`. It runs wsx's
- * engine over the runtime's `node:http` on Node.js and Deno, and Bun's native server on
- * Bun, unless `transport` says otherwise (`"engine"` or `"native"`; Node.js has only the
- * engine).
+ * engine on every runtime: over the runtime's `node:http` on Node.js and Deno, on Bun's
+ * own TCP sockets (`Bun.listen`) on Bun. `transport: "native"` runs the runtime's own
+ * WebSocket server instead on Deno and Bun (Node.js has only the engine).
  *
  * @param options Port, hostname, the request handler and the transport.
  * @returns The running server, once it listens.

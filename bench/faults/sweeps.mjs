@@ -4,8 +4,9 @@
 //
 // Usage: node bench/faults/sweeps.mjs [N=10000] [root=.]
 //   root: the checkout whose src/ the server loads (to compare two versions).
-//   SWEEP_RUNTIMES=node,deno,deno:native,bun,bun:engine  runtimes and transports (default
-//     node; `name:transport` picks the transport, the runtime's default otherwise;
+//   SWEEP_RUNTIMES=node,deno,deno:native,bun,bun:native  runtimes and transports (default
+//     node; `name:transport` picks the transport, the runtime's default (the engine, on Bun
+//     too since it became Bun's default) otherwise;
 //     `node:net`, `deno:net`, `bun:net`: the floor, sweep_floor.ts, a bare node:net
 //     server pinging and cutting on wsx's own wheels; `bun:listen`: the engine on
 //     Bun.listen, `serveListen()`)

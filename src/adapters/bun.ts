@@ -1,9 +1,9 @@
 /**
- * The Bun adapter: `Bun.serve` with its native WebSocket handlers behind the wsx core
- * (`serve()`'s default on Bun, and {@linkcode fetchHandler} with
- * {@linkcode websocketHandler} for an application's own `Bun.serve`);
- * `serve({ transport: "engine" })` runs wsx's engine on Bun's own TCP sockets instead
- * (`Bun.listen`, `bun_listen.ts`).
+ * The Bun adapter. `serve()` runs wsx's engine on Bun's own TCP sockets by default
+ * (`Bun.listen`, `bun_listen.ts`); this module's own server is `Bun.serve` with its
+ * native WebSocket handlers behind the wsx core (`serve({ transport: "native" })`, and
+ * {@linkcode fetchHandler} with {@linkcode websocketHandler} for an application's own
+ * `Bun.serve`).
  * `maxMsgSize` is pushed down to Bun's `maxPayloadLength` (kept in step when the
  * setting changes), Bun's own idle timer is switched off (it counts outbound writes as
  * signs of life) and the core's shared tick pings instead.
@@ -347,10 +347,10 @@ async function stopBun(server: BunServer, stopSync: () => void): Promise<void> {
 
 /**
  * Starts a server with wsx upgrades: the seed's `start_http_server`. By default it runs
- * `Bun.serve` with Bun's own WebSocket server (see the README for what it does
- * differently); `transport: "engine"` runs wsx's engine on Bun's own TCP sockets
- * (`Bun.listen`) instead, with wsx's own HTTP/1.1 server for plain requests, which
- * behaves as on Node.js and Deno.
+ * wsx's engine on Bun's own TCP sockets (`Bun.listen`), with wsx's own HTTP/1.1 server
+ * for plain requests, which behaves as on Node.js and Deno; `transport: "native"` runs
+ * `Bun.serve` with Bun's own WebSocket server instead (see the README for what it does
+ * differently).
  *
  * @param options Port, hostname, the request handler and the transport.
  * @returns The running server.
@@ -365,7 +365,9 @@ export async function serve(options: ServeOptions): Promise<WsxServer> {
   const checked = checkServeOptions(options);
   checkRuntimeVersion();
   // Loaded only when chosen: the native path stays free of node: modules.
-  if (checked.transport === "engine") return (await import("./bun_listen.ts")).serveListen(options);
+  if (checked.transport !== "native") {
+    return (await import("./bun_listen.ts")).serveListen(options);
+  }
   bunApi();
   const proc = (globalThis as unknown as { process: NodeLikeProcess }).process;
   const signals: SignalApi = {

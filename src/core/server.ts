@@ -57,11 +57,12 @@ export interface ServeOptions {
    */
   readonly processes?: number;
   /**
-   * Which WebSocket server runs: `"engine"`, wsx's own RFC 6455 engine over the runtime's
-   * `node:http` server and `node:net` sockets (the same behaviour on every runtime), or
-   * `"native"`, the runtime's own WebSocket server (`Deno.serve` with
+   * Which WebSocket server runs: `"engine"`, wsx's own RFC 6455 engine (the same
+   * behaviour on every runtime: over the runtime's `node:http` server and `node:net`
+   * sockets on Node.js and Deno, on Bun's own TCP sockets with wsx's HTTP/1.1 server on
+   * Bun), or `"native"`, the runtime's own WebSocket server (`Deno.serve` with
    * `Deno.upgradeWebSocket`, `Bun.serve`; Node.js has none). The README lists what the
-   * native servers do differently. @default {"engine"} on Node.js and Deno, `"native"` on Bun
+   * native servers do differently. @default {"engine"}
    */
   readonly transport?: ServeTransport;
   /**
@@ -198,11 +199,9 @@ export interface WsxServer {
   /** The address it listens on. */
   readonly hostname: string;
   /**
-   * The server object: `node:http`'s `Server` (`node:https`'s with `tls`) with wsx's engine
-   * (on every runtime), or the runtime's own (`Deno.HttpServer`, Bun's `Server`) with the
-   * native transport. On Bun the engine's `node:http` server does not listen itself (its
-   * `address()` is `null`): wsx accepts the connections (and with `tls` does the TLS
-   * handshakes), answers plain upgrades and hands it the other connections.
+   * The server object: with wsx's engine, `node:http`'s `Server` (`node:https`'s with
+   * `tls`) on Node.js and Deno, and the listener of `Bun.listen` on Bun; with the native
+   * transport the runtime's own (`Deno.HttpServer`, Bun's `Server`).
    */
   readonly raw: unknown;
   /** Counters, live. */

@@ -31,6 +31,7 @@ async function withStalledPeer(
   const server = await serve({
     port: 0,
     hostname: "127.0.0.1",
+    transport: "native",
     onRequest: (req) =>
       Websocket.upgrade(req, {
         onOpen: (ws) => {

@@ -7,6 +7,7 @@ test("topics on Bun use Bun's native publish, and excludeSelf uses ws.publish", 
   const server = await serve({
     port: 0,
     hostname: "127.0.0.1",
+    transport: "native",
     onRequest: (req) =>
       Websocket.upgrade(req, {
         onOpen: (ws) => void ws.subscribe("t"),
