@@ -48,7 +48,7 @@ function child(kind: string): void {
     // What wsx's Node serve() does for a plain request: node:http, then a web Request
     // and Response (src/adapters/node_http.ts).
     ? createHttpServer(async (req, res) => {
-      await toRequest(req, true);
+      toRequest(req);
       await writeResponse(new Response("hello"), res);
     })
     : createHttpServer((_, res) => res.end("hello"));

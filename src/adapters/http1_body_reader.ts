@@ -104,6 +104,17 @@ export class BodyReader {
     return used;
   }
 
+  /**
+   * The response is written: a body the handler has begun to read goes on arriving for
+   * it; one it has not is dropped, and a later read of it fails (never ends short).
+   */
+  answered(): void {
+    const body = this.#sink;
+    if (body === undefined || body.read) return;
+    body.fail(new Error("Request body dropped: it was not read before the response was sent"));
+    this.drop();
+  }
+
   /** The handler is done with the body: what is left of it is read and dropped. */
   drop(): void {
     this.#sink = undefined;

@@ -256,9 +256,9 @@ export class Http1Connection {
     if (this.#continue === "pending" && this.#state === "body") keepAlive = false;
     this.#continue = "none";
     if (!keepAlive || this.#stopping) return this.#finish();
-    // What the handler left unread of the body is read and dropped, within the body's
-    // time still.
-    this.#reader?.drop();
+    // A body still arriving goes on to a handler reading it; one it left unread is read
+    // and dropped. Either within the body's time still.
+    this.#reader?.answered();
     this.#wire.pause("queue", false);
     if (this.#state === "head") this.#arm(this.#buffer.length === 0 ? "idle" : "head");
     this.#pump();

@@ -46,7 +46,7 @@ import { bunAcceptor } from "./bun_accept.ts";
 import { acceptWithFullOptions } from "./node_accept.ts";
 import { watchListener } from "./node_listen_watch.ts";
 import { endThenDestroy, toRequest, writeResponse } from "./node_http.ts";
-import { dropUnread } from "./node_body.ts";
+import { NodeBody } from "./node_body.ts";
 import {
   failed,
   type Fetch,
@@ -199,24 +199,28 @@ function engineServer(setup: ListenSetup): EngineServer {
   );
   server.on("request", async (message, out) => {
     const { socket } = message;
-    const body = hasBody(message);
-    if (body) {
+    const reading = hasBody(message);
+    if (reading) {
       heads.readingBody(socket, BODY_MS);
-      // The handler reads the body as it likes, within BODY_MS; a body that ends after
-      // the response leaves the keep-alive deadline in place.
+      // The handler reads the body as it likes, within BODY_MS.
       message.once("end", () => out.writableFinished || heads.done(socket));
     } else heads.done(socket);
+    const method = message.method;
+    const body = method !== "GET" && method !== "HEAD" ? new NodeBody(message) : undefined;
     out.once("finish", () => {
-      // What the handler left unread is dropped; the next request head must come in time.
-      dropUnread(message);
-      heads.waiting(socket, true);
+      // The next request head must come in time, once this request's body is in too: a
+      // body still arriving keeps its deadline (and is cut without a 408 now).
+      if (message.complete) return heads.waiting(socket, true);
+      heads.answering(socket);
+      body?.answered();
+      message.once("end", () => heads.waiting(socket, true));
     });
     try {
-      const request = toRequest(message, true);
+      const request = toRequest(message, body);
       bindRequest(request, upgrader);
       const response = await answer(onRequest, request);
       // A body late from here on cuts the connection: a 408 would land in this response.
-      if (body && !message.complete) heads.answering(socket);
+      if (reading && !message.complete) heads.answering(socket);
       await writeResponse(response, out);
     } catch (error) {
       reportError(error, "request");
@@ -246,6 +250,9 @@ function engineServer(setup: ListenSetup): EngineServer {
 // Malformed HTTP, oversized or too slow headers: a complete answer, then close.
 function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (isTlsFailure(error, socket)) return void socket.destroy();
+  // A response under way (a body cut short, say): an answer would land inside it.
+  const current = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (current?.headersSent) return void socket.destroy();
   const refusal = error.code === "HPE_HEADER_OVERFLOW"
     ? REFUSALS.headTooLarge
     : error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT"

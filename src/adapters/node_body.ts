@@ -3,8 +3,11 @@
  * only as fast as the handler reads the body, so an upload of any size costs a bounded
  * amount of memory (a queue of {@linkcode BODY_QUEUE_BYTES} plus what the runtime
  * buffers), where reading it whole before the handler runs would hold all of it.
- * What the handler leaves unread is read and dropped once its response is written, so
- * that a kept-alive connection goes on to its next request.
+ *
+ * Once the response is written, a body the handler is reading (its stream locked: a
+ * reader, `for await`, `text()`) goes on arriving for it; a body nobody reads is
+ * dropped, read off the socket so that a kept-alive connection reaches its next request,
+ * and a read of it after that fails rather than end early.
  *
  * @module
  */
@@ -17,76 +20,75 @@ export const BODY_QUEUE_BYTES = 64 * 1024;
 const sizeOf = (chunk: Uint8Array): number => chunk.byteLength;
 
 /**
- * The body of `message`, read as the stream is read.
+ * The body of one request, read as its stream is read.
  *
- * @param message Node's request, whose body has not been read yet.
- * @returns The body's stream.
  * @example
  * ```ts
  * import { createServer } from "node:http";
- * import { bodyStream } from "./node_body.ts";
+ * import { NodeBody } from "./node_body.ts";
  * const server = createServer(async (message, out) => {
- *   const text = await new Response(bodyStream(message)).text();
+ *   const body = new NodeBody(message);
+ *   const text = await new Response(body.stream).text();
  *   out.end(`${text.length} characters`);
  * });
  * server.close();
  * ```
  */
-export function bodyStream(message: IncomingMessage): ReadableStream<Uint8Array> {
-  let open = true;
-  const finish = (): void => {
-    open = false;
-    message.off("data", onData);
-  };
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const onData = (chunk: Uint8Array): void => {
+export class NodeBody {
+  /** The stream the handler reads. */
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly #message: IncomingMessage;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  // Until the body ended, failed or was dropped.
+  #open = true;
+  readonly #onData = (chunk: Uint8Array): void => {
+    const controller = this.#controller;
     controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    if ((controller.desiredSize ?? 0) <= 0) message.pause();
+    if ((controller.desiredSize ?? 0) <= 0) this.#message.pause();
   };
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-      message.on("data", onData);
-      message.once("end", () => {
-        if (open) controller.close();
-        finish();
-      });
-      // A connection that closes before the body's end: the handler's read fails.
-      message.once("close", () => {
-        if (!open) return;
-        finish();
-        controller.error(new Error("Request body incomplete: the connection closed"));
-      });
-    },
-    pull() {
-      message.resume();
-    },
-    cancel() {
-      finish();
-      // Flowing with no `data` listener: the rest is read and dropped.
-      message.resume();
-    },
-  }, { highWaterMark: BODY_QUEUE_BYTES, size: sizeOf });
-}
 
-/**
- * After the response: the body's unread rest, if any, is read and dropped (flowing with
- * no listener), so that the connection can go on to its next request.
- *
- * @param message Node's request.
- * @example
- * ```ts
- * import { createServer } from "node:http";
- * import { dropUnread } from "./node_body.ts";
- * const server = createServer((message, out) => {
- *   out.once("finish", () => dropUnread(message));
- *   out.end("not read");
- * });
- * server.close();
- * ```
- */
-export function dropUnread(message: IncomingMessage): void {
-  if (message.complete || message.destroyed) return;
-  message.removeAllListeners("data");
-  message.resume();
+  /** @param message Node's request, whose body has not been read yet. */
+  constructor(message: IncomingMessage) {
+    this.#message = message;
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+        message.on("data", this.#onData);
+        message.once("end", () => {
+          if (this.#open) controller.close();
+          this.#stop();
+        });
+        // A connection that closes before the body's end: the handler's read fails.
+        message.once("close", () => this.#fail("Request body incomplete: the connection closed"));
+      },
+      pull: () => void message.resume(),
+      cancel: () => {
+        this.#stop();
+        // Flowing with no `data` listener: the rest is read and dropped.
+        message.resume();
+      },
+    }, { highWaterMark: BODY_QUEUE_BYTES, size: sizeOf });
+  }
+
+  /**
+   * The response is written: a body still arriving goes on to a handler reading it, and
+   * is dropped otherwise (a later read fails).
+   */
+  answered(): void {
+    const message = this.#message;
+    if (message.complete || message.destroyed || this.stream.locked) return;
+    this.#fail("Request body dropped: it was not read before the response was sent");
+    message.resume();
+  }
+
+  #fail(why: string): void {
+    if (!this.#open) return;
+    this.#stop();
+    this.#controller.error(new Error(why));
+  }
+
+  #stop(): void {
+    this.#open = false;
+    this.#message.off("data", this.#onData);
+  }
 }

@@ -11,32 +11,29 @@ import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:ht
 import type { Duplex } from "node:stream";
 import { headersFrom } from "./node_headers.ts";
 import { isEncrypted } from "./node_request.ts";
-import { bodyStream } from "./node_body.ts";
+import type { NodeBody } from "./node_body.ts";
 
 /**
- * A standard `Request` for a Node request. The body, for methods that carry one, is
- * streamed as the handler reads it ({@linkcode bodyStream}): an upload is never held
- * whole in memory.
+ * A standard `Request` for a Node request, with the body given (streamed as the handler
+ * reads it, {@linkcode NodeBody}: an upload is never held whole in memory).
  *
  * @param message Node's request.
- * @param withBody Whether it has a body to read (never for upgrades).
+ * @param body Its body, for methods that carry one (never for upgrades).
  * @returns The request.
  * @example
  * ```ts
  * import { toRequest } from "./node_http.ts";
  * ```
  */
-export function toRequest(message: IncomingMessage, withBody: boolean): Request {
+export function toRequest(message: IncomingMessage, body?: NodeBody): Request {
   const host = message.headers.host ?? "localhost";
   const url = `${isEncrypted(message.socket) ? "https" : "http"}://${host}${message.url ?? "/"}`;
-  const method = message.method ?? "GET";
-  const body = withBody && method !== "GET" && method !== "HEAD" ? bodyStream(message) : null;
   return new Request(url, {
-    method,
+    method: message.method ?? "GET",
     headers: headersFrom(message.rawHeaders),
-    body,
+    body: body?.stream ?? null,
     // A stream body (undici requires the word; Deno and Bun accept it).
-    ...(body === null ? {} : { duplex: "half" }),
+    ...(body === undefined ? {} : { duplex: "half" }),
   } as RequestInit);
 }
 

@@ -22,10 +22,9 @@ export type Transport = "engine" | "native";
 
 /**
  * The transport under test (`WSX_TRANSPORT`): wsx's engine, or the runtime's native
- * server (Deno, Bun). Unset, the runtime's default: the engine, except on Bun.
+ * server (Deno, Bun). Unset, the default of `serve()`: the engine.
  */
-export const transport: Transport =
-  (process.env.WSX_TRANSPORT ?? (runtime === "bun" ? "native" : "engine")) as Transport;
+export const transport: Transport = (process.env.WSX_TRANSPORT ?? "engine") as Transport;
 
 /** What the suite runs against, for test names: `deno`, `deno-native`, `bun`, `bun-native`, `node`. */
 export const target: string = transport === "native" ? `${runtime}-native` : runtime;

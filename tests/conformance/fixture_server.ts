@@ -323,6 +323,19 @@ const lag = {
 
 // The handlers of /upload/hold waiting for /upload/release.
 const uploadGate = new Set<() => void>();
+// The reads of /upload/later and /upload/ignore, by the id the client gave.
+const laterReads = new Map<string, Promise<{ bytes: number } | { error: string }>>();
+
+// Reads a request's body to its end: its byte count, or the read's error.
+async function countBody(request: Request): Promise<{ bytes: number } | { error: string }> {
+  let bytes = 0;
+  try {
+    for await (const chunk of request.body ?? []) bytes += chunk.byteLength;
+    return { bytes };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
 
 function collectGarbage(): void {
   const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
@@ -390,6 +403,26 @@ async function control(url: URL, request: Request): Promise<Response> {
       // Answers without reading the body, once /upload/release is asked.
       await new Promise<void>((resolve) => uploadGate.add(resolve));
       return json({ unread: true });
+    case "/upload/later": {
+      // Answers at once and reads the body afterwards (started before the answer).
+      const id = url.searchParams.get("id") ?? "";
+      laterReads.set(id, countBody(request));
+      return json({ accepted: true }, 202);
+    }
+    case "/upload/ignore": {
+      // Answers at once; reads the body only 300 ms later.
+      const id = url.searchParams.get("id") ?? "";
+      laterReads.set(
+        id,
+        new Promise((resolve) => setTimeout(resolve, 300)).then(() => countBody(request)),
+      );
+      return json({ accepted: true }, 202);
+    }
+    case "/upload/result": {
+      const read = laterReads.get(url.searchParams.get("id") ?? "");
+      if (read === undefined) return json({ missing: true }, 404);
+      return json(await read);
+    }
     case "/upload/release":
       for (const resolve of uploadGate) resolve();
       uploadGate.clear();
