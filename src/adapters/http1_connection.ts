@@ -93,15 +93,22 @@ export class Http1Connection {
     this.#wire.drained();
   }
 
-  /** The client sent FIN: what it sent is answered, then the connection ends. */
+  /**
+   * The client sent FIN: what it sent whole is answered, then the connection ends. A
+   * request cut short is refused with 400 (as node:http does), unless its answer has
+   * begun: that answer completes.
+   */
   ended(): void {
     this.#peerEnded = true;
     if (this.#state === "body") {
       this.#reader?.fail(new Error("Request body incomplete: the client ended the connection"));
       this.#reader = undefined;
       this.#buffer.clear();
-      this.#state = this.#responding ? "head" : "done";
+      // Answered already: the rest of the body was being dropped.
       if (!this.#responding) return this.#finish();
+      // The handler's answer, if it still comes, is dropped (its sink is closed).
+      if (this.#sink?.wrote !== true) return this.#finish(refusalBytes(R.bodyCut));
+      this.#state = "head";
     }
     this.#pump();
   }
@@ -129,7 +136,7 @@ export class Http1Connection {
       if (this.#waiting === "idle") this.#arm("head");
       const { maxHeadBytes, maxHeaders } = this.#settings;
       const read = readHead(this.#buffer.bytes, this.#scanner, maxHeadBytes, maxHeaders);
-      if (read === 0) return void (this.#peerEnded && this.#finish());
+      if (read === 0) return this.#peerEnded ? this.#endInHead() : undefined;
       if ("status" in read) return this.#refuse(read);
       this.#buffer.consume(read.length);
       this.#scanner.reset();
@@ -262,6 +269,13 @@ export class Http1Connection {
     this.#wire.pause("queue", false);
     if (this.#state === "head") this.#arm(this.#buffer.length === 0 ? "idle" : "head");
     this.#pump();
+  }
+
+  // FIN with a head unfinished: refused, unless all it holds is the empty lines a
+  // request may start with (node:http ends such a connection silently too).
+  #endInHead(): void {
+    if (this.#buffer.length > this.#scanner.begin) return this.#refuse(R.headCut);
+    this.#finish();
   }
 
   #upgrade(head: RequestHead): void {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { reasonPhrase, type Refusal } from "../core/protocol/responses.ts";
+import { reasonPhrase, type Refusal, REFUSALS } from "../core/protocol/responses.ts";
 
 export type { Refusal };
 export type { HeaderList } from "../core/protocol/handshake.ts";
@@ -46,6 +46,8 @@ export const HTTP1_REFUSALS: {
   readonly headTimeout: Refusal;
   readonly bodyTimeout: Refusal;
   readonly handlerFailed: Refusal;
+  readonly headCut: Refusal;
+  readonly bodyCut: Refusal;
 } = {
   badRequestLine: bad("Bad Request: invalid request line"),
   unsupportedVersion: { status: 505, reason: "HTTP Version Not Supported" },
@@ -71,6 +73,11 @@ export const HTTP1_REFUSALS: {
   headTimeout: { status: 408, reason: "Request Timeout" },
   bodyTimeout: { status: 408, reason: "Request Timeout: body" },
   handlerFailed: { status: 500, reason: "Internal Server Error" },
+  // The client's FIN inside a head, or inside a body before any answer began: node:http
+  // reads a message cut short as malformed, and wsx's server on Node.js and Deno answers
+  // it with this refusal; the same bytes here keep the runtimes alike.
+  headCut: REFUSALS.malformedHead,
+  bodyCut: REFUSALS.malformedHead,
 };
 
 /**
