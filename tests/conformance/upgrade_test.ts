@@ -33,6 +33,23 @@ function rawRequest(port: number, request: string): Promise<string> {
   });
 }
 
+/** Sends `request`, then FIN, and returns what came back until the server closed. */
+function halfClosed(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = "";
+    const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => {
+      socket.end(request);
+    });
+    const giveUp = setTimeout(() => socket.destroy(), 5000);
+    socket.on("data", (chunk: Buffer) => reply += chunk.toString("latin1"));
+    socket.once("close", () => {
+      clearTimeout(giveUp);
+      resolve(reply);
+    });
+    socket.once("error", reject);
+  });
+}
+
 describe(`upgrade control and handshake abuse on ${target}`, { timeout: 120_000 }, () => {
   let fx: Fixture;
   before(async () => fx = await startFixture());
@@ -116,6 +133,30 @@ describe(`upgrade control and handshake abuse on ${target}`, { timeout: 120_000 
     }
     // wsx's engine answers 431 on every runtime.
     if (transport === "engine") assert.equal(huge?.status, 431);
+    const res = await fetch(fx.http("/"));
+    assert.equal(await res.text(), "Hello World!");
+  });
+
+  test("a head cut short by the client's FIN gets 400 and a close, the same bytes on every runtime", async () => {
+    const cuts = [
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+      "GET /ws/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n",
+    ];
+    for (const cut of cuts) {
+      const reply = await halfClosed(fx.port, cut);
+      // wsx's engine: node:http's answer on Node.js and Deno, wsx's HTTP/1.1 server's on
+      // Bun. Bun's native server ends such a connection without a word.
+      if (transport === "engine") {
+        assert.equal(
+          reply,
+          "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n" +
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 0\r\n\r\n",
+          JSON.stringify(cut),
+        );
+      } else {
+        assert.ok(reply === "" || reply.startsWith("HTTP/1.1 400 "), reply);
+      }
+    }
     const res = await fetch(fx.http("/"));
     assert.equal(await res.text(), "Hello World!");
   });
