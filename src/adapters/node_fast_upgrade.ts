@@ -171,6 +171,18 @@ function onFirstChunk(this: FirstSocket, chunk: LatinBuffer): void {
   }
   this.unshift(whole);
   route.http.call(route.server, this);
+  handOverHeld(this);
+}
+
+// node:http, given the socket, starts reading it and asks for the bytes put back, but
+// they would reach its parser on the next tick, and its parser reads the socket's own
+// handle directly (`consume`): on Deno the next reads (the rest of a large body) come
+// before that tick, and the parser, seeing body bytes first, fails the request (400).
+// So the bytes put back go to its `data` listener now, as a flowing stream hands them.
+function handOverHeld(socket: Socket): void {
+  while (socket.readableFlowing === true && socket.readableLength > 0) {
+    if (socket.read() === null) return;
+  }
 }
 
 // Keeps an incomplete, plain head of a few reads for the next read; whether it did.
