@@ -209,7 +209,8 @@ function engineServer(setup: ListenSetup): EngineServer {
     const body = method !== "GET" && method !== "HEAD" ? new NodeBody(message) : undefined;
     out.once("finish", () => {
       // The next request head must come in time, once this request's body is in too: a
-      // body still arriving keeps its deadline (and is cut without a 408 now).
+      // body still arriving keeps its deadline, and is cut without a 408 now (after a
+      // handler's failure too, whose 400 skipped the `answering` below).
       if (message.complete) return heads.waiting(socket, true);
       heads.answering(socket);
       body?.answered();

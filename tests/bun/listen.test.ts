@@ -321,11 +321,18 @@ test("a streamed message read slowly holds reading (pause) and gets through whol
   }
 });
 
-test('serve({ transport: "engine" }) on Bun runs on Bun.listen, and upgrades there', async () => {
+for (const transport of ["engine", undefined] as const) {
+  test(`serve({ transport: ${transport} }) on Bun runs on Bun.listen, and upgrades there`, async () => {
+    await listenUpgrades(transport);
+  });
+}
+
+// The engine is Bun's default transport too.
+async function listenUpgrades(transport: "engine" | undefined): Promise<void> {
   const own = await serve({
     port: 0,
     hostname: "127.0.0.1",
-    transport: "engine",
+    transport,
     onRequest: (request) => Websocket.upgrade(request, { onMessage: (ws, d) => ws.write(d) }),
   });
   try {
@@ -345,4 +352,4 @@ test('serve({ transport: "engine" }) on Bun runs on Bun.listen, and upgrades the
   } finally {
     await own.shutdown({ timeoutMs: 500 });
   }
-});
+}
