@@ -7,7 +7,9 @@
 // connection. Alternate it between worktrees for an A/B that holds under load:
 //   npx bun bench/bun_listen_hs.ts /tmp/base && npx bun bench/bun_listen_hs.ts .
 // (arguments: the worktree whose src/ is measured, default this one; handshakes per
-// batch, default 10000; batches, default 7).
+// batch, default 10000; batches, default 7). With TYPES=1 it also prints, for the first
+// batch, the classes of the heap cells held per connection, from a heap snapshot (a cell's
+// size includes its out-of-line property storage).
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -86,6 +88,23 @@ function profileMark(): void {
   const until = performance.now() + 3;
   while (performance.now() < until);
 }
+// Cells per held connection by class: the classes with at least N cells in the whole heap.
+function printTypes(): void {
+  const snap = (bun.generateHeapSnapshot as () => HeapSnapshot)();
+  const count = new Map<string, number>(), size = new Map<string, number>();
+  for (let i = 0; i < snap.nodes.length; i += 4) {
+    const name = snap.nodeClassNames[snap.nodes[i + 2]];
+    count.set(name, (count.get(name) ?? 0) + 1);
+    size.set(name, (size.get(name) ?? 0) + snap.nodes[i + 1]);
+  }
+  for (const [name, n] of count) {
+    if (n < N) continue;
+    console.log(
+      `${name}: ${(n / N).toFixed(2)} per connection, ${(size.get(name)! / N).toFixed(0)} B`,
+    );
+  }
+}
+type HeapSnapshot = { nodes: number[]; nodeClassNames: string[] };
 let bestCpu = Infinity, firstHeap = 0, firstCpu = 0, firstJit = 0;
 for (let b = 0; b < BATCHES; b++) {
   const sockets: Stub[] = new Array(N);
@@ -102,6 +121,7 @@ for (let b = 0; b < BATCHES; b++) {
   // As the hold scenario: the last handshakes' timers settle before the GC.
   await new Promise((r) => setTimeout(r, 600));
   const held = heap() - heap0;
+  if (b === 0 && process.env.TYPES) printTypes();
   // Each stub and its array slot are the harness's (about 40 B): not subtracted.
   if (b === 0) {
     firstCpu = (cpu.user + cpu.system) / N;
