@@ -10,6 +10,7 @@ import { Websocket } from "../../mod.ts";
 import type { WsxServer } from "../../src/core/server.ts";
 import { serveListen } from "../../src/adapters/bun_listen.ts";
 import { setErrorReporter } from "../../src/core/report.ts";
+import { sendUntilStalled } from "../http1/_harness.ts";
 
 let server: WsxServer, base: string;
 const reported: unknown[] = [];
@@ -239,25 +240,11 @@ test("a huge upload the handler does not read holds the client back, then is dro
   socket.on("data", (chunk) => text += chunk.toString("latin1"));
   await new Promise((r) => socket.once("connect", r));
   socket.write(`POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
-  const block = new Uint8Array(64 * 1024);
-  let sent = 0;
-  // Writes as fast as the socket takes them, until `stallMs` pass without a drain.
-  const sendUntilStalled = async (stallMs: number) => {
-    while (sent < size) {
-      sent += block.length;
-      if (socket.write(block)) continue;
-      const drained = await Promise.race([
-        new Promise((r) => socket.once("drain", () => r(true))),
-        Bun.sleep(stallMs).then(() => false),
-      ]);
-      if (!drained) return;
-    }
-  };
-  await sendUntilStalled(500);
+  let sent = await sendUntilStalled(socket, 0, size, 500);
   // The server stopped reading: what was sent waits in the kernel's buffers.
   expect(sent).toBeLessThan(size / 2);
   hold.resolve();
-  await sendUntilStalled(5000);
+  sent = await sendUntilStalled(socket, sent, size, 5000);
   expect(sent).toBe(size);
   socket.write("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
   const until = Date.now() + 10_000;

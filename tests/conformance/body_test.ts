@@ -3,29 +3,12 @@
 // leaves unread is dropped without holding up the connection's next request.
 import assert from "node:assert/strict";
 import type { Buffer } from "node:buffer";
-import { connect as tcpConnect, type Socket } from "node:net";
+import { connect as tcpConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { type Fixture, startFixture, target, transport } from "./_harness.ts";
+import { sendUntilStalled } from "../http1/_harness.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Writes `total` bytes of body in 64 KiB blocks as fast as the socket takes them, until
-// they are all written or `stallMs` pass without a drain; returns how many were written.
-async function sendUntilStalled(socket: Socket, from: number, total: number, stallMs: number) {
-  const block = new Uint8Array(64 * 1024);
-  let sent = from;
-  while (sent < total) {
-    const size = Math.min(block.length, total - sent);
-    sent += size;
-    if (socket.write(block.subarray(0, size))) continue;
-    const drained = await Promise.race([
-      new Promise((resolve) => socket.once("drain", () => resolve(true))),
-      sleep(stallMs).then(() => false),
-    ]);
-    if (!drained) break;
-  }
-  return sent;
-}
 
 // Sends a POST's head and `size` bytes of body in one write, the way a client with the
 // whole request at hand does, and returns what the server answered by the time it has

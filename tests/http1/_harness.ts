@@ -94,6 +94,32 @@ export const GET = (path: string, fields = ""): string =>
 /** Waits `ms`. */
 export const sleep = (ms: number): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Writes body bytes from `from` up to `total` in 64 KiB blocks as fast as the socket takes
+ * them, until all are written or `stallMs` pass without a drain (the server stopped
+ * reading); returns how many are written by then.
+ */
+export async function sendUntilStalled(
+  socket: Socket,
+  from: number,
+  total: number,
+  stallMs: number,
+): Promise<number> {
+  const block = new Uint8Array(64 * 1024);
+  let sent = from;
+  while (sent < total) {
+    const size = Math.min(block.length, total - sent);
+    sent += size;
+    if (socket.write(block.subarray(0, size))) continue;
+    const drained = await Promise.race([
+      new Promise((resolve) => socket.once("drain", () => resolve(true))),
+      sleep(stallMs).then(() => false),
+    ]);
+    if (!drained) break;
+  }
+  return sent;
+}
+
 /** Promise.withResolvers, which Node.js 20 lacks. */
 export function resolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;

@@ -10,7 +10,15 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import { serveHttp1Socket } from "../../src/adapters/http1_net.ts";
 import { type Http1Options, resolveHttp1Options } from "../../src/adapters/http1_options.ts";
-import { GET, parseResponses, raw, resolvers, sleep, startHttp1 } from "./_harness.ts";
+import {
+  GET,
+  parseResponses,
+  raw,
+  resolvers,
+  sendUntilStalled,
+  sleep,
+  startHttp1,
+} from "./_harness.ts";
 
 const POST = (length: number) =>
   `POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n\r\n`;
@@ -233,27 +241,14 @@ describe("HTTP/1.1 limits: a huge body the handler does not read", () => {
     await new Promise((r) => socket.once("connect", r));
     socket.write(POST(size));
     // Writes as fast as the socket takes them, until 0.5 s pass without a drain.
-    const block = new Uint8Array(64 * 1024);
-    let sent = 0;
-    const sendUntilStalled = async (stallMs: number) => {
-      while (sent < size) {
-        sent += block.length;
-        if (socket.write(block)) continue;
-        const drained = await Promise.race([
-          new Promise((r) => socket.once("drain", () => r(true))),
-          sleep(stallMs).then(() => false),
-        ]);
-        if (!drained) return;
-      }
-    };
-    await sendUntilStalled(500);
+    let sent = await sendUntilStalled(socket, 0, size, 500);
     const taken = server.work.bytes;
     assert.ok(sent < size, "the client was held back");
     // A 64 KiB queue for the handler and a chunk or two in flight; the rest waits in the
     // kernel's buffers and the client's.
     assert.ok(taken < 512 * 1024, `${taken} bytes taken while the handler waited`);
     gate.resolve();
-    await sendUntilStalled(5000);
+    sent = await sendUntilStalled(socket, sent, size, 5000);
     assert.equal(sent, size);
     socket.write(GET("/next"));
     const deadline = Date.now() + 10_000;
